@@ -1,0 +1,65 @@
+#include "cli/common.h"
+
+#include <unistd.h>
+
+#include <iostream>
+
+namespace layerplan::cli {
+
+void add_input_flags(CLI::App& app, InputFlags& flags, bool with_rules) {
+  app.add_option("--config", flags.config, "HuggingFace config.json, or a directory holding one")
+      ->required();
+  if (with_rules) {
+    app.add_option("--rules", flags.rules, "parallelism_rules YAML file")->required();
+    app.add_flag("--allow-unverified", flags.allow_unverified,
+                 "on architectures not verified for per-layer policy, report deviating plans as "
+                 "warnings instead of errors");
+    app.add_flag("--werror", flags.werror, "treat warnings as errors");
+  }
+  app.add_option("--arch-file", flags.arch_files,
+                 "extra architecture declaration (YAML); may be repeated");
+  app.add_option("--format", flags.format, "diagnostics format")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--color", flags.color, "colour diagnostics")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+}
+
+CompileRequest make_request(const InputFlags& flags) {
+  CompileRequest request;
+  request.config_path = flags.config;
+  request.rules_path = flags.rules;
+  request.arch_files = flags.arch_files;
+  request.checks.allow_unverified = flags.allow_unverified;
+  return request;
+}
+
+RenderOptions render_options(const InputFlags& flags, bool to_terminal) {
+  RenderOptions o;
+  o.werror = flags.werror;
+  o.color = flags.color == "always" || (flags.color == "auto" && to_terminal);
+  return o;
+}
+
+int exit_code_of(const Compilation& c, bool werror) {
+  if (c.input_unreadable()) return kExitUsage;
+  return c.failed(werror) ? kExitInvalid : kExitOk;
+}
+
+int report_diagnostics(const Compilation& c, const InputFlags& flags, std::ostream& err,
+                       bool err_is_terminal) {
+  RenderOptions o = render_options(flags, err_is_terminal);
+  auto sorted = c.diags.sorted();
+  if (flags.format == "json") {
+    nlohmann::ordered_json j;
+    j["valid"] = !c.failed(flags.werror);
+    j["diagnostics"] = diagnostics_json(sorted, o);
+    err << j.dump(2) << "\n";
+  } else {
+    err << render_text(sorted, o);
+    std::string summary = render_summary(sorted, o);
+    if (!summary.empty()) err << summary << " generated.\n";
+  }
+  return exit_code_of(c, flags.werror);
+}
+
+}  // namespace layerplan::cli

@@ -1,0 +1,40 @@
+// `layerplan layers`: the expanded layer table of a config, no rules needed.
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+
+#include "cli/common.h"
+#include "cli/tables.h"
+
+namespace layerplan::cli {
+
+namespace {
+struct LayersFlags {
+  InputFlags inputs;
+  bool all_layers = false;
+  std::string output_format = "text";
+};
+}  // namespace
+
+void register_layers(CLI::App& app) {
+  auto flags = std::make_shared<LayersFlags>();
+  CLI::App* sub = app.add_subcommand("layers", "print the expanded layer table of a config.json");
+  add_input_flags(*sub, flags->inputs, /*with_rules=*/false);
+  sub->add_flag("--all-layers", flags->all_layers, "one row per layer, no folding");
+  sub->callback([flags] {
+    auto c = compile(make_request(flags->inputs));
+    int code = report_diagnostics(*c, flags->inputs, std::cerr, ::isatty(STDERR_FILENO) != 0);
+    if (!c->model) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
+    if (flags->inputs.format == "json") {
+      std::cout << layers_json(*c->model).dump(2) << "\n";
+    } else {
+      std::cout << layers_table(*c->model, flags->all_layers);
+      std::cout << c->model->layers.size() << " layers: " << c->model->num_hidden_layers
+                << " decoder layers, " << c->model->num_mtp_layers << " MTP\n";
+    }
+    throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace layerplan::cli

@@ -1,0 +1,60 @@
+// layerplan: plan compiler and validator for per-layer parallelism in LLM inference.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/common.h"
+#include "lib/diagnostics.h"
+
+namespace {
+
+const std::vector<std::string> kCommands = {"check", "compile", "explain", "layers", "smoke"};
+
+// Catches a mistyped subcommand before CLI11 does, to suggest the right one.
+bool unknown_command(int argc, char** argv) {
+  if (argc < 2) return false;
+  std::string first = argv[1];
+  if (first.empty() || first[0] == '-') return false;
+  for (const auto& c : kCommands) {
+    if (c == first) return false;
+  }
+  std::string hint = layerplan::closest_match(first, kCommands);
+  std::cerr << "layerplan: error: unknown command '" << first << "'";
+  if (!hint.empty()) std::cerr << "; did you mean '" << hint << "'?";
+  std::cerr << "\nrun 'layerplan --help' for the list of commands\n";
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (unknown_command(argc, argv)) return layerplan::cli::kExitUsage;
+  CLI::App app{"layerplan: checks and compiles per-layer parallelism plans for LLM inference"};
+  app.set_version_flag("--version", std::string("layerplan ") + LAYERPLAN_VERSION);
+  app.require_subcommand(1);
+  layerplan::cli::register_check(app);
+  layerplan::cli::register_compile(app);
+  layerplan::cli::register_explain(app);
+  layerplan::cli::register_layers(app);
+  layerplan::cli::register_smoke(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // the subcommand's own exit code
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return layerplan::cli::kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "layerplan: internal error: " << e.what() << "\n";
+    return layerplan::cli::kExitUsage;
+  }
+  return layerplan::cli::kExitOk;
+}

@@ -1,0 +1,161 @@
+#include "cli/tables.h"
+
+#include <map>
+
+#include <fmt/format.h>
+
+#include "lib/layout.h"
+#include "lib/manifest.h"
+
+namespace layerplan::cli {
+namespace {
+
+struct Row {
+  std::string shape;               // prefix with {i} in place of the index
+  std::vector<std::string> cells;  // everything after the prefix
+  std::vector<int> indices;
+};
+
+std::string shape_of(const Layer& l) {
+  if (!l.index) return l.prefix;
+  std::string needle = "." + std::to_string(*l.index);
+  std::size_t at = l.prefix.find(needle);
+  while (at != std::string::npos) {
+    std::size_t end = at + needle.size();
+    if (end == l.prefix.size() || l.prefix[end] == '.') {
+      return l.prefix.substr(0, at) + ".{}" + l.prefix.substr(end);
+    }
+    at = l.prefix.find(needle, at + 1);
+  }
+  return l.prefix;
+}
+
+std::string ranges(const std::vector<int>& v) {
+  std::vector<std::string> parts;
+  for (std::size_t i = 0; i < v.size();) {
+    std::size_t j = i;
+    while (j + 1 < v.size() && v[j + 1] == v[j] + 1) ++j;
+    parts.push_back(i == j ? std::to_string(v[i]) : fmt::format("{}-{}", v[i], v[j]));
+    i = j + 1;
+  }
+  return fmt::format("{}", fmt::join(parts, ","));
+}
+
+// Folds rows with equal shape and cells whose indices are consecutive runs of the same pattern.
+std::vector<Row> fold(std::vector<Row> rows, bool all_layers) {
+  if (all_layers) return rows;
+  std::vector<Row> out;
+  std::map<std::string, std::size_t> open;  // key -> index in out of the row still growing
+  for (auto& row : rows) {
+    if (row.indices.empty()) {
+      out.push_back(std::move(row));
+      open.clear();
+      continue;
+    }
+    std::string key = row.shape + "\x1f" + fmt::format("{}", fmt::join(row.cells, "\x1f"));
+    auto it = open.find(key);
+    if (it != open.end() && out[it->second].indices.back() + 1 == row.indices.front()) {
+      out[it->second].indices.push_back(row.indices.front());
+      continue;
+    }
+    open[key] = out.size();
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::string render(const std::vector<std::string>& header, const std::vector<Row>& rows) {
+  std::vector<std::vector<std::string>> table;
+  table.push_back(header);
+  for (const auto& r : rows) {
+    std::string prefix = r.shape;
+    if (!r.indices.empty()) {
+      std::string idx = r.indices.size() == 1 ? std::to_string(r.indices[0])
+                                               : "{" + ranges(r.indices) + "}";
+      std::size_t at = prefix.find("{}");
+      if (at != std::string::npos) prefix.replace(at, 2, idx);
+    }
+    std::vector<std::string> line{prefix};
+    line.insert(line.end(), r.cells.begin(), r.cells.end());
+    table.push_back(std::move(line));
+  }
+  std::vector<std::size_t> width(header.size(), 0);
+  for (const auto& line : table)
+    for (std::size_t i = 0; i < line.size() && i < width.size(); ++i)
+      width[i] = std::max(width[i], line[i].size());
+  std::string out;
+  for (std::size_t n = 0; n < table.size(); ++n) {
+    std::string text;
+    for (std::size_t i = 0; i < table[n].size(); ++i) {
+      text += i + 1 == table[n].size() ? table[n][i] : fmt::format("{:<{}}  ", table[n][i], width[i]);
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out += text + "\n";
+    if (n == 0) out += std::string(text.size(), '-') + "\n";
+  }
+  return out;
+}
+
+std::string compact(const nlohmann::ordered_json& j) {
+  std::vector<std::string> parts;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    std::string v = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+    parts.push_back(fmt::format("{}={}", it.key(), v));
+  }
+  return fmt::format("{}", fmt::join(parts, " "));
+}
+
+}  // namespace
+
+std::string plan_table(const Compilation& c, bool all_layers) {
+  std::vector<Row> rows;
+  for (const auto& p : c.plans) {
+    const Layer& l = *p.layer;
+    Row row;
+    row.shape = all_layers ? l.prefix : shape_of(l);
+    if (!all_layers && l.index) row.indices.push_back(*l.index);
+    std::string rule = p.fallback() ? "global" : fmt::format("#{} L{}", p.rule,
+                                                             c.rules->rules[static_cast<std::size_t>(p.rule)].location.line);
+    auto group = [](const nlohmann::ordered_json& g) { return g.is_null() ? std::string("-") : g.get<std::string>(); };
+    auto plan = layer_plan_json(p, c.axes);
+    row.cells = {std::string(kind_name(l.kind)) + (l.mtp ? " (mtp)" : ""),
+                 l.kind == LayerKind::kAttention ? std::string(flavor_name(l.flavor)) : "-",
+                 rule,
+                 fmt::format("{} {}", p.plan.tp_size.value, group(plan["tp_group"])),
+                 std::to_string(p.plan.dcp_size.value),
+                 std::to_string(p.plan.ep_size.value),
+                 compact(layer_per_rank(p, c.axes))};
+    rows.push_back(std::move(row));
+  }
+  return render({"layer", "kind", "flavor", "rule", "tp (group)", "dcp", "ep", "per rank"},
+                fold(std::move(rows), all_layers));
+}
+
+std::string layers_table(const Model& model, bool all_layers) {
+  std::vector<Row> rows;
+  for (const auto& l : model.layers) {
+    Row row;
+    row.shape = all_layers ? l.prefix : shape_of(l);
+    if (!all_layers && l.index) row.indices.push_back(*l.index);
+    row.cells = {std::string(kind_name(l.kind)) + (l.mtp ? " (mtp)" : ""),
+                 l.kind == LayerKind::kAttention ? std::string(flavor_name(l.flavor)) : "-",
+                 compact(layer_shape(l))};
+    rows.push_back(std::move(row));
+  }
+  return render({"layer", "kind", "flavor", "shape"}, fold(std::move(rows), all_layers));
+}
+
+std::string groups_table(const Layout& layout, std::size_t max_groups) {
+  std::string out;
+  for (const auto& set : layout.sets) {
+    std::vector<std::string> shown;
+    for (std::size_t i = 0; i < set.groups.size() && i < max_groups; ++i) {
+      shown.push_back(fmt::format("[{}]", fmt::join(set.groups[i], ",")));
+    }
+    if (set.groups.size() > max_groups) shown.push_back(fmt::format("... ({} groups)", set.groups.size()));
+    out += fmt::format("{:<8} {}\n", set.name, fmt::join(shown, " "));
+  }
+  return out;
+}
+
+}  // namespace layerplan::cli

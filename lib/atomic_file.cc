@@ -1,0 +1,65 @@
+#include "lib/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace layerplan {
+
+std::optional<std::string> write_file_atomically(const std::string& path,
+                                                 const std::string& contents) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return fmt::format("cannot write '{}': it exists and is not a regular file", path);
+  }
+  std::size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (base.empty()) return fmt::format("cannot write '{}': the path names a directory", path);
+  std::string tmpl = fmt::format("{}/.{}.tmpXXXXXX", dir, base);
+  std::vector<char> name(tmpl.begin(), tmpl.end());
+  name.push_back('\0');
+  int fd = ::mkstemp(name.data());
+  if (fd < 0) {
+    return fmt::format("cannot write '{}': cannot create a temporary file in '{}': {}", path, dir,
+                       std::strerror(errno));
+  }
+  auto fail = [&](const char* what) {
+    std::string message =
+        fmt::format("cannot write '{}': {} failed: {}", path, what, std::strerror(errno));
+    ::close(fd);
+    ::unlink(name.data());
+    return message;
+  };
+  std::size_t written = 0;
+  while (written < contents.size()) {
+    ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail("write");
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fchmod(fd, 0644) != 0) return fail("chmod");
+  if (::fsync(fd) != 0) return fail("fsync");
+  if (::close(fd) != 0) {
+    std::string message = fmt::format("cannot write '{}': close failed: {}", path, std::strerror(errno));
+    ::unlink(name.data());
+    return message;
+  }
+  if (::rename(name.data(), path.c_str()) != 0) {
+    std::string message = fmt::format("cannot write '{}': rename failed: {}", path, std::strerror(errno));
+    ::unlink(name.data());
+    return message;
+  }
+  return std::nullopt;
+}
+
+}  // namespace layerplan

@@ -1,0 +1,70 @@
+#include "lib/checks.h"
+
+#include <fmt/format.h>
+
+namespace layerplan {
+
+const std::vector<NamedCheck>& all_checks() {
+  static const std::vector<NamedCheck> kChecks = {
+      {"axes", check_axes},
+      {"plan-fields", check_plan_fields},
+      {"attention", check_attention},
+      {"mlp", check_mlp},
+      {"moe", check_moe},
+      {"vocab", check_vocab},
+      {"rule-hygiene", check_rule_hygiene},
+      {"whitelist", check_whitelist},
+  };
+  return kChecks;
+}
+
+void run_checks(const CheckContext& context, Diagnostics& diags) {
+  for (const auto& check : all_checks()) check.run(context, diags);
+}
+
+namespace check_util {
+
+std::vector<std::int64_t> divisors(std::int64_t n) {
+  std::vector<std::int64_t> low, high;
+  for (std::int64_t d = 1; d <= n / d; ++d) {
+    if (n % d != 0) continue;
+    low.push_back(d);
+    if (d != n / d) high.push_back(n / d);
+  }
+  low.insert(low.end(), high.rbegin(), high.rend());
+  return low;
+}
+
+std::string join(const std::vector<std::int64_t>& values) {
+  return fmt::format("{}", fmt::join(values, ", "));
+}
+
+Note config_note(const ConfigValue& value) {
+  return Note{value.location, fmt::format("{} is {}", value.key, value.value)};
+}
+
+Location blame(const ResolvedField& field, const AxisValues& axes) {
+  if (!field.axis.empty()) {
+    auto it = axes.locations.find(field.axis);
+    if (it != axes.locations.end()) return it->second;
+  }
+  return field.location;
+}
+
+std::string describe(std::string_view field_name, const ResolvedField& field) {
+  if (field.axis.empty()) return fmt::format("{} {}", field_name, field.value);
+  return fmt::format("{} {} ({})", field_name, field.axis, field.value);
+}
+
+Note origin_note(const LayerPlan& plan, const RulesFile& rules, const ResolvedField& field) {
+  if (plan.fallback()) {
+    return Note{{}, fmt::format("no rule matches these layers; they keep the global plan")};
+  }
+  const Rule& rule = rules.rules[static_cast<std::size_t>(plan.rule)];
+  Location where = field.from_rule ? field.location : rule.location;
+  std::string label = rule.name.empty() ? "" : fmt::format(" '{}'", rule.name);
+  return Note{where, fmt::format("chosen by rule {}{}", rule.position, label)};
+}
+
+}  // namespace check_util
+}  // namespace layerplan

@@ -1,0 +1,65 @@
+// Named checks (clang-tidy style): each is a small function over the resolved plan that reports
+// into the diagnostics sink under its own kebab-case codes. All run; none stops the others.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "lib/architectures.h"
+#include "lib/diagnostics.h"
+#include "lib/resolver.h"
+
+namespace layerplan {
+
+struct CheckOptions {
+  bool allow_unverified = false;  // downgrade arch-unverified to a warning
+};
+
+struct CheckContext {
+  const Model& model;
+  const RulesFile& rules;
+  const AxisValues& axes;
+  const std::vector<LayerPlan>& plans;
+  const ArchRegistry& registry;
+  CheckOptions options;
+};
+
+struct NamedCheck {
+  std::string_view name;
+  void (*run)(const CheckContext&, Diagnostics&);
+};
+
+// The table of checks, in the order they run.
+[[nodiscard]] const std::vector<NamedCheck>& all_checks();
+void run_checks(const CheckContext& context, Diagnostics& diags);
+
+// Largest rank count layerplan lists groups for.
+inline constexpr std::int64_t kMaxWorldSize = std::int64_t{1} << 20;
+
+// Helpers shared by the check files.
+namespace check_util {
+// "1, 2, 4, 8" -- the divisors of n (n <= 2^40 handled by trial division up to sqrt).
+[[nodiscard]] std::vector<std::int64_t> divisors(std::int64_t n);
+[[nodiscard]] std::string join(const std::vector<std::int64_t>& values);
+// A note pointing into config.json: "num_attention_heads is 64".
+[[nodiscard]] Note config_note(const ConfigValue& value);
+// The location to blame for a plan field: the axis declaration when the field names a declared
+// axis, else the literal in the rule (or the axes section on fallback).
+[[nodiscard]] Location blame(const ResolvedField& field, const AxisValues& axes);
+// "tp_size attn_tp (4)" or "tp_size 4".
+[[nodiscard]] std::string describe(std::string_view field_name, const ResolvedField& field);
+// A note naming the rule (or the fallback) that chose a plan for a layer.
+[[nodiscard]] Note origin_note(const LayerPlan& plan, const RulesFile& rules,
+                               const ResolvedField& field);
+}  // namespace check_util
+
+void check_axes(const CheckContext& context, Diagnostics& diags);
+void check_plan_fields(const CheckContext& context, Diagnostics& diags);
+void check_attention(const CheckContext& context, Diagnostics& diags);
+void check_mlp(const CheckContext& context, Diagnostics& diags);
+void check_moe(const CheckContext& context, Diagnostics& diags);
+void check_vocab(const CheckContext& context, Diagnostics& diags);
+void check_rule_hygiene(const CheckContext& context, Diagnostics& diags);
+void check_whitelist(const CheckContext& context, Diagnostics& diags);
+
+}  // namespace layerplan

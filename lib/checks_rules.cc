@@ -1,0 +1,161 @@
+// Rule hygiene (rules that match nothing, rules shadowed by earlier ones) and the whitelist gate.
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "lib/checks.h"
+
+namespace layerplan {
+
+using check_util::blame;
+using check_util::describe;
+
+namespace {
+
+std::string rule_label(const Rule& rule) {
+  return rule.name.empty() ? fmt::format("rule {}", rule.position)
+                           : fmt::format("rule {} '{}'", rule.position, rule.name);
+}
+
+// "model.layers.17.mlp" -> "model.layers.{i}.mlp": the shapes of a model's prefixes.
+std::string prefix_shape(const Layer& layer) {
+  if (!layer.index) return layer.prefix;
+  std::string index = std::to_string(*layer.index);
+  std::string needle = "." + index;
+  std::size_t at = layer.prefix.find(needle);
+  while (at != std::string::npos) {
+    std::size_t end = at + needle.size();
+    if (end == layer.prefix.size() || layer.prefix[end] == '.') {
+      return layer.prefix.substr(0, at) + ".{i}" + layer.prefix.substr(end);
+    }
+    at = layer.prefix.find(needle, at + 1);
+  }
+  return layer.prefix;
+}
+
+void explain_no_match(const Rule& rule, const Model& model, Diagnostic& d) {
+  const Matcher& m = rule.match;
+  std::vector<std::string> shapes, kinds, flavors;
+  for (const auto& layer : model.layers) {
+    std::string shape = prefix_shape(layer) + (layer.mtp ? " (MTP)" : "");
+    if (std::find(shapes.begin(), shapes.end(), shape) == shapes.end()) shapes.push_back(shape);
+    std::string k(kind_name(layer.kind));
+    if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
+    if (layer.kind == LayerKind::kAttention) {
+      std::string f(flavor_name(layer.flavor));
+      if (std::find(flavors.begin(), flavors.end(), f) == flavors.end()) flavors.push_back(f);
+    }
+  }
+  if (m.prefix_pattern) {
+    d.notes.push_back({m.prefix_location,
+                       fmt::format("prefixes of this model look like: {}", fmt::join(shapes, ", "))});
+    std::string lower = *m.prefix_pattern;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    if (lower.find("mtp") != std::string::npos || lower.find("nextn") != std::string::npos) {
+      std::vector<std::string> mtp_prefixes;
+      for (const auto& layer : model.layers) {
+        if (layer.mtp) mtp_prefixes.push_back(layer.prefix);
+      }
+      if (mtp_prefixes.empty()) {
+        d.notes.push_back({{}, "this model has no MTP layers"});
+      } else {
+        d.notes.push_back(
+            {{}, fmt::format("no engine prefix contains \"mtp\": this model's MTP layers are {}; "
+                             "match them with 'mtp: true' or a prefix_pattern such as \"{}*\"",
+                             fmt::join(mtp_prefixes, ", "), mtp_prefixes.front())});
+      }
+    }
+  }
+  if (m.kind) {
+    d.notes.push_back({m.kind_location, fmt::format("layer kinds of this model: {}", fmt::join(kinds, ", "))});
+  }
+  if (m.flavor) {
+    d.notes.push_back({m.flavor_location,
+                       flavors.empty() ? std::string("this model has no attention layers")
+                                       : fmt::format("attention flavors of this model: {}",
+                                                     fmt::join(flavors, ", "))});
+  }
+  if (m.layers) {
+    std::string mtp = model.num_mtp_layers > 0
+                          ? fmt::format("; MTP layers {}..{}", model.num_hidden_layers,
+                                        model.num_hidden_layers + model.num_mtp_layers - 1)
+                          : "";
+    d.notes.push_back({m.layers_location, fmt::format("decoder layers are 0..{}{}",
+                                                      model.num_hidden_layers - 1, mtp)});
+  }
+  if (m.mtp && *m.mtp && model.num_mtp_layers == 0) {
+    d.notes.push_back({m.mtp_location, "this model has no MTP layers"});
+  }
+}
+
+}  // namespace
+
+void check_rule_hygiene(const CheckContext& ctx, Diagnostics& diags) {
+  std::vector<int> matched(ctx.rules.rules.size(), 0), won(ctx.rules.rules.size(), 0);
+  for (const auto& p : ctx.plans) {
+    for (int r : p.matched) ++matched[static_cast<std::size_t>(r)];
+    if (!p.fallback()) ++won[static_cast<std::size_t>(p.rule)];
+  }
+  std::string model_name = ctx.model.architecture.empty() ? ctx.model.model_type : ctx.model.architecture;
+  for (const auto& rule : ctx.rules.rules) {
+    auto i = static_cast<std::size_t>(rule.position);
+    if (matched[i] == 0) {
+      Diagnostic d = make_warning("rule-matches-nothing", rule.match.location,
+                                  fmt::format("{} matches no layer of {}", rule_label(rule), model_name));
+      explain_no_match(rule, ctx.model, d);
+      diags.report(std::move(d));
+    } else if (won[i] == 0) {
+      std::set<int> takers;
+      for (const auto& p : ctx.plans) {
+        if (std::find(p.matched.begin(), p.matched.end(), rule.position) != p.matched.end()) {
+          takers.insert(p.rule);
+        }
+      }
+      Diagnostic d = make_warning(
+          "rule-shadowed", rule.match.location,
+          fmt::format("{} never applies: all {} layers it matches are taken by earlier rules",
+                      rule_label(rule), matched[i]));
+      for (int t : takers) {
+        const Rule& earlier = ctx.rules.rules[static_cast<std::size_t>(t)];
+        d.notes.push_back({earlier.match.location, fmt::format("{} takes them first", rule_label(earlier))});
+      }
+      diags.report(std::move(d));
+    }
+  }
+}
+
+void check_whitelist(const CheckContext& ctx, Diagnostics& diags) {
+  if (ctx.model.verified) return;
+  std::vector<bool> reported(ctx.rules.rules.size(), false);
+  for (const auto& p : ctx.plans) {
+    if (p.fallback() || reported[static_cast<std::size_t>(p.rule)]) continue;
+    ResolvedPlan global = global_plan(*p.layer, ctx.axes, ctx.rules);
+    const ResolvedField* differs = nullptr;
+    std::string_view field;
+    if (p.plan.tp_size.value != global.tp_size.value) { differs = &p.plan.tp_size; field = "tp_size"; }
+    else if (p.plan.dcp_size.value != global.dcp_size.value) { differs = &p.plan.dcp_size; field = "dcp_size"; }
+    else if (p.plan.ep_size.value != global.ep_size.value) { differs = &p.plan.ep_size; field = "ep_size"; }
+    if (differs == nullptr) continue;
+    reported[static_cast<std::size_t>(p.rule)] = true;
+    const Rule& rule = ctx.rules.rules[static_cast<std::size_t>(p.rule)];
+    const ResolvedField& g = field == "tp_size" ? global.tp_size : field == "dcp_size" ? global.dcp_size : global.ep_size;
+    std::string model_name = ctx.model.architecture.empty() ? ctx.model.model_type : ctx.model.architecture;
+    std::string message = fmt::format(
+        "{} gives {} layers {} where the global plan has {}, but {} ({}) is not verified for "
+        "per-layer parallelism",
+        rule_label(rule), kind_name(p.layer->kind), describe(field, *differs), g.value, model_name,
+        ctx.model.family);
+    Diagnostic d = ctx.options.allow_unverified
+                       ? make_warning("arch-unverified", differs->location, message)
+                       : make_error("arch-unverified", differs->location, message);
+    d.notes.push_back({{}, fmt::format("verified architectures: {}",
+                                       fmt::join(ctx.registry.verified_architectures(), ", "))});
+    d.notes.push_back({{}, ctx.options.allow_unverified
+                               ? std::string("--allow-unverified made this a warning")
+                               : std::string("--allow-unverified makes this a warning, for experiments")});
+    diags.report(std::move(d));
+  }
+}
+
+}  // namespace layerplan

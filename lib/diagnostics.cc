@@ -1,0 +1,177 @@
+#include "lib/diagnostics.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace layerplan {
+
+std::string_view severity_name(Severity severity) {
+  switch (severity) {
+    case Severity::kNote: return "note";
+    case Severity::kWarning: return "warning";
+    case Severity::kError: return "error";
+  }
+  return "error";
+}
+
+const std::vector<CodeInfo>& diagnostic_codes() {
+  using S = Severity;
+  static const std::vector<CodeInfo> kCodes = {
+      // Inputs.
+      {"input-unreadable", S::kError, "an input file is missing, a directory, a FIFO or too large"},
+      {"json-syntax", S::kError, "config.json is not valid JSON (Python's Infinity and NaN are accepted)"},
+      {"json-limit", S::kError, "config.json nests deeper or holds longer strings than the limits"},
+      {"config-missing-field", S::kError, "config.json lacks a field the architecture needs"},
+      {"config-invalid-field", S::kError, "a config.json field has the wrong type or an impossible value"},
+      {"arch-unknown", S::kError, "the architecture is not one layerplan knows"},
+      {"arch-unverified", S::kError, "a plan deviates from the global one on an architecture not verified for per-layer policy"},
+      {"arch-declaration", S::kError, "an architecture declaration file is malformed"},
+      // Rules file syntax.
+      {"yaml-syntax", S::kError, "the rules file is not valid YAML"},
+      {"yaml-limit", S::kError, "the rules file nests too deeply or expands too many aliases"},
+      {"missing-key", S::kError, "a required key is absent"},
+      {"unknown-key", S::kError, "a key layerplan does not know (did you mean ...)"},
+      {"duplicate-key", S::kError, "a key appears twice in one mapping"},
+      {"wrong-type", S::kError, "a value has the wrong YAML type"},
+      {"invalid-value", S::kError, "a value is not a positive integer in range"},
+      {"undefined-axis", S::kError, "a plan names an axis the axes section does not define"},
+      {"unknown-kind", S::kError, "a matcher names a layer kind that does not exist"},
+      {"unknown-flavor", S::kError, "a matcher names an attention flavor that does not exist"},
+      {"bad-pattern", S::kError, "a prefix_pattern glob is malformed"},
+      {"bad-layer-range", S::kError, "a layers matcher is not a valid index range"},
+      // Axes (vLLM ParallelConfig semantics).
+      {"world-size-mismatch", S::kError, "tp*pp*dp*pcp differs from the declared world size"},
+      {"world-size-limit", S::kError, "the world size overflows or is too large to list rank groups"},
+      {"dcp-divides-tp", S::kError, "dcp must divide tp"},
+      {"attn-tp-exceeds-tp", S::kError, "attn_tp must not exceed tp"},
+      {"attn-tp-divides-tp", S::kError, "attn_tp must divide tp"},
+      {"tpa-invariant", S::kError, "attn_tp * dcp must equal tp when attn_tp < tp"},
+      {"pp-exceeds-layers", S::kError, "more pipeline stages than decoder layers"},
+      // Per-layer checks.
+      {"tp-size-divides-tp", S::kError, "a layer's tp_size must divide tp"},
+      {"dcp-size-mismatch", S::kError, "a layer's dcp_size must be 1 or the dcp axis"},
+      {"dcp-on-non-attention", S::kError, "dcp_size > 1 on a layer that has no KV cache"},
+      {"layer-tpa-invariant", S::kError, "an attention layer narrower than tp must have tp_size * dcp_size == tp"},
+      {"attn-tp-divides-heads", S::kError, "query heads must be divisible by the layer's attention TP"},
+      {"kv-heads-divisibility", S::kError, "KV heads and the layer's attention TP must divide one another"},
+      {"dcp-gqa-kv-heads", S::kError, "standard DCP on GQA needs tp > num_key_value_heads"},
+      {"dcp-gqa-max", S::kError, "standard DCP on GQA needs dcp <= tp / num_key_value_heads"},
+      {"dcp-gqa-q-per-kv", S::kError, "standard DCP on GQA needs (heads / kv_heads) % dcp == 0"},
+      {"kv-head-replication", S::kNote, "attention TP above the KV head count replicates KV heads"},
+      {"mla-narrow-tp", S::kWarning, "MLA has one latent KV head: TPA collapses to DCP-only"},
+      {"dcp-not-uniform", S::kWarning, "vLLM shards the KV cache of every attention layer by the same dcp"},
+      {"mlp-tp-divides-intermediate", S::kError, "the MLP width must be divisible by the layer's TP"},
+      {"ep-on-non-moe", S::kError, "ep_size > 1 on a layer without experts"},
+      {"ep-divides-domain", S::kError, "ep_size must divide the expert domain (dp*pcp*tp ranks)"},
+      {"ep-needs-full-tp", S::kError, "expert parallelism needs the MoE layer at full tp"},
+      {"experts-uneven", S::kWarning, "routed experts do not divide evenly over ep_size"},
+      {"moe-tp-divides-intermediate", S::kError, "the expert width must be divisible by the expert TP"},
+      {"ep-not-expressible", S::kNote, "vLLM derives EP = dp*pcp*tp and cannot express another ep today"},
+      {"replicated-layer", S::kNote, "a layer narrower than its TP group is computed redundantly"},
+      {"vocab-padding", S::kNote, "the vocabulary is padded to a multiple of 64 per rank"},
+      // Rule hygiene.
+      {"rule-matches-nothing", S::kWarning, "a rule matches no layer of this model"},
+      {"rule-shadowed", S::kWarning, "every layer a rule matches is taken by earlier rules"},
+      {"layer-not-found", S::kError, "explain --layer names a prefix the model does not have"},
+  };
+  return kCodes;
+}
+
+const CodeInfo* find_code(std::string_view code) {
+  for (const auto& info : diagnostic_codes()) {
+    if (info.code == code) return &info;
+  }
+  return nullptr;
+}
+
+void Diagnostics::report(Diagnostic diagnostic) {
+  for (auto& existing : diagnostics_) {
+    if (existing.code == diagnostic.code && existing.message == diagnostic.message &&
+        existing.location.file == diagnostic.location.file &&
+        existing.location.line == diagnostic.location.line &&
+        existing.location.column == diagnostic.location.column) {
+      for (auto& subject : diagnostic.subjects) existing.subjects.push_back(std::move(subject));
+      return;
+    }
+  }
+  diagnostics_.push_back(std::move(diagnostic));
+}
+
+int Diagnostics::count(Severity severity) const {
+  return static_cast<int>(std::count_if(diagnostics_.begin(), diagnostics_.end(),
+                                        [&](const Diagnostic& d) { return d.severity == severity; }));
+}
+
+std::vector<Diagnostic> Diagnostics::sorted() const {
+  std::vector<Diagnostic> out = diagnostics_;
+  // Keeps report order between files; sorts by position inside one file.
+  std::vector<const SourceFile*> file_order;
+  for (const auto& d : diagnostics_) {
+    const SourceFile* f = d.location.file.get();
+    if (std::find(file_order.begin(), file_order.end(), f) == file_order.end()) {
+      file_order.push_back(f);
+    }
+  }
+  auto rank = [&](const Diagnostic& d) {
+    auto it = std::find(file_order.begin(), file_order.end(), d.location.file.get());
+    return std::make_tuple(it - file_order.begin(), d.location.line, d.location.column);
+  };
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const Diagnostic& a, const Diagnostic& b) { return rank(a) < rank(b); });
+  return out;
+}
+
+namespace {
+Diagnostic make(std::string_view code, Severity severity, Location location, std::string message) {
+  Diagnostic d;
+  d.code = std::string(code);
+  d.severity = severity;
+  d.location = std::move(location);
+  d.message = std::move(message);
+  return d;
+}
+}  // namespace
+
+Diagnostic make_error(std::string_view code, Location location, std::string message) {
+  return make(code, Severity::kError, std::move(location), std::move(message));
+}
+Diagnostic make_warning(std::string_view code, Location location, std::string message) {
+  return make(code, Severity::kWarning, std::move(location), std::move(message));
+}
+Diagnostic make_note(std::string_view code, Location location, std::string message) {
+  return make(code, Severity::kNote, std::move(location), std::move(message));
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_distance = 0;
+  for (const auto& candidate : candidates) {
+    std::size_t d = edit_distance(word, candidate);
+    if (best.empty() || d < best_distance) {
+      best = candidate;
+      best_distance = d;
+    }
+  }
+  // Close enough: at most a third of the word's letters wrong (and at least one allowed).
+  std::size_t limit = std::max<std::size_t>(1, (word.size() + 2) / 3);
+  if (best.empty() || best_distance > limit) return "";
+  return best;
+}
+
+}  // namespace layerplan

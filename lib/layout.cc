@@ -1,0 +1,177 @@
+#include "lib/layout.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace layerplan {
+namespace {
+
+using Groups = std::vector<std::vector<std::int64_t>>;
+
+struct Grid {
+  std::int64_t dp, pp, pcp, tp;
+  [[nodiscard]] std::int64_t rank(std::int64_t d, std::int64_t p, std::int64_t c,
+                                  std::int64_t t) const {
+    return ((d * pp + p) * pcp + c) * tp + t;
+  }
+  [[nodiscard]] std::int64_t world() const { return dp * pp * pcp * tp; }
+};
+
+// Sub-groups of every TP group of size `size`, taking ranks `tp / size` apart.
+Groups strided_tp_subgroups(const Grid& g, std::int64_t size) {
+  Groups out;
+  std::int64_t stride = g.tp / size;
+  for (std::int64_t base = 0; base < g.world(); base += g.tp) {
+    for (std::int64_t j = 0; j < stride; ++j) {
+      std::vector<std::int64_t> group;
+      for (std::int64_t k = 0; k < size; ++k) group.push_back(base + k * stride + j);
+      out.push_back(std::move(group));
+    }
+  }
+  return out;
+}
+
+Groups chunks(const std::vector<std::int64_t>& ranks, std::int64_t size) {
+  Groups out;
+  for (std::size_t i = 0; i < ranks.size(); i += static_cast<std::size_t>(size)) {
+    out.emplace_back(ranks.begin() + static_cast<std::ptrdiff_t>(i),
+                     ranks.begin() + static_cast<std::ptrdiff_t>(i + static_cast<std::size_t>(size)));
+  }
+  return out;
+}
+
+// The expert domain of each PP stage: all dp*pcp*tp ranks, ordered d, c, t.
+std::vector<std::vector<std::int64_t>> expert_domains(const Grid& g) {
+  std::vector<std::vector<std::int64_t>> domains;
+  for (std::int64_t p = 0; p < g.pp; ++p) {
+    std::vector<std::int64_t> domain;
+    for (std::int64_t d = 0; d < g.dp; ++d)
+      for (std::int64_t c = 0; c < g.pcp; ++c)
+        for (std::int64_t t = 0; t < g.tp; ++t) domain.push_back(g.rank(d, p, c, t));
+    domains.push_back(std::move(domain));
+  }
+  return domains;
+}
+
+}  // namespace
+
+const GroupSet* Layout::find(std::string_view name) const {
+  for (const auto& set : sets) {
+    if (set.name == name) return &set;
+  }
+  return nullptr;
+}
+
+std::string tp_group_name(std::int64_t tp_size, const AxisValues& axes) {
+  if (tp_size <= 1) return "";
+  if (tp_size == axes.tp) return "tp";
+  if (tp_size == axes.attn_tp) return "attn_tp";
+  return fmt::format("tp_sub{}", tp_size);
+}
+
+std::string ep_group_name(std::int64_t ep_size, const AxisValues& axes) {
+  if (ep_size <= 1) return "";
+  if (axes.ep && ep_size == *axes.ep) return "ep";
+  return fmt::format("ep{}", ep_size);
+}
+
+std::string etp_group_name(std::int64_t ep_size, const AxisValues& axes) {
+  std::string ep = ep_group_name(ep_size, axes);
+  if (ep.empty()) return "";
+  return "etp" + ep.substr(2);  // "ep" -> "etp", "ep8" -> "etp8"
+}
+
+Layout build_layout(const AxisValues& axes, const std::vector<LayerPlan>& plans) {
+  Grid g{axes.dp, axes.pp, axes.pcp, axes.tp};
+  Layout layout;
+  std::vector<std::int64_t> all(static_cast<std::size_t>(g.world()));
+  for (std::int64_t r = 0; r < g.world(); ++r) all[static_cast<std::size_t>(r)] = r;
+
+  layout.sets.push_back({"world", {all}});
+  layout.sets.push_back({"tp", chunks(all, g.tp)});
+  if (axes.dcp > 1) layout.sets.push_back({"dcp", chunks(all, axes.dcp)});
+  if (axes.attn_tp < axes.tp) layout.sets.push_back({"attn_tp", strided_tp_subgroups(g, axes.attn_tp)});
+  std::set<std::int64_t> sub_sizes, ep_sizes;
+  for (const auto& p : plans) {
+    std::int64_t k = p.plan.tp_size.value;
+    if (k > 1 && k < axes.tp && k != axes.attn_tp) sub_sizes.insert(k);
+    if (p.layer->kind == LayerKind::kMoe && p.plan.ep_size.value > 1) ep_sizes.insert(p.plan.ep_size.value);
+  }
+  for (auto k : sub_sizes) layout.sets.push_back({tp_group_name(k, axes), strided_tp_subgroups(g, k)});
+  if (axes.pcp > 1) {
+    GroupSet set{"pcp", {}};
+    for (std::int64_t d = 0; d < g.dp; ++d)
+      for (std::int64_t p = 0; p < g.pp; ++p)
+        for (std::int64_t t = 0; t < g.tp; ++t) {
+          std::vector<std::int64_t> group;
+          for (std::int64_t c = 0; c < g.pcp; ++c) group.push_back(g.rank(d, p, c, t));
+          set.groups.push_back(std::move(group));
+        }
+    layout.sets.push_back(std::move(set));
+  }
+  {
+    GroupSet set{"pp", {}};
+    for (std::int64_t d = 0; d < g.dp; ++d)
+      for (std::int64_t t = 0; t < g.tp; ++t)
+        for (std::int64_t c = 0; c < g.pcp; ++c) {
+          std::vector<std::int64_t> group;
+          for (std::int64_t p = 0; p < g.pp; ++p) group.push_back(g.rank(d, p, c, t));
+          set.groups.push_back(std::move(group));
+        }
+    layout.sets.push_back(std::move(set));
+  }
+  {
+    GroupSet set{"dp", {}};
+    for (std::int64_t t = 0; t < g.tp; ++t)
+      for (std::int64_t p = 0; p < g.pp; ++p)
+        for (std::int64_t c = 0; c < g.pcp; ++c) {
+          std::vector<std::int64_t> group;
+          for (std::int64_t d = 0; d < g.dp; ++d) group.push_back(g.rank(d, p, c, t));
+          set.groups.push_back(std::move(group));
+        }
+    layout.sets.push_back(std::move(set));
+  }
+  auto domains = expert_domains(g);
+  for (auto ep : ep_sizes) {
+    GroupSet eps{ep_group_name(ep, axes), {}};
+    GroupSet etps{etp_group_name(ep, axes), {}};
+    for (const auto& domain : domains) {
+      if (static_cast<std::int64_t>(domain.size()) % ep != 0) continue;  // reported by checks
+      auto groups = chunks(domain, ep);
+      eps.groups.insert(eps.groups.end(), groups.begin(), groups.end());
+      for (std::int64_t j = 0; j < ep; ++j) {
+        std::vector<std::int64_t> column;
+        for (const auto& group : groups) column.push_back(group[static_cast<std::size_t>(j)]);
+        etps.groups.push_back(std::move(column));
+      }
+    }
+    layout.sets.push_back(std::move(eps));
+    if (!etps.groups.empty() && etps.groups.front().size() > 1) layout.sets.push_back(std::move(etps));
+  }
+  return layout;
+}
+
+std::vector<Stage> pipeline_stages(int num_layers, std::int64_t pp) {
+  auto stages_count = static_cast<int>(pp);
+  std::vector<int> sizes(static_cast<std::size_t>(stages_count), num_layers / stages_count);
+  int remainder = num_layers % stages_count;
+  for (int i = 2; i < remainder + 2; ++i) ++sizes[static_cast<std::size_t>(stages_count - i)];
+  std::vector<Stage> stages;
+  int first = 0;
+  for (int s = 0; s < stages_count; ++s) {
+    stages.push_back({s, first, first + sizes[static_cast<std::size_t>(s)] - 1});
+    first += sizes[static_cast<std::size_t>(s)];
+  }
+  return stages;
+}
+
+int stage_of(const std::vector<Stage>& stages, int layer_index) {
+  for (const auto& s : stages) {
+    if (layer_index >= s.first_layer && layer_index <= s.last_layer) return s.stage;
+  }
+  return stages.empty() ? 0 : stages.back().stage;  // MTP layers run with the last stage
+}
+
+}  // namespace layerplan

@@ -1,0 +1,41 @@
+// Rank layout: the exact rank groups of every axis, in vLLM's order (all_ranks reshaped to
+// (dp, pp, pcp, tp), TP fastest), and the layer range of each pipeline stage.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lib/resolver.h"
+
+namespace layerplan {
+
+struct GroupSet {
+  std::string name;
+  std::vector<std::vector<std::int64_t>> groups;  // each in rank-in-group order
+};
+
+struct Layout {
+  std::vector<GroupSet> sets;  // world, tp, dcp, attn_tp, tp_sub*, pcp, pp, dp, ep*, etp*
+  [[nodiscard]] const GroupSet* find(std::string_view name) const;
+};
+
+// Names of the group sets a plan uses (null when the layer is not split along that field).
+[[nodiscard]] std::string tp_group_name(std::int64_t tp_size, const AxisValues& axes);
+[[nodiscard]] std::string ep_group_name(std::int64_t ep_size, const AxisValues& axes);
+[[nodiscard]] std::string etp_group_name(std::int64_t ep_size, const AxisValues& axes);
+
+// Requires checked axes (no overflow, world size within kMaxWorldSize, attn_tp | tp, dcp | tp).
+[[nodiscard]] Layout build_layout(const AxisValues& axes, const std::vector<LayerPlan>& plans);
+
+struct Stage {
+  int stage = 0;
+  int first_layer = 0;  // inclusive
+  int last_layer = 0;   // inclusive
+};
+
+// vLLM's get_pp_indices: L // pp layers each, the remainder to stages -2, -3, ...
+[[nodiscard]] std::vector<Stage> pipeline_stages(int num_layers, std::int64_t pp);
+[[nodiscard]] int stage_of(const std::vector<Stage>& stages, int layer_index);
+
+}  // namespace layerplan

@@ -1,0 +1,315 @@
+#include "lib/manifest.h"
+
+#include <fmt/format.h>
+
+namespace layerplan {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+ojson nullable(const std::string& s) { return s.empty() ? ojson(nullptr) : ojson(s); }
+
+void put(ojson& j, const char* key, const ConfigValue& v) {
+  if (v.present) j[key] = v.value;
+}
+
+ojson comm(const char* op, const std::string& group, std::int64_t elements, std::string why) {
+  ojson c;
+  c["op"] = op;
+  c["group"] = group;
+  c["elements_per_token"] = elements;
+  c["why"] = std::move(why);
+  return c;
+}
+
+std::int64_t padded_vocab(std::int64_t vocab, std::int64_t tp) {
+  std::int64_t unit = 64 * tp;
+  return (vocab + unit - 1) / unit * unit;
+}
+
+struct MoeNumbers {
+  std::int64_t domain, ep, etp;
+};
+
+MoeNumbers moe_numbers(const LayerPlan& p, const AxisValues& a) {
+  std::int64_t domain = a.dp * a.pcp * p.plan.tp_size.value;
+  std::int64_t ep = p.plan.ep_size.value;
+  return {domain, ep, domain % ep == 0 ? domain / ep : 0};
+}
+
+}  // namespace
+
+ojson layer_shape(const Layer& l) {
+  ojson j = ojson::object();
+  switch (l.kind) {
+    case LayerKind::kAttention:
+      put(j, "num_heads", l.num_heads);
+      put(j, "num_kv_heads", l.num_kv_heads);
+      put(j, "head_dim", l.head_dim);
+      if (l.v_head_dim.present && l.v_head_dim.value != l.head_dim.value) put(j, "v_head_dim", l.v_head_dim);
+      put(j, "kv_lora_rank", l.kv_lora_rank);
+      put(j, "qk_rope_head_dim", l.qk_rope_head_dim);
+      put(j, "sliding_window", l.sliding_window);
+      break;
+    case LayerKind::kMlp:
+      put(j, "intermediate_size", l.intermediate_size);
+      break;
+    case LayerKind::kMoe:
+      put(j, "num_experts", l.num_experts);
+      put(j, "top_k", l.top_k);
+      put(j, "moe_intermediate_size", l.moe_intermediate_size);
+      put(j, "num_shared_experts", l.num_shared_experts);
+      put(j, "shared_intermediate_size", l.shared_intermediate_size);
+      break;
+    case LayerKind::kEmbedding:
+    case LayerKind::kLmHead:
+      put(j, "vocab_size", l.vocab_size);
+      put(j, "hidden_size", l.hidden_size);
+      j["tied"] = l.tied;
+      break;
+    case LayerKind::kMtp:
+      put(j, "hidden_size", l.hidden_size);
+      break;
+    default:
+      break;
+  }
+  return j;
+}
+
+ojson layer_per_rank(const LayerPlan& p, const AxisValues& a) {
+  const Layer& l = *p.layer;
+  std::int64_t tp = p.plan.tp_size.value;
+  std::int64_t dcp = p.plan.dcp_size.value;
+  ojson j = ojson::object();
+  switch (l.kind) {
+    case LayerKind::kAttention: {
+      std::int64_t heads = l.num_heads.value, kv = l.num_kv_heads.value;
+      j["q_heads"] = heads / tp;
+      if (l.flavor == Flavor::kMla) {
+        j["kv_heads"] = 1;
+        j["kv_head_replicas"] = tp;
+        j["kv_elements_per_token"] = l.kv_lora_rank.value + l.qk_rope_head_dim.value;
+      } else {
+        std::int64_t kv_rank = tp >= kv ? 1 : kv / tp;
+        j["kv_heads"] = kv_rank;
+        j["kv_head_replicas"] = tp >= kv ? tp / kv : 1;
+        j["kv_elements_per_token"] = 2 * kv_rank * l.head_dim.value;
+      }
+      bool tpa = tp < a.tp && dcp > 1;
+      j["o_proj_heads"] = tpa ? heads / a.tp : heads / tp;
+      j["kv_cache_token_share"] = dcp;
+      break;
+    }
+    case LayerKind::kMlp:
+      j["intermediate_size"] = l.intermediate_size.value / tp;
+      break;
+    case LayerKind::kMoe: {
+      MoeNumbers m = moe_numbers(p, a);
+      if (m.etp == 0) break;
+      std::int64_t experts = l.num_experts.value;
+      j["experts_min"] = experts / m.ep;
+      j["experts_max"] = experts / m.ep + (experts % m.ep != 0 ? 1 : 0);
+      j["expert_tp"] = m.etp;
+      j["moe_intermediate_size"] = l.moe_intermediate_size.value / m.etp;
+      if (l.shared_intermediate_size.present) {
+        j["shared_intermediate_size"] = l.shared_intermediate_size.value / tp;
+      }
+      break;
+    }
+    case LayerKind::kEmbedding:
+    case LayerKind::kLmHead: {
+      std::int64_t padded = padded_vocab(l.vocab_size.value, tp);
+      j["vocab_padded"] = padded;
+      j["vocab_rows"] = padded / tp;
+      break;
+    }
+    case LayerKind::kMtp:
+      j["eh_proj"] = "replicated";
+      break;
+    default:
+      break;
+  }
+  if (a.tp % tp == 0) j["replicas"] = a.tp / tp;
+  return j;
+}
+
+ojson layer_comms(const LayerPlan& p, const AxisValues& a) {
+  const Layer& l = *p.layer;
+  std::int64_t tp = p.plan.tp_size.value;
+  std::int64_t dcp = p.plan.dcp_size.value;
+  std::int64_t hidden = l.hidden_size.value;
+  std::string group = tp_group_name(tp, a);
+  ojson c = ojson::array();
+  switch (l.kind) {
+    case LayerKind::kAttention: {
+      std::int64_t heads = l.num_heads.value;
+      std::int64_t v_dim = l.v_head_dim.present ? l.v_head_dim.value : l.head_dim.value;
+      if (dcp > 1 && tp < a.tp) {
+        c.push_back(comm("all_to_all", "dcp", heads / tp * v_dim,
+                         fmt::format("DCP combine of attention outputs: heads {} -> {} per rank",
+                                     heads / tp, heads / a.tp)));
+        c.push_back(comm("all_reduce", "tp", hidden, "o_proj row-parallel output over full tp"));
+      } else if (dcp > 1) {
+        c.push_back(comm("all_gather", "dcp", dcp * (heads / tp) * l.head_dim.value,
+                         "DCP all-gather of queries"));
+        c.push_back(comm("reduce_scatter", "dcp", dcp * (heads / tp) * v_dim,
+                         "DCP reduce-scatter of attention outputs"));
+        if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "o_proj row-parallel output"));
+      } else if (!group.empty()) {
+        c.push_back(comm("all_reduce", group, hidden, "o_proj row-parallel output"));
+      }
+      break;
+    }
+    case LayerKind::kMlp:
+      if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "down_proj row-parallel output"));
+      break;
+    case LayerKind::kMoe: {
+      MoeNumbers m = moe_numbers(p, a);
+      if (m.ep > 1 && m.etp != 0) {
+        std::int64_t routed = hidden * l.top_k.value;
+        std::string ep = ep_group_name(m.ep, a);
+        c.push_back(comm("all_to_all", ep, routed, "EP dispatch of tokens to their top-k experts"));
+        c.push_back(comm("all_to_all", ep, routed, "EP combine of expert outputs"));
+        if (m.etp > 1) c.push_back(comm("all_reduce", etp_group_name(m.ep, a), hidden, "expert-TP output"));
+      } else if (!group.empty()) {
+        c.push_back(comm("all_reduce", group, hidden, "experts' row-parallel output"));
+      }
+      break;
+    }
+    case LayerKind::kEmbedding:
+      if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "vocab-parallel embedding"));
+      break;
+    case LayerKind::kLmHead:
+      if (!group.empty()) {
+        c.push_back(comm("all_gather", group, padded_vocab(l.vocab_size.value, tp),
+                         "gather of vocab-parallel logits"));
+      }
+      break;
+    default:
+      break;
+  }
+  return c;
+}
+
+ojson layer_plan_json(const LayerPlan& p, const AxisValues& a) {
+  ojson plan;
+  const Layer& l = *p.layer;
+  plan["tp_size"] = p.plan.tp_size.value;
+  plan["tp_group"] = nullable(tp_group_name(p.plan.tp_size.value, a));
+  plan["dcp_size"] = p.plan.dcp_size.value;
+  plan["dcp_group"] = p.plan.dcp_size.value > 1 ? ojson("dcp") : ojson(nullptr);
+  plan["ep_size"] = p.plan.ep_size.value;
+  plan["ep_group"] = l.kind == LayerKind::kMoe ? nullable(ep_group_name(p.plan.ep_size.value, a))
+                                                : ojson(nullptr);
+  return plan;
+}
+
+ojson build_manifest(const Model& model, const RulesFile& rules, const AxisValues& axes,
+                     const std::vector<LayerPlan>& plans, const Layout& layout,
+                     const ManifestInputs& inputs) {
+  ojson m;
+  m["schema_version"] = kManifestSchemaVersion;
+  m["generator"] = {{"name", "layerplan"}, {"version", LAYERPLAN_VERSION}};
+  m["inputs"] = {{"config", inputs.config_path}, {"rules", inputs.rules_path}};
+  ojson mj;
+  mj["architecture"] = model.architecture;
+  mj["model_type"] = model.model_type;
+  mj["family"] = model.family;
+  mj["verified"] = model.verified;
+  mj["num_hidden_layers"] = model.num_hidden_layers;
+  mj["num_mtp_layers"] = model.num_mtp_layers;
+  mj["hidden_size"] = model.hidden_size.value;
+  mj["vocab_size"] = model.vocab_size.value;
+  mj["dtype"] = model.dtype;
+  m["model"] = std::move(mj);
+  m["world_size"] = axes.world_size;
+  ojson ax;
+  ax["tp"] = axes.tp;
+  ax["attn_tp"] = axes.attn_tp;
+  ax["dcp"] = axes.dcp;
+  ax["pcp"] = axes.pcp;
+  ax["pp"] = axes.pp;
+  ax["dp"] = axes.dp;
+  if (axes.ep) ax["ep"] = *axes.ep;
+  for (const auto& [name, value] : axes.custom) ax[name] = value;
+  m["axes"] = std::move(ax);
+  ojson groups = ojson::object();
+  for (const auto& set : layout.sets) groups[set.name] = set.groups;
+  m["groups"] = std::move(groups);
+
+  auto stages = pipeline_stages(model.num_hidden_layers, axes.pp);
+  ojson layers = ojson::array();
+  for (const auto& p : plans) {
+    const Layer& l = *p.layer;
+    ojson j;
+    j["prefix"] = l.prefix;
+    j["kind"] = kind_name(l.kind);
+    j["flavor"] = l.kind == LayerKind::kAttention ? ojson(flavor_name(l.flavor)) : ojson(nullptr);
+    j["index"] = l.index ? ojson(*l.index) : ojson(nullptr);
+    j["mtp"] = l.mtp;
+    int stage = l.kind == LayerKind::kEmbedding ? 0
+                : l.index ? stage_of(stages, *l.index)
+                          : stages.back().stage;
+    j["stage"] = stage;
+    if (p.fallback()) {
+      j["rule"] = nullptr;
+    } else {
+      const Rule& rule = rules.rules[static_cast<std::size_t>(p.rule)];
+      ojson r;
+      r["position"] = rule.position;
+      r["line"] = rule.location.line;
+      if (!rule.name.empty()) r["name"] = rule.name;
+      j["rule"] = std::move(r);
+    }
+    j["fallback"] = p.fallback();
+    j["plan"] = layer_plan_json(p, axes);
+    j["shape"] = layer_shape(l);
+    j["per_rank"] = layer_per_rank(p, axes);
+    j["comms"] = layer_comms(p, axes);
+    layers.push_back(std::move(j));
+  }
+  m["layers"] = std::move(layers);
+
+  ojson pipeline;
+  ojson st = ojson::array();
+  for (const auto& s : stages) {
+    st.push_back({{"stage", s.stage},
+                  {"first_layer", s.first_layer},
+                  {"last_layer", s.last_layer},
+                  {"num_layers", s.last_layer - s.first_layer + 1}});
+  }
+  pipeline["stages"] = std::move(st);
+  ojson pc = ojson::array();
+  if (axes.pp > 1) {
+    pc.push_back(comm("send_recv", "pp", model.hidden_size.value,
+                      "hidden states between consecutive pipeline stages"));
+  }
+  pipeline["comms"] = std::move(pc);
+  m["pipeline"] = std::move(pipeline);
+  return m;
+}
+
+ojson layers_json(const Model& model) {
+  ojson out;
+  out["architecture"] = model.architecture;
+  out["model_type"] = model.model_type;
+  out["family"] = model.family;
+  out["verified"] = model.verified;
+  out["num_hidden_layers"] = model.num_hidden_layers;
+  out["num_mtp_layers"] = model.num_mtp_layers;
+  ojson layers = ojson::array();
+  for (const auto& l : model.layers) {
+    ojson j;
+    j["prefix"] = l.prefix;
+    j["kind"] = kind_name(l.kind);
+    j["flavor"] = l.kind == LayerKind::kAttention ? ojson(flavor_name(l.flavor)) : ojson(nullptr);
+    j["index"] = l.index ? ojson(*l.index) : ojson(nullptr);
+    j["mtp"] = l.mtp;
+    j["shape"] = layer_shape(l);
+    layers.push_back(std::move(j));
+  }
+  out["layers"] = std::move(layers);
+  return out;
+}
+
+}  // namespace layerplan

@@ -1,0 +1,35 @@
+// The plan manifest: the compiled per-layer plan as JSON (schemas/manifest.schema.json).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "lib/layout.h"
+#include "lib/model.h"
+#include "lib/resolver.h"
+
+namespace layerplan {
+
+inline constexpr int kManifestSchemaVersion = 1;
+
+struct ManifestInputs {
+  std::string config_path;
+  std::string rules_path;
+};
+
+// Per-rank sizes and the collectives of one layer under its plan (also used by `explain`).
+[[nodiscard]] nlohmann::ordered_json layer_shape(const Layer& layer);
+[[nodiscard]] nlohmann::ordered_json layer_per_rank(const LayerPlan& plan, const AxisValues& axes);
+[[nodiscard]] nlohmann::ordered_json layer_comms(const LayerPlan& plan, const AxisValues& axes);
+[[nodiscard]] nlohmann::ordered_json layer_plan_json(const LayerPlan& plan, const AxisValues& axes);
+
+// Builds the manifest of a checked plan (no errors). Keys come out in a fixed order.
+[[nodiscard]] nlohmann::ordered_json build_manifest(const Model& model, const RulesFile& rules,
+                                                    const AxisValues& axes,
+                                                    const std::vector<LayerPlan>& plans,
+                                                    const Layout& layout,
+                                                    const ManifestInputs& inputs);
+
+// The expanded layer table of a model, without any plan (`layerplan layers --format json`).
+[[nodiscard]] nlohmann::ordered_json layers_json(const Model& model);
+
+}  // namespace layerplan

@@ -1,0 +1,87 @@
+// The expanded model: the ordered list of layers a config.json describes, each with the numbers
+// its checks need and where in config.json each number came from.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/source.h"
+
+namespace layerplan {
+
+enum class LayerKind {
+  kEmbedding,
+  kAttention,
+  kMlp,
+  kMoe,
+  kMamba,
+  kLinearAttention,
+  kIndexer,
+  kMtp,
+  kLmHead,
+};
+
+enum class Flavor { kNone, kGqa, kMha, kMla, kSliding };
+
+[[nodiscard]] std::string_view kind_name(LayerKind kind);
+[[nodiscard]] std::optional<LayerKind> parse_kind(std::string_view name);
+[[nodiscard]] const std::vector<std::string>& kind_names();
+[[nodiscard]] std::string_view flavor_name(Flavor flavor);
+[[nodiscard]] std::optional<Flavor> parse_flavor(std::string_view name);
+[[nodiscard]] const std::vector<std::string>& flavor_names();
+
+// A number read from config.json (or derived from numbers that were), with its origin.
+struct ConfigValue {
+  std::int64_t value = 0;
+  std::string key;    // config key it came from, or a formula ("hidden_size / num_attention_heads")
+  Location location;  // where in config.json; empty when derived
+  bool present = false;
+
+  [[nodiscard]] explicit operator bool() const { return present; }
+};
+
+struct Layer {
+  std::string prefix;
+  LayerKind kind = LayerKind::kMlp;
+  Flavor flavor = Flavor::kNone;
+  std::optional<int> index;  // decoder layer index; MTP layers continue after the last one
+  bool mtp = false;
+
+  ConfigValue hidden_size;
+  // attention
+  ConfigValue num_heads, num_kv_heads, head_dim, v_head_dim, kv_lora_rank, qk_rope_head_dim;
+  ConfigValue sliding_window;
+  // mlp
+  ConfigValue intermediate_size;
+  // moe
+  ConfigValue num_experts, top_k, moe_intermediate_size, num_shared_experts,
+      shared_intermediate_size;
+  // embedding / lm_head
+  ConfigValue vocab_size;
+  bool tied = false;
+  // mamba
+  ConfigValue mamba_heads, mamba_head_dim, mamba_groups;
+  // linear attention (Gated DeltaNet)
+  ConfigValue linear_key_heads, linear_value_heads, linear_key_head_dim, linear_value_head_dim;
+  // indexer (DeepSeek-V3.2 sparse attention)
+  ConfigValue index_heads, index_head_dim;
+};
+
+struct Model {
+  SourcePtr config_file;
+  std::string architecture;
+  std::string model_type;
+  std::string family;
+  bool verified = false;
+  std::string dtype;  // "bfloat16" when config.json does not say
+  int num_hidden_layers = 0;
+  int num_mtp_layers = 0;
+  ConfigValue hidden_size;
+  ConfigValue vocab_size;
+  std::vector<Layer> layers;
+};
+
+}  // namespace layerplan

@@ -1,0 +1,54 @@
+#include "lib/pipeline.h"
+
+#include <algorithm>
+
+namespace layerplan {
+
+bool Compilation::failed(bool werror) const {
+  return diags.has_errors() || (werror && diags.count(Severity::kWarning) > 0);
+}
+
+bool Compilation::input_unreadable() const {
+  return std::any_of(diags.all().begin(), diags.all().end(),
+                     [](const Diagnostic& d) { return d.code == "input-unreadable"; });
+}
+
+nlohmann::ordered_json Compilation::manifest(const ManifestInputs& inputs) const {
+  return build_manifest(*model, *rules, axes, plans, *layout, inputs);
+}
+
+const LayerPlan* Compilation::find_layer(std::string_view prefix) const {
+  for (const auto& p : plans) {
+    if (p.layer->prefix == prefix) return &p;
+  }
+  return nullptr;
+}
+
+std::unique_ptr<Compilation> compile(const CompileRequest& request) {
+  auto c = std::make_unique<Compilation>();
+  c->registry = ArchRegistry::builtin();
+  for (const auto& path : request.arch_files) (void)c->registry.add_file(path, c->diags);
+
+  if (request.config) {
+    c->config = parse_hf_config(*request.config, c->diags);
+  } else {
+    c->config = load_hf_config(request.config_path, c->diags);
+  }
+  if (c->config) c->model = expand_model(*c->config, c->registry, c->diags);
+
+  if (request.rules) {
+    c->rules = parse_rules(*request.rules, c->diags);
+  } else if (!request.rules_path.empty()) {
+    c->rules = load_rules(request.rules_path, c->diags);
+  }
+  if (!c->model || !c->rules) return c;
+
+  c->axes = resolve_axes(*c->rules);
+  c->plans = resolve_layers(*c->model, *c->rules, c->axes);
+  CheckContext context{*c->model, *c->rules, c->axes, c->plans, c->registry, request.checks};
+  run_checks(context, c->diags);
+  if (!c->diags.has_errors()) c->layout = build_layout(c->axes, c->plans);
+  return c;
+}
+
+}  // namespace layerplan

@@ -1,0 +1,55 @@
+// The pipeline: read inputs, expand the model, parse the rules, resolve, check, lay out ranks.
+// Every CLI subcommand calls exactly one function of this file.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/architectures.h"
+#include "lib/checks.h"
+#include "lib/hf_config.h"
+#include "lib/layout.h"
+#include "lib/manifest.h"
+#include "lib/resolver.h"
+#include "lib/rules.h"
+
+namespace layerplan {
+
+struct CompileRequest {
+  std::string config_path;           // config.json or a directory holding one
+  std::string rules_path;            // empty: expand the model only
+  std::optional<SourcePtr> config;   // given: used instead of reading config_path
+  std::optional<SourcePtr> rules;    // given: used instead of reading rules_path
+  std::vector<std::string> arch_files;
+  CheckOptions checks;
+};
+
+// Everything one run produced. Not copyable: plans point into the model.
+struct Compilation {
+  Diagnostics diags;
+  ArchRegistry registry;
+  std::optional<HfConfig> config;
+  std::optional<Model> model;
+  std::optional<RulesFile> rules;
+  AxisValues axes;
+  std::vector<LayerPlan> plans;
+  std::optional<Layout> layout;  // set when the plan checked clean
+
+  Compilation() = default;
+  Compilation(const Compilation&) = delete;
+  Compilation& operator=(const Compilation&) = delete;
+
+  // Whether the verdict is "invalid": errors, or warnings under --werror.
+  [[nodiscard]] bool failed(bool werror) const;
+  // Whether an input could not be read at all (exit code 2 rather than 1).
+  [[nodiscard]] bool input_unreadable() const;
+  [[nodiscard]] nlohmann::ordered_json manifest(const ManifestInputs& inputs) const;
+  // The plan of the layer with this prefix, or null.
+  [[nodiscard]] const LayerPlan* find_layer(std::string_view prefix) const;
+};
+
+[[nodiscard]] std::unique_ptr<Compilation> compile(const CompileRequest& request);
+
+}  // namespace layerplan

@@ -1,0 +1,63 @@
+// The resolver: global axis values, and for every layer the first rule that matches it and the
+// plan it resolves to (the global plan when none matches).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/model.h"
+#include "lib/rules.h"
+
+namespace layerplan {
+
+// Every built-in axis with its value (1 when the file does not declare it; attn_tp defaults to
+// tp), plus user-defined axes.
+struct AxisValues {
+  std::int64_t tp = 1, attn_tp = 1, dcp = 1, pcp = 1, pp = 1, dp = 1;
+  std::optional<std::int64_t> ep;  // declared ep axis, if any
+  std::map<std::string, std::int64_t> custom;
+  std::map<std::string, Location> locations;  // declared axes only
+  std::int64_t world_size = 1;                // tp*pp*dp*pcp, once checked not to overflow
+  bool world_overflows = false;
+
+  [[nodiscard]] std::optional<std::int64_t> value(std::string_view name) const;
+  [[nodiscard]] Location location(std::string_view name, const Location& fallback) const;
+};
+
+[[nodiscard]] AxisValues resolve_axes(const RulesFile& rules);
+
+struct ResolvedField {
+  std::int64_t value = 1;
+  std::string axis;   // axis name it came from, "" for a literal
+  Location location;  // the rule's value, or the axis declaration on fallback
+  bool from_rule = false;
+};
+
+struct ResolvedPlan {
+  ResolvedField tp_size, dcp_size, ep_size;
+};
+
+struct LayerPlan {
+  const Layer* layer = nullptr;
+  int rule = -1;             // winning rule position, -1 on fallback
+  std::vector<int> matched;  // every matching rule, in order
+  ResolvedPlan plan;
+  [[nodiscard]] bool fallback() const { return rule < 0; }
+};
+
+// The plan a layer gets when no rule matches: today's global wiring in vLLM. tp_size = tp;
+// dcp_size = dcp on attention layers; ep_size = ep on MoE layers when an ep axis is declared.
+[[nodiscard]] ResolvedPlan global_plan(const Layer& layer, const AxisValues& axes,
+                                       const RulesFile& rules);
+
+// Whether `rule` matches `layer`; `reasons` (if given) receives one line per matcher.
+[[nodiscard]] bool rule_matches(const Rule& rule, const Layer& layer,
+                                std::vector<std::string>* reasons = nullptr);
+
+[[nodiscard]] std::vector<LayerPlan> resolve_layers(const Model& model, const RulesFile& rules,
+                                                    const AxisValues& axes);
+
+}  // namespace layerplan

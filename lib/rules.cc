@@ -1,0 +1,330 @@
+#include "lib/rules.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "lib/glob.h"
+#include "lib/yaml_source.h"
+
+namespace layerplan {
+namespace {
+
+const std::vector<std::string> kTopKeys = {"parallelism_rules"};
+const std::vector<std::string> kSectionKeys = {"axes", "rules", "world_size"};
+const std::vector<std::string> kRuleKeys = {"name", "match", "plan"};
+const std::vector<std::string> kMatchKeys = {"kind", "attention_flavor", "prefix_pattern",
+                                             "layers", "mtp"};
+const std::vector<std::string> kPlanKeys = {"tp_size", "dcp_size", "ep_size"};
+constexpr std::int64_t kMaxAxis = INT64_MAX;
+
+bool is_identifier(std::string_view s) {
+  if (s.empty() || !(std::islower(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+           c == '_';
+  });
+}
+
+class RulesParser {
+ public:
+  RulesParser(const SourcePtr& file, Diagnostics& diags) : file_(file), diags_(diags) {}
+
+  void parse(const YAML::Node& root, RulesFile& out) {
+    out.file = file_;
+    out.root = location_of(file_, root);
+    out.axes_root = out.root;
+    if (!root.IsMap()) {
+      error("wrong-type", root,
+            fmt::format("the rules file must be a mapping with a top-level 'parallelism_rules:', "
+                        "got {}",
+                        yaml_type_name(root)));
+      return;
+    }
+    YAML::Node section;
+    for (const auto& e : map_entries(file_, root, "the top level", kTopKeys, diags_)) {
+      section = e.value;
+    }
+    if (!section.IsDefined()) {
+      diags_.report(make_error("missing-key", out.root,
+                               "the rules file has no top-level 'parallelism_rules:'"));
+      return;
+    }
+    out.root = location_of(file_, section);
+    out.axes_root = out.root;
+    if (!section.IsMap()) {
+      error("wrong-type", section,
+            fmt::format("'parallelism_rules' must be a mapping of axes and rules, got {}",
+                        yaml_type_name(section)));
+      return;
+    }
+    bool has_rules = false;
+    for (const auto& e : map_entries(file_, section, "parallelism_rules", kSectionKeys, diags_)) {
+      if (e.key == "axes") {
+        out.axes_root = location_of(file_, e.value);
+        parse_axes(e.value, out);
+      } else if (e.key == "world_size") {
+        if (auto v = read_positive_int(file_, e.value, "world_size", kMaxAxis, diags_)) {
+          out.world_size = Axis{"world_size", *v, location_of(file_, e.value)};
+        }
+      } else if (e.key == "rules") {
+        has_rules = true;
+        rules_node_ = e.value;
+      }
+    }
+    // Rules after axes, whatever the key order, so plans can name any axis.
+    if (has_rules) parse_rules_list(rules_node_, out);
+    if (!has_rules) {
+      diags_.report(make_error("missing-key", out.root, "parallelism_rules has no 'rules:' list"));
+    }
+  }
+
+ private:
+  void error(std::string_view code, const YAML::Node& node, std::string message) {
+    diags_.report(make_error(code, location_of(file_, node), std::move(message)));
+  }
+
+  void parse_axes(const YAML::Node& node, RulesFile& out) {
+    if (node.IsNull()) return;
+    if (!node.IsMap()) {
+      error("wrong-type", node,
+            fmt::format("'axes' must map axis names to positive integers, got {}",
+                        yaml_type_name(node)));
+      return;
+    }
+    for (const auto& e : map_entries(file_, node, "axes", {}, diags_)) {
+      if (!is_identifier(e.key)) {
+        error("invalid-value", e.key_node,
+              fmt::format("axis name '{}' must be lower-case letters, digits and '_'", e.key));
+        continue;
+      }
+      if (e.key == "world_size") {
+        error("invalid-value", e.key_node,
+              "'world_size' is not an axis; put it beside 'axes' in parallelism_rules");
+        continue;
+      }
+      auto v = read_positive_int(file_, e.value, fmt::format("axis '{}'", e.key), kMaxAxis, diags_);
+      if (v) out.axes.push_back(Axis{e.key, *v, location_of(file_, e.value)});
+      else failed_axes_.push_back(e.key);
+    }
+  }
+
+  void parse_rules_list(const YAML::Node& node, RulesFile& out) {
+    if (!node.IsSequence()) {
+      error("wrong-type", node,
+            fmt::format("'rules' must be a list of {{match, plan}} entries, got {}",
+                        yaml_type_name(node)));
+      return;
+    }
+    int position = 0;
+    for (const auto& item : node) {
+      Rule rule;
+      rule.position = position++;
+      rule.location = location_of(file_, item);
+      if (!item.IsMap()) {
+        error("wrong-type", item,
+              fmt::format("rule {} must be a mapping with 'match' and 'plan', got {}",
+                          rule.position, yaml_type_name(item)));
+        continue;
+      }
+      bool has_match = false, has_plan = false, ok = true;
+      int errors_before = diags_.count(Severity::kError);
+      for (const auto& e : map_entries(file_, item, fmt::format("rule {}", rule.position),
+                                       kRuleKeys, diags_)) {
+        if (e.key == "name") {
+          if (!e.value.IsScalar()) {
+            error("wrong-type", e.value, "a rule's 'name' must be a string");
+          } else {
+            rule.name = e.value.Scalar();
+          }
+        } else if (e.key == "match") {
+          has_match = true;
+          parse_match(e.value, rule.match);
+        } else if (e.key == "plan") {
+          has_plan = true;
+          parse_plan(e.value, rule.plan, out);
+        }
+      }
+      if (!has_match) {
+        error("missing-key", item, fmt::format("rule {} has no 'match:'", rule.position));
+        ok = false;
+      }
+      if (!has_plan) {
+        error("missing-key", item, fmt::format("rule {} has no 'plan:'", rule.position));
+        ok = false;
+      }
+      if (ok && diags_.count(Severity::kError) == errors_before) out.rules.push_back(std::move(rule));
+    }
+  }
+
+  void parse_match(const YAML::Node& node, Matcher& m) {
+    m.location = location_of(file_, node);
+    if (node.IsNull()) return;  // `match:` with nothing matches every layer
+    if (!node.IsMap()) {
+      error("wrong-type", node,
+            fmt::format("'match' must be a mapping of matchers, got {}", yaml_type_name(node)));
+      return;
+    }
+    for (const auto& e : map_entries(file_, node, "match", kMatchKeys, diags_)) {
+      Location where = location_of(file_, e.value);
+      if (e.key != "layers" && !e.value.IsScalar()) {
+        error("wrong-type", e.value,
+              fmt::format("matcher '{}' must be a single value, got {}", e.key,
+                          yaml_type_name(e.value)));
+        continue;
+      }
+      if (e.key == "kind") {
+        m.kind_location = where;
+        m.kind = parse_kind(e.value.Scalar());
+        if (!m.kind) unknown_name("unknown-kind", e.value, "layer kind", kind_names());
+      } else if (e.key == "attention_flavor") {
+        m.flavor_location = where;
+        m.flavor = parse_flavor(e.value.Scalar());
+        if (!m.flavor) unknown_name("unknown-flavor", e.value, "attention flavor", flavor_names());
+      } else if (e.key == "prefix_pattern") {
+        m.prefix_location = where;
+        if (auto why = glob_error(e.value.Scalar())) {
+          error("bad-pattern", e.value,
+                fmt::format("prefix_pattern '{}' is malformed: {}", e.value.Scalar(), *why));
+        } else {
+          m.prefix_pattern = e.value.Scalar();
+        }
+      } else if (e.key == "mtp") {
+        m.mtp_location = where;
+        const std::string& s = e.value.Scalar();
+        if (s == "true") m.mtp = true;
+        else if (s == "false") m.mtp = false;
+        else error("wrong-type", e.value, fmt::format("matcher 'mtp' must be true or false, got '{}'", s));
+      } else if (e.key == "layers") {
+        m.layers_location = where;
+        parse_layer_range(e.value, m);
+      }
+    }
+  }
+
+  void unknown_name(std::string_view code, const YAML::Node& node, std::string_view what,
+                    const std::vector<std::string>& known) {
+    std::string hint = closest_match(node.Scalar(), known);
+    Diagnostic d = make_error(
+        code, location_of(file_, node),
+        hint.empty() ? fmt::format("unknown {} '{}'", what, node.Scalar())
+                     : fmt::format("unknown {} '{}'; did you mean '{}'?", what, node.Scalar(), hint));
+    d.notes.push_back({{}, fmt::format("valid {}s: {}", what, fmt::join(known, ", "))});
+    diags_.report(std::move(d));
+  }
+
+  void parse_layer_range(const YAML::Node& node, Matcher& m) {
+    auto bad = [&](std::string why) {
+      error("bad-layer-range", node,
+            fmt::format("'layers' must be an index, \"first-last\" or [first, last]: {}", why));
+    };
+    std::optional<std::int64_t> first, last;
+    if (node.IsScalar()) {
+      const std::string& s = node.Scalar();
+      std::size_t dash = s.find('-', 1);
+      if (dash == std::string::npos) {
+        first = last = parse_integer(s);
+      } else {
+        first = parse_integer(std::string_view(s).substr(0, dash));
+        last = parse_integer(std::string_view(s).substr(dash + 1));
+      }
+      if (!first || !last) return bad(fmt::format("'{}' is not a valid range", s));
+    } else if (node.IsSequence() && node.size() == 2 && node[0].IsScalar() && node[1].IsScalar()) {
+      first = parse_integer(node[0].Scalar());
+      last = parse_integer(node[1].Scalar());
+      if (!first || !last) return bad("both ends must be integers");
+    } else {
+      return bad(fmt::format("got {}", yaml_type_name(node)));
+    }
+    if (*first < 0 || *last < *first || *last > 1000000) {
+      return bad(fmt::format("{}..{} is empty or out of range", *first, *last));
+    }
+    m.layers = std::make_pair(static_cast<int>(*first), static_cast<int>(*last));
+  }
+
+  void parse_plan(const YAML::Node& node, Plan& plan, const RulesFile& out) {
+    plan.location = location_of(file_, node);
+    if (!node.IsMap()) {
+      error("wrong-type", node,
+            fmt::format("'plan' must be a mapping of tp_size, dcp_size and ep_size, got {}",
+                        yaml_type_name(node)));
+      return;
+    }
+    for (const auto& e : map_entries(file_, node, "plan", kPlanKeys, diags_)) {
+      PlanValue& v = e.key == "tp_size" ? plan.tp_size : e.key == "dcp_size" ? plan.dcp_size : plan.ep_size;
+      v.location = location_of(file_, e.value);
+      if (!e.value.IsScalar()) {
+        error("wrong-type", e.value,
+              fmt::format("{} must be an axis name or a positive integer, got {}", e.key,
+                          yaml_type_name(e.value)));
+        continue;
+      }
+      const std::string& s = e.value.Scalar();
+      bool numeric = !s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-' ||
+                                    s[0] == '+' || s[0] == '.');
+      if (numeric) {
+        if (auto n = read_positive_int(file_, e.value, e.key, kMaxAxis, diags_)) {
+          v.present = true;
+          v.literal = *n;
+        }
+        continue;
+      }
+      if (out.find_axis(s) == nullptr) {
+        if (std::find(failed_axes_.begin(), failed_axes_.end(), s) != failed_axes_.end()) continue;
+        std::vector<std::string> names;
+        for (const auto& a : out.axes) names.push_back(a.name);
+        std::string hint = closest_match(s, names);
+        Diagnostic d = make_error(
+            "undefined-axis", v.location,
+            hint.empty() ? fmt::format("{} names axis '{}', which 'axes' does not define", e.key, s)
+                         : fmt::format("{} names axis '{}', which 'axes' does not define; did "
+                                       "you mean '{}'?",
+                                       e.key, s, hint));
+        d.notes.push_back({out.axes_root,
+                           names.empty() ? std::string("no axes are defined")
+                                         : fmt::format("defined axes: {}", fmt::join(names, ", "))});
+        diags_.report(std::move(d));
+        continue;
+      }
+      v.present = true;
+      v.axis = s;
+    }
+  }
+
+  SourcePtr file_;
+  Diagnostics& diags_;
+  YAML::Node rules_node_;
+  std::vector<std::string> failed_axes_;
+};
+
+}  // namespace
+
+const Axis* RulesFile::find_axis(std::string_view name) const {
+  for (const auto& axis : axes) {
+    if (axis.name == name) return &axis;
+  }
+  return nullptr;
+}
+
+std::optional<RulesFile> parse_rules(const SourcePtr& file, Diagnostics& diags) {
+  int errors_before = diags.count(Severity::kError);
+  auto root = load_yaml(file, diags);
+  if (!root) return std::nullopt;
+  RulesFile out;
+  RulesParser(file, diags).parse(*root, out);
+  if (diags.count(Severity::kError) != errors_before) return std::nullopt;
+  return out;
+}
+
+std::optional<RulesFile> load_rules(const std::string& path, Diagnostics& diags) {
+  ReadError error;
+  auto source = read_source(path, error);
+  if (!source) {
+    diags.report(make_error("input-unreadable", Location{}, error.message));
+    return std::nullopt;
+  }
+  return parse_rules(*source, diags);
+}
+
+}  // namespace layerplan

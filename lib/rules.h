@@ -1,0 +1,72 @@
+// The parallelism_rules file: named axes and ordered rules (matcher -> plan), with the source
+// position of everything so checks can point at the exact value.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/diagnostics.h"
+#include "lib/model.h"
+#include "lib/source.h"
+
+namespace layerplan {
+
+// Axis names with a built-in meaning (vLLM semantics).
+inline const std::vector<std::string> kBuiltinAxes = {"tp", "attn_tp", "dcp", "pcp",
+                                                      "pp", "dp",      "ep"};
+
+struct Axis {
+  std::string name;
+  std::int64_t value = 1;
+  Location location;  // of the value
+};
+
+// A plan field: an axis name or a literal integer.
+struct PlanValue {
+  bool present = false;
+  std::string axis;          // empty for a literal
+  std::int64_t literal = 0;  // when axis is empty
+  Location location;
+};
+
+struct Plan {
+  PlanValue tp_size, dcp_size, ep_size;
+  Location location;
+};
+
+struct Matcher {
+  std::optional<LayerKind> kind;
+  std::optional<Flavor> flavor;
+  std::optional<std::string> prefix_pattern;
+  std::optional<std::pair<int, int>> layers;  // inclusive index range
+  std::optional<bool> mtp;
+  Location location;
+  Location kind_location, flavor_location, prefix_location, layers_location, mtp_location;
+};
+
+struct Rule {
+  int position = 0;  // 0-based
+  std::string name;  // optional label
+  Location location;
+  Matcher match;
+  Plan plan;
+};
+
+struct RulesFile {
+  SourcePtr file;
+  std::vector<Axis> axes;  // in file order
+  std::optional<Axis> world_size;
+  std::vector<Rule> rules;
+  Location root;       // the parallelism_rules mapping
+  Location axes_root;  // the axes mapping, or root when absent
+
+  [[nodiscard]] const Axis* find_axis(std::string_view name) const;
+};
+
+// Parses a rules file; reports every problem it finds. Returns nothing iff it reported an error.
+[[nodiscard]] std::optional<RulesFile> parse_rules(const SourcePtr& file, Diagnostics& diags);
+[[nodiscard]] std::optional<RulesFile> load_rules(const std::string& path, Diagnostics& diags);
+
+}  // namespace layerplan

@@ -1,0 +1,52 @@
+// Source text and positions: every input file is read once into a SourceFile, and every
+// diagnostic points into one through a Location.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace layerplan {
+
+struct SourceFile {
+  std::string path;  // as the user named it
+  std::string text;
+  std::vector<std::size_t> line_starts;  // byte offset of each line's first character
+
+  SourceFile(std::string path_in, std::string text_in);
+  // The text of 1-based line `line`, without its newline; empty when out of range.
+  [[nodiscard]] std::string_view line_text(int line) const;
+  // 1-based line and column of a byte offset.
+  [[nodiscard]] std::pair<int, int> position_of(std::size_t offset) const;
+};
+
+using SourcePtr = std::shared_ptr<const SourceFile>;
+
+// A place in a source file. line 0 means "the file as a whole"; a null file means "no file".
+struct Location {
+  SourcePtr file;
+  int line = 0;    // 1-based
+  int column = 0;  // 1-based
+  [[nodiscard]] bool has_file() const { return file != nullptr; }
+  [[nodiscard]] std::string to_string() const;  // "path:line:col", "path" or ""
+};
+
+inline constexpr std::size_t kMaxInputBytes = 16u << 20;  // 16 MiB: real configs are < 64 KiB
+
+// Why a file could not be read.
+struct ReadError {
+  std::string message;
+};
+
+// Reads a regular file of at most kMaxInputBytes. Refuses directories, FIFOs, devices and
+// missing files with a message that says which.
+[[nodiscard]] std::optional<SourcePtr> read_source(const std::string& path, ReadError& error,
+                                                   std::size_t max_bytes = kMaxInputBytes);
+
+// Makes a source from a string (tests, stdin).
+[[nodiscard]] SourcePtr make_source(std::string path, std::string text);
+
+}  // namespace layerplan

@@ -1,0 +1,191 @@
+#include "lib/yaml_source.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace layerplan {
+namespace {
+
+// Counts nodes, following aliases, and stops at the limits.
+bool within_limits(const SourcePtr& file, const YAML::Node& node, int depth, std::size_t& count,
+                   const YamlLimits& limits, Diagnostics& diags) {
+  if (++count > limits.max_nodes) {
+    diags.report(make_error("yaml-limit", location_of(file, node),
+                            fmt::format("the document expands to more than {} nodes (aliases "
+                                        "included); refusing to read it",
+                                        limits.max_nodes)));
+    return false;
+  }
+  if (depth > limits.max_depth) {
+    diags.report(make_error("yaml-limit", location_of(file, node),
+                            fmt::format("the document nests deeper than {} levels",
+                                        limits.max_depth)));
+    return false;
+  }
+  if (node.IsScalar() && node.Scalar().size() > limits.max_scalar_bytes) {
+    diags.report(make_error("yaml-limit", location_of(file, node),
+                            fmt::format("a value of {} bytes is longer than the limit of {}",
+                                        node.Scalar().size(), limits.max_scalar_bytes)));
+    return false;
+  }
+  if (node.IsSequence()) {
+    for (const auto& child : node) {
+      if (!within_limits(file, child, depth + 1, count, limits, diags)) return false;
+    }
+  } else if (node.IsMap()) {
+    for (const auto& pair : node) {
+      if (!within_limits(file, pair.first, depth + 1, count, limits, diags)) return false;
+      if (!within_limits(file, pair.second, depth + 1, count, limits, diags)) return false;
+    }
+  }
+  return true;
+}
+
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace
+
+Location location_of(const SourcePtr& file, const YAML::Node& node) {
+  if (!node.IsDefined()) return Location{file, 0, 0};
+  YAML::Mark mark = node.Mark();
+  if (mark.line < 0) return Location{file, 0, 0};
+  return Location{file, mark.line + 1, mark.column + 1};
+}
+
+std::optional<YAML::Node> load_yaml(const SourcePtr& file, Diagnostics& diags,
+                                    const YamlLimits& limits) {
+  if (!valid_utf8(file->text)) {
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < file->text.size(); ++i) {
+      if (!valid_utf8(std::string_view(file->text).substr(i, 1)) &&
+          static_cast<unsigned char>(file->text[i]) >= 0x80) {
+        bad = i;
+        break;
+      }
+    }
+    auto [line, column] = file->position_of(bad);
+    diags.report(make_error("yaml-syntax", Location{file, line, column},
+                            "the file is not valid UTF-8 text"));
+    return std::nullopt;
+  }
+  YAML::Node root;
+  try {
+    root = YAML::Load(file->text);
+  } catch (const YAML::Exception& e) {
+    Location location{file, e.mark.line >= 0 ? e.mark.line + 1 : 0,
+                      e.mark.column >= 0 ? e.mark.column + 1 : 0};
+    diags.report(make_error("yaml-syntax", location, fmt::format("invalid YAML: {}", e.msg)));
+    return std::nullopt;
+  }
+  std::size_t count = 0;
+  if (!within_limits(file, root, 0, count, limits, diags)) return std::nullopt;
+  return root;
+}
+
+std::string_view yaml_type_name(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Scalar: return "a scalar";
+    case YAML::NodeType::Null: return "null";
+    default: return "nothing";
+  }
+}
+
+std::vector<YamlEntry> map_entries(const SourcePtr& file, const YAML::Node& map,
+                                   std::string_view context,
+                                   const std::vector<std::string>& allowed, Diagnostics& diags) {
+  std::vector<YamlEntry> entries;
+  std::vector<std::pair<std::string, Location>> seen;
+  for (const auto& pair : map) {
+    Location key_location = location_of(file, pair.first);
+    if (!pair.first.IsScalar()) {
+      diags.report(make_error("wrong-type", key_location,
+                              fmt::format("keys of {} must be plain names", context)));
+      continue;
+    }
+    std::string key = pair.first.Scalar();
+    bool duplicate = false;
+    for (const auto& [name, where] : seen) {
+      if (name == key) {
+        Diagnostic d = make_error("duplicate-key", key_location,
+                                  fmt::format("'{}' appears twice in {}", key, context));
+        d.notes.push_back({where, "first given here"});
+        diags.report(std::move(d));
+        duplicate = true;
+        break;
+      }
+    }
+    if (duplicate) continue;
+    seen.emplace_back(key, key_location);
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      std::string hint = closest_match(key, allowed);
+      Diagnostic d = make_error(
+          "unknown-key", key_location,
+          hint.empty() ? fmt::format("unknown key '{}' in {}", key, context)
+                       : fmt::format("unknown key '{}' in {}; did you mean '{}'?", key, context,
+                                     hint));
+      d.notes.push_back({{}, fmt::format("valid keys: {}", fmt::join(allowed, ", "))});
+      diags.report(std::move(d));
+      continue;
+    }
+    entries.push_back({key, pair.first, pair.second});
+  }
+  return entries;
+}
+
+std::optional<std::int64_t> parse_integer(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::string_view digits = text;
+  if (digits.front() == '+') digits.remove_prefix(1);
+  std::int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || ptr != digits.data() + digits.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<std::int64_t> read_positive_int(const SourcePtr& file, const YAML::Node& node,
+                                              std::string_view what, std::int64_t max,
+                                              Diagnostics& diags) {
+  Location location = location_of(file, node);
+  if (!node.IsScalar()) {
+    diags.report(make_error("wrong-type", location,
+                            fmt::format("{} must be a positive integer, got {}", what,
+                                        yaml_type_name(node))));
+    return std::nullopt;
+  }
+  const std::string& text = node.Scalar();
+  auto value = parse_integer(text);
+  if (!value) {
+    bool looks_numeric = !text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) ||
+                                           text[0] == '-' || text[0] == '+' || text[0] == '.');
+    std::string why = looks_numeric ? (text.find_first_of(".eE") != std::string::npos
+                                           ? "not an integer"
+                                           : "out of the 64-bit range")
+                                    : "not a number";
+    diags.report(make_error("invalid-value", location,
+                            fmt::format("{} must be a positive integer, got '{}' ({})", what,
+                                        text, why)));
+    return std::nullopt;
+  }
+  if (*value < 1 || *value > max) {
+    diags.report(make_error("invalid-value", location,
+                            fmt::format("{} must be between 1 and {}, got {}", what, max, *value)));
+    return std::nullopt;
+  }
+  return value;
+}
+
+}  // namespace layerplan
