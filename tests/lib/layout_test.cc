@@ -1,0 +1,129 @@
+// Rank groups against the worked examples of vllm-semantics.md §2.3 (computed from vLLM's
+// initialize_model_parallel and the TPA rank mapping of PR #42674).
+#include "catch.h"
+#include "test_util.h"
+
+namespace layerplan {
+namespace {
+
+using test::compile_text;
+using test::fixture;
+using test::groups_string;
+
+std::string tpa_rules(int tp, int attn_tp, int dcp) {
+  return "parallelism_rules:\n  axes: {tp: " + std::to_string(tp) + ", attn_tp: " +
+         std::to_string(attn_tp) + ", dcp: " + std::to_string(dcp) +
+         "}\n  rules:\n    - match: {kind: attention}\n      plan: {tp_size: attn_tp, dcp_size: dcp}\n"
+         "    - match: {kind: mlp}\n      plan: {tp_size: tp}\n";
+}
+
+const LayerPlan& layer(const Compilation& c, const std::string& prefix) {
+  const LayerPlan* p = c.find_layer(prefix);
+  REQUIRE(p != nullptr);
+  return *p;
+}
+
+TEST_CASE("example A: tp=16 attn_tp=4 dcp=4 on 64 heads / 8 KV heads") {
+  auto c = compile_text(fixture("fixtures/models/llama3_70b.json"), tpa_rules(16, 4, 4));
+  REQUIRE_FALSE(c->diags.has_errors());
+  CHECK(groups_string(*c, "tp") == "[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15]");
+  CHECK(groups_string(*c, "dcp") == "[0,1,2,3] [4,5,6,7] [8,9,10,11] [12,13,14,15]");
+  CHECK(groups_string(*c, "attn_tp") == "[0,4,8,12] [1,5,9,13] [2,6,10,14] [3,7,11,15]");
+  auto per_rank = layer_per_rank(layer(*c, "model.layers.0.self_attn"), c->axes);
+  CHECK(per_rank["q_heads"] == 16);
+  CHECK(per_rank["kv_heads"] == 2);
+  CHECK(per_rank["o_proj_heads"] == 4);
+  CHECK(per_rank["kv_cache_token_share"] == 4);
+}
+
+TEST_CASE("example B: tp=8 attn_tp=4 dcp=2 on Llama-3.1-8B") {
+  auto c = compile_text(fixture("fixtures/models/llama3_8b.json"), tpa_rules(8, 4, 2));
+  REQUIRE_FALSE(c->diags.has_errors());
+  CHECK(groups_string(*c, "dcp") == "[0,1] [2,3] [4,5] [6,7]");
+  CHECK(groups_string(*c, "attn_tp") == "[0,2,4,6] [1,3,5,7]");
+  auto per_rank = layer_per_rank(layer(*c, "model.layers.31.self_attn"), c->axes);
+  CHECK(per_rank["q_heads"] == 8);
+  CHECK(per_rank["kv_heads"] == 2);
+  CHECK(per_rank["kv_head_replicas"] == 1);
+  CHECK(per_rank["o_proj_heads"] == 4);
+}
+
+TEST_CASE("example B without TPA fails vLLM's standard DCP rule tp > kv heads") {
+  auto c = compile_text(fixture("fixtures/models/llama3_8b.json"),
+                        "parallelism_rules:\n  axes: {tp: 8, dcp: 2}\n  rules: []\n");
+  REQUIRE(test::has_code(*c, "dcp-gqa-kv-heads"));
+  const Diagnostic* d = test::find_code(*c, "dcp-gqa-kv-heads");
+  CHECK(d->subjects.size() == 32);  // one diagnostic for all attention layers
+  bool suggests_tpa = false;
+  for (const auto& n : d->notes) suggests_tpa |= n.message.find("attn_tp 4 with dcp 2") != std::string::npos;
+  CHECK(suggests_tpa);
+}
+
+TEST_CASE("example C: dp=2 pp=2 tp=4 dcp=2 attn_tp=2") {
+  auto c = compile_text(fixture("fixtures/models/deepseek_v3.json"),
+                        "parallelism_rules:\n  axes: {dp: 2, pp: 2, tp: 4, dcp: 2, attn_tp: 2, ep: 8}\n"
+                        "  rules:\n    - match: {kind: attention}\n      plan: {tp_size: tp, dcp_size: dcp}\n"
+                        "    - match: {kind: moe}\n      plan: {tp_size: tp, ep_size: ep}\n");
+  REQUIRE_FALSE(c->diags.has_errors());
+  CHECK(c->axes.world_size == 16);
+  CHECK(groups_string(*c, "tp") == "[0,1,2,3] [4,5,6,7] [8,9,10,11] [12,13,14,15]");
+  CHECK(groups_string(*c, "dcp") == "[0,1] [2,3] [4,5] [6,7] [8,9] [10,11] [12,13] [14,15]");
+  CHECK(groups_string(*c, "pp") == "[0,4] [1,5] [2,6] [3,7] [8,12] [9,13] [10,14] [11,15]");
+  CHECK(groups_string(*c, "dp") == "[0,8] [4,12] [1,9] [5,13] [2,10] [6,14] [3,11] [7,15]");
+  CHECK(groups_string(*c, "ep") == "[0,1,2,3,8,9,10,11] [4,5,6,7,12,13,14,15]");
+  CHECK(groups_string(*c, "attn_tp") == "[0,2] [1,3] [4,6] [5,7] [8,10] [9,11] [12,14] [13,15]");
+}
+
+TEST_CASE("example D: pcp=2 tp=4") {
+  auto c = compile_text(fixture("fixtures/models/deepseek_v3.json"),
+                        "parallelism_rules:\n  axes: {pcp: 2, tp: 4, ep: 8}\n  rules:\n"
+                        "    - match: {kind: moe}\n      plan: {ep_size: ep}\n");
+  REQUIRE_FALSE(c->diags.has_errors());
+  CHECK(groups_string(*c, "tp") == "[0,1,2,3] [4,5,6,7]");
+  CHECK(groups_string(*c, "pcp") == "[0,4] [1,5] [2,6] [3,7]");
+  CHECK(groups_string(*c, "ep") == "[0,1,2,3,4,5,6,7]");
+}
+
+TEST_CASE("expert TP groups when ep is smaller than the expert domain") {
+  auto c = compile_text(fixture("fixtures/models/deepseek_v3.json"),
+                        "parallelism_rules:\n  axes: {tp: 8, ep: 4}\n  rules:\n"
+                        "    - match: {kind: moe}\n      plan: {tp_size: tp, ep_size: ep}\n");
+  REQUIRE_FALSE(c->diags.has_errors());
+  CHECK(groups_string(*c, "ep") == "[0,1,2,3] [4,5,6,7]");
+  CHECK(groups_string(*c, "etp") == "[0,4] [1,5] [2,6] [3,7]");
+  CHECK(test::has_code(*c, "ep-not-expressible"));
+  auto per_rank = layer_per_rank(layer(*c, "model.layers.3.mlp"), c->axes);
+  CHECK(per_rank["experts_min"] == 64);
+  CHECK(per_rank["expert_tp"] == 2);
+  CHECK(per_rank["moe_intermediate_size"] == 1024);
+}
+
+TEST_CASE("pipeline stages split the way vLLM's get_pp_indices does") {
+  auto stages = pipeline_stages(61, 4);  // 15 each, one extra on stage -2
+  REQUIRE(stages.size() == 4);
+  CHECK(stages[0].first_layer == 0);
+  CHECK(stages[0].last_layer == 14);
+  CHECK(stages[2].last_layer - stages[2].first_layer + 1 == 16);
+  CHECK(stages[3].last_layer == 60);
+  auto three = pipeline_stages(10, 4);  // remainder 2 -> stages 2 and 1
+  CHECK(three[0].last_layer - three[0].first_layer + 1 == 2);
+  CHECK(three[1].last_layer - three[1].first_layer + 1 == 3);
+  CHECK(three[2].last_layer - three[2].first_layer + 1 == 3);
+  CHECK(three[3].last_layer - three[3].first_layer + 1 == 2);
+}
+
+TEST_CASE("every group set partitions the world") {
+  auto c = compile_text(fixture("fixtures/models/deepseek_v3.json"),
+                        "parallelism_rules:\n  axes: {dp: 2, pp: 3, tp: 8, dcp: 8, attn_tp: 1, ep: 16}\n"
+                        "  rules:\n    - match: {kind: moe}\n      plan: {ep_size: ep}\n");
+  REQUIRE(c->layout);
+  for (const auto& set : c->layout->sets) {
+    std::vector<int> seen(static_cast<std::size_t>(c->axes.world_size), 0);
+    for (const auto& g : set.groups)
+      for (auto r : g) ++seen[static_cast<std::size_t>(r)];
+    for (int count : seen) CHECK(count == 1);
+  }
+}
+
+}  // namespace
+}  // namespace layerplan
