@@ -135,7 +135,8 @@ void check_attention(const CheckContext& ctx, Diagnostics& diags) {
                       a.dcp));
       report_for(diags, std::move(d), p, ctx, p.plan.dcp_size);
     }
-    if (tp_size < a.tp && dcp > 1 && tp_size * dcp != a.tp) {
+    bool axes_pair = tp_size == a.attn_tp && dcp == a.dcp;  // then tpa-invariant says it once
+    if (tp_size < a.tp && dcp > 1 && tp_size * dcp != a.tp && !axes_pair) {
       Diagnostic d = make_error(
           "layer-tpa-invariant", blame(tpf, a),
           fmt::format("attention {} * {} = {} must equal tp ({}) on a layer narrower than tp",
