@@ -232,7 +232,11 @@ void check_moe(const CheckContext& ctx, Diagnostics& diags) {
     const ResolvedField& epf = p.plan.ep_size;
     if (a.tp % tpf.value != 0) continue;
     std::int64_t ep = epf.value;
-    std::int64_t domain = a.dp * a.pcp * tpf.value;
+    std::int64_t domain = 0;
+    if (__builtin_mul_overflow(a.dp, a.pcp, &domain) ||
+        __builtin_mul_overflow(domain, tpf.value, &domain)) {
+      continue;  // world-size-limit already reports the overflow
+    }
     if (ep > 1 && tpf.value != a.tp) {
       Diagnostic d = make_error(
           "ep-needs-full-tp", blame(tpf, a),
@@ -294,7 +298,7 @@ void check_vocab(const CheckContext& ctx, Diagnostics& diags) {
     const Layer& l = *p.layer;
     if (l.kind != LayerKind::kEmbedding && l.kind != LayerKind::kLmHead) continue;
     std::int64_t tp = p.plan.tp_size.value;
-    if (a.tp % tp != 0 || !l.vocab_size) continue;
+    if (a.tp % tp != 0 || !l.vocab_size || tp > kMaxWorldSize) continue;
     std::int64_t unit = 64 * tp;
     std::int64_t padded = (l.vocab_size.value + unit - 1) / unit * unit;
     if (padded != l.vocab_size.value) {

@@ -48,7 +48,7 @@ float half_value(std::uint16_t bits) {
          std::ldexp(1.0f, e - 25);
 }
 
-void encode(std::byte* dst, int v, ElementType type) {
+void encode_value(std::byte* dst, int v, ElementType type) {
   switch (type) {
     case ElementType::kBf16: {
       const auto bits = static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(float(v)) >> 16);
@@ -83,7 +83,7 @@ template <typename F>
 void fill_periodic(std::byte* dst, std::int64_t count, int period, ElementType type, F&& f) {
   const auto es = static_cast<std::size_t>(element_bytes(type));
   const std::int64_t head = std::min<std::int64_t>(period, count);
-  for (std::int64_t i = 0; i < head; ++i) encode(dst + static_cast<std::size_t>(i) * es, f(i), type);
+  for (std::int64_t i = 0; i < head; ++i) encode_value(dst + static_cast<std::size_t>(i) * es, f(i), type);
   std::int64_t filled = head;
   while (filled < count) {
     const std::int64_t n = std::min(filled, count - filled);
@@ -184,6 +184,8 @@ void fill_expected(std::byte* dst, Op op, std::int64_t count, const std::vector<
     }
   }
 }
+
+void encode(std::byte* element, int v, ElementType type) { encode_value(element, v, type); }
 
 double decode(const std::byte* element, ElementType type) {
   switch (type) {

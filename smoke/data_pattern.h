@@ -57,5 +57,7 @@ struct Mismatch {
                                ElementType type);
 
 [[nodiscard]] double decode(const std::byte* element, ElementType type);
+// Writes the small integer v (exact in every type for |v| <= 256).
+void encode(std::byte* element, int v, ElementType type);
 
 }  // namespace layerplan::smoke

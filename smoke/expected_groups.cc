@@ -46,8 +46,14 @@ std::vector<int> expert_domain(const Layout& l, int p) {
   return out;
 }
 
-// EP size: the "ep" axis, else the plans' ep_size for this set, else the listed group size.
-int ep_size(const ManifestView& view, std::string& source) {
+// EP size: "ep<k>" / "etp<k>" name it; for "ep" / "etp", the "ep" axis, else the plans' ep_size
+// for the set, else the listed group size.
+int ep_size(const ManifestView& view, const std::string& name, std::string& source) {
+  const std::string digits = name.substr(name.rfind('p') + 1);
+  if (!digits.empty()) {
+    source = "the set's name";
+    return std::stoi(digits);
+  }
   if (view.axes.ep > 0) {
     source = "axes.ep";
     return view.axes.ep;
@@ -68,9 +74,10 @@ int ep_size(const ManifestView& view, std::string& source) {
   return view.axes.dp * view.axes.pcp * view.axes.tp;
 }
 
-DerivedSet expert_sets(const ManifestView& view, const Layout& l, bool etp) {
+DerivedSet expert_sets(const ManifestView& view, const std::string& name, const Layout& l) {
+  const bool etp = name.rfind("etp", 0) == 0;
   std::string source;
-  const int e = ep_size(view, source);
+  const int e = ep_size(view, name, source);
   const int domain = l.a.dp * l.a.pcp * l.a.tp;
   if (e <= 0 || domain % e != 0) {
     return {false, "EP size " + std::to_string(e) + " (from " + source +
@@ -97,6 +104,13 @@ DerivedSet expert_sets(const ManifestView& view, const Layout& l, bool etp) {
                        " ranks of each stage's expert domain, ordered dp, pcp, tp (EP size "
                        "from " + source + ")";
   return out;
+}
+
+// `name` is `prefix` followed by nothing but digits (none allowed).
+bool numbered(const std::string& name, std::string_view prefix) {
+  return name.rfind(prefix, 0) == 0 && name.size() - prefix.size() <= 6 &&
+         std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()), name.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
 }  // namespace
@@ -138,9 +152,7 @@ DerivedSet derive_vllm_groups(const ManifestView& view, const std::string& name)
     out.groups = strided_in_tp(l, a.tp / a.attn_tp);
     out.rule = "vLLM layout: ranks of equal tp_rank % " + std::to_string(a.tp / a.attn_tp) +
                " inside each TP group" + where;
-  } else if (name.rfind("tp_sub", 0) == 0 && name.size() > 6 &&
-             std::all_of(name.begin() + 6, name.end(),
-                         [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+  } else if (numbered(name, "tp_sub") && name.size() > 6) {
     const int k = std::stoi(name.substr(6));
     if (k < 1 || a.tp % k != 0) {
       return {false, "tp_sub size " + std::to_string(k) + " does not divide tp=" +
@@ -178,8 +190,8 @@ DerivedSet derive_vllm_groups(const ManifestView& view, const std::string& name)
           }
     });
     out.rule = "vLLM layout: equal (pp, pcp, tp), varying dp" + where;
-  } else if (name == "ep" || name == "etp") {
-    return expert_sets(view, l, name == "etp");
+  } else if (numbered(name, "ep") || numbered(name, "etp")) {
+    return expert_sets(view, name, l);
   } else {
     return {false, "no vLLM derivation is known for group set \"" + name +
                        "\"; its communicators are still checked against its lists", {}};

@@ -3,6 +3,8 @@
 //   layerplan-smoke-driver --manifest FILE [--backend nccl|mpi] [--tokens N] [--dtype T]
 //       [--timeout S] [--min-busbw GBPS] [--json FILE] [--warmup N] [--iters N]
 //       [--sweep-bytes N] [--inject-hang SET]
+//   layerplan-smoke-driver --features          what this build supports
+//   layerplan-smoke-driver --probe-gpus N      exit 0 if N GPUs are usable here, else 77 and why
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -10,6 +12,7 @@
 #include <map>
 #include <string>
 
+#include "smoke/gpu_backend.h"
 #include "smoke/smoke.h"
 
 namespace {
@@ -69,6 +72,19 @@ int main(int argc, char** argv) {
     if (arg == "--features") {
       std::cout << layerplan::smoke::smoke_features() << "\n";
       return 0;
+    }
+    if (arg == "--probe-gpus" && i + 1 < argc) {
+      int want = 0;
+      if (!parse_number(std::string(argv[i + 1]), want)) return usage("bad value for --probe-gpus");
+      const auto gpus = layerplan::smoke::visible_gpus();
+      if (const auto* why = std::get_if<std::string>(&gpus)) {
+        std::cout << "SKIP: no GPU: " << *why << "\n";
+        return 77;
+      }
+      const int have = std::get<int>(gpus);
+      std::cout << (have >= want ? "" : "SKIP: ") << have << " GPU(s) visible, " << want
+                << " wanted\n";
+      return have >= want ? 0 : 77;
     }
     std::string name = arg, value;
     bool inline_value = false;
