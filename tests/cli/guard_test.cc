@@ -1,5 +1,6 @@
 // main's last line of defence: any exception escaping a subcommand becomes a clear message and
 // exit 2, never std::terminate.
+#include <new>
 #include <sstream>
 #include <stdexcept>
 
