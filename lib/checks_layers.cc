@@ -256,7 +256,15 @@ void check_moe(const CheckContext& ctx, Diagnostics& diags) {
     }
     std::int64_t etp = domain / ep;
     std::int64_t experts = l.num_experts.value;
-    if (ep > 1 && experts % ep != 0) {
+    if (ep > experts) {
+      Diagnostic d = make_error(
+          "ep-exceeds-experts", blame(epf, a),
+          fmt::format("{} is more than the {} routed experts: {} ranks of each EP group would hold "
+                      "no expert",
+                      describe("ep_size", epf), experts, ep - experts));
+      d.notes.push_back(config_note(l.num_experts));
+      report_for(diags, std::move(d), p, ctx, epf);
+    } else if (ep > 1 && experts % ep != 0) {
       std::int64_t base = experts / ep, rem = experts % ep;
       Diagnostic d = make_warning(
           "experts-uneven", blame(epf, a),

@@ -64,6 +64,7 @@ const std::vector<CodeInfo>& diagnostic_codes() {
       {"ep-on-non-moe", S::kError, "ep_size > 1 on a layer without experts"},
       {"ep-divides-domain", S::kError, "ep_size must divide the expert domain (dp*pcp*tp ranks)"},
       {"ep-needs-full-tp", S::kError, "expert parallelism needs the MoE layer at full tp"},
+      {"ep-exceeds-experts", S::kError, "more EP ranks than routed experts leaves ranks without experts"},
       {"experts-uneven", S::kWarning, "routed experts do not divide evenly over ep_size"},
       {"moe-tp-divides-intermediate", S::kError, "the expert width must be divisible by the expert TP"},
       {"ep-not-expressible", S::kNote, "vLLM derives EP = dp*pcp*tp and cannot express another ep today"},
@@ -104,7 +105,7 @@ int Diagnostics::count(Severity severity) const {
 
 std::vector<Diagnostic> Diagnostics::sorted() const {
   std::vector<Diagnostic> out = diagnostics_;
-  // Keeps report order between files; sorts by position inside one file.
+  // Keeps report order between files; sorts by severity, then position inside one file.
   std::vector<const SourceFile*> file_order;
   for (const auto& d : diagnostics_) {
     const SourceFile* f = d.location.file.get();
@@ -114,7 +115,9 @@ std::vector<Diagnostic> Diagnostics::sorted() const {
   }
   auto rank = [&](const Diagnostic& d) {
     auto it = std::find(file_order.begin(), file_order.end(), d.location.file.get());
-    return std::make_tuple(it - file_order.begin(), d.location.line, d.location.column);
+    // Errors first, then warnings, then notes; by position within each.
+    return std::make_tuple(-static_cast<int>(d.severity), it - file_order.begin(), d.location.line,
+                           d.location.column);
   };
   std::stable_sort(out.begin(), out.end(),
                    [&](const Diagnostic& a, const Diagnostic& b) { return rank(a) < rank(b); });
