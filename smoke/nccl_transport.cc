@@ -17,8 +17,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 Clock::time_point deadline_after(double seconds) {
-  return Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                            std::chrono::duration<double>(seconds));
+  return Clock::now() +
+         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
 ncclDataType_t nccl_type(ElementType type) {
@@ -127,7 +127,9 @@ class NcclTransport final : public Transport {
     nc().ncclGetVersion(&nccl);
     cu().cudaRuntimeGetVersion(&runtime);
     cu().cudaDriverGetVersion(&driver);
-    auto cuda = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
+    auto cuda = [](int v) {
+      return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10);
+    };
     return "NCCL " + nccl_version_text(nccl) + " (" + libs_.nccl_path + "), CUDA runtime " +
            cuda(runtime) + ", driver " + cuda(driver);
   }
@@ -204,8 +206,8 @@ class NcclTransport final : public Transport {
       Slot& s = slots_[k];
       outputs[k].resize(bytes);
       cu().cudaSetDevice(s.device);
-      const cudaError_t e = cu().cudaMemcpyAsync(outputs[k].data(), s.out, bytes,
-                                                 cudaMemcpyDeviceToHost, s.stream);
+      const cudaError_t e =
+          cu().cudaMemcpyAsync(outputs[k].data(), s.out, bytes, cudaMemcpyDeviceToHost, s.stream);
       if (e != cudaSuccess) return cuda_failure(e, "copying outputs from the device", s);
     }
     return wait_streams(nullptr, deadline_after(timeout_s_), "copying outputs from the devices");
@@ -277,15 +279,18 @@ class NcclTransport final : public Transport {
   std::string seconds() const { return std::to_string(static_cast<int>(timeout_s_)); }
 
   Failure cuda_failure(cudaError_t e, const std::string& what, const Slot& s) const {
-    return {4, "CUDA error on rank " + std::to_string(s.rank) + " (device " +
-                   std::to_string(s.device) + ") while " + what + ": " +
-                   cu().cudaGetErrorString(e), false};
+    return {4,
+            "CUDA error on rank " + std::to_string(s.rank) + " (device " +
+                std::to_string(s.device) + ") while " + what + ": " + cu().cudaGetErrorString(e),
+            false};
   }
 
   Failure nccl_failure(ncclResult_t r, ncclComm_t comm, const std::string& what) const {
     std::string last = nc().ncclGetLastError(comm) ? nc().ncclGetLastError(comm) : "";
-    return {4, "NCCL error in " + what + ": " + nc().ncclGetErrorString(r) +
-                   (last.empty() ? "" : " (" + last + ")"), false};
+    return {4,
+            "NCCL error in " + what + ": " + nc().ncclGetErrorString(r) +
+                (last.empty() ? "" : " (" + last + ")"),
+            false};
   }
 
   // Records the first failure of a call made inside a group; ncclInProgress is expected.
@@ -350,8 +355,10 @@ class NcclTransport final : public Transport {
   }
 
   Failure timeout(const std::string& what) const {
-    return {4, "watchdog: " + what + " did not finish within " + seconds() +
-                   " s (--timeout); every communicator was aborted (ncclCommAbort)", true};
+    return {4,
+            "watchdog: " + what + " did not finish within " + seconds() +
+                " s (--timeout); every communicator was aborted (ncclCommAbort)",
+            true};
   }
 
   static void pause(int spins) {

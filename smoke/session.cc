@@ -170,7 +170,14 @@ class Runner {
       }
     };
     std::vector<Mismatch> wrong(slots.size());
-    if (!call({comm, Op::kAllReduce, plan_.type, kCheckCount, n, 0, 1, {},
+    if (!call({comm,
+               Op::kAllReduce,
+               plan_.type,
+               kCheckCount,
+               n,
+               0,
+               1,
+               {},
                "seeded all_reduce on " + what})) {
       return;
     }
@@ -186,15 +193,22 @@ class Runner {
     for (std::size_t ei = 0; ei < entries.size(); ++ei) {
       const TimedEntry& e = entries[ei];
       if (e.set != set.name) continue;
-      auto us = call({comm, e.op, plan_.type, e.count, n, plan_.warmup, plan_.iters, {},
-                      std::string(op_name(e.op)) + " of " + std::to_string(e.bytes) +
-                          " bytes on " + what});
+      auto us = call(
+          {comm,
+           e.op,
+           plan_.type,
+           e.count,
+           n,
+           plan_.warmup,
+           plan_.iters,
+           {},
+           std::string(op_name(e.op)) + " of " + std::to_string(e.bytes) + " bytes on " + what});
       if (!us) return;
       checked(e.op, e.count, wrong.data());
       if (!ok()) return;
       for (std::size_t k = 0; k < slots.size(); ++k) {
-        out_.ranks[k].timings.push_back({static_cast<int>(ei), (*us)[k], wrong[k].wrong,
-                                         describe_mismatch(wrong[k])});
+        out_.ranks[k].timings.push_back(
+            {static_cast<int>(ei), (*us)[k], wrong[k].wrong, describe_mismatch(wrong[k])});
       }
     }
   }
