@@ -114,6 +114,7 @@ class NcclTransport final : public Transport {
             nullptr, "ncclCommInitRankConfig");
     }
     check(nc().ncclGroupEnd(), nullptr, "ncclGroupEnd after ncclCommInitRankConfig");
+    in_progress_ = false;
     if (pending_) return std::exchange(pending_, std::nullopt);
     return wait_comms(world.per_slot, deadline_after(timeout_s_),
                       "creating the world communicator");
@@ -168,8 +169,12 @@ class NcclTransport final : public Transport {
             parent.per_slot[k], "ncclCommSplit for " + what);
     }
     check(nc().ncclGroupEnd(), nullptr, "ncclGroupEnd after ncclCommSplit for " + what);
+    in_progress_ = false;
     if (pending_) return std::exchange(pending_, std::nullopt);
-    return wait_comms(made.per_slot, deadline_after(timeout_s_), "ncclCommSplit for " + what);
+    // The parents are busy while their children come up: wait for both.
+    std::vector<ncclComm_t> all = made.per_slot;
+    all.insert(all.end(), parent.per_slot.begin(), parent.per_slot.end());
+    return wait_comms(all, deadline_after(timeout_s_), "ncclCommSplit for " + what);
   }
 
   std::optional<Failure> reserve(std::size_t bytes) override {
@@ -190,27 +195,23 @@ class NcclTransport final : public Transport {
   }
 
   std::optional<Failure> upload(const Buffers& inputs) override {
-    for (std::size_t k = 0; k < slots_.size(); ++k) {
-      Slot& s = slots_[k];
-      cu().cudaSetDevice(s.device);
-      const cudaError_t e = cu().cudaMemcpyAsync(s.in, inputs[k].data(), inputs[k].size(),
-                                                 cudaMemcpyHostToDevice, s.stream);
-      if (e != cudaSuccess) return cuda_failure(e, "copying inputs to the device", s);
-    }
-    return wait_streams(nullptr, deadline_after(timeout_s_), "copying inputs to the devices");
+    return copy(
+        [&](std::size_t k, Slot& s) {
+          return cu().cudaMemcpyAsync(s.in, inputs[k].data(), inputs[k].size(),
+                                      cudaMemcpyHostToDevice, s.stream);
+        },
+        "copying inputs to the devices");
   }
 
   std::optional<Failure> download(std::size_t bytes, Buffers& outputs) override {
     outputs.resize(slots_.size());
-    for (std::size_t k = 0; k < slots_.size(); ++k) {
-      Slot& s = slots_[k];
-      outputs[k].resize(bytes);
-      cu().cudaSetDevice(s.device);
-      const cudaError_t e =
-          cu().cudaMemcpyAsync(outputs[k].data(), s.out, bytes, cudaMemcpyDeviceToHost, s.stream);
-      if (e != cudaSuccess) return cuda_failure(e, "copying outputs from the device", s);
-    }
-    return wait_streams(nullptr, deadline_after(timeout_s_), "copying outputs from the devices");
+    return copy(
+        [&](std::size_t k, Slot& s) {
+          outputs[k].resize(bytes);
+          return cu().cudaMemcpyAsync(outputs[k].data(), s.out, bytes, cudaMemcpyDeviceToHost,
+                                      s.stream);
+        },
+        "copying outputs from the devices");
   }
 
   std::variant<std::vector<double>, Failure> run(const CollectiveCall& call) override {
@@ -277,6 +278,27 @@ class NcclTransport final : public Transport {
   const CudaApi& cu() const { return libs_.cuda; }
   const NcclApi& nc() const { return libs_.nccl; }
   std::string seconds() const { return std::to_string(static_cast<int>(timeout_s_)); }
+
+  // Pageable copies block the calling thread, so each slot copies on its own thread.
+  template <typename F>
+  std::optional<Failure> copy(F&& start, const std::string& what) {
+    std::vector<cudaError_t> errors(slots_.size(), cudaSuccess);
+    auto one = [&](std::size_t k) {
+      errors[k] = cu().cudaSetDevice(slots_[k].device);
+      if (errors[k] == cudaSuccess) errors[k] = start(k, slots_[k]);
+    };
+    if (slots_.size() == 1) {
+      one(0);
+    } else {
+      std::vector<std::thread> threads;
+      for (std::size_t k = 0; k < slots_.size(); ++k) threads.emplace_back(one, k);
+      for (auto& t : threads) t.join();
+    }
+    for (std::size_t k = 0; k < slots_.size(); ++k) {
+      if (errors[k] != cudaSuccess) return cuda_failure(errors[k], what, slots_[k]);
+    }
+    return wait_streams(nullptr, deadline_after(timeout_s_), what);
+  }
 
   Failure cuda_failure(cudaError_t e, const std::string& what, const Slot& s) const {
     return {4,
