@@ -84,6 +84,12 @@ main() {
     for p in "${plans[@]}"; do
       run "mpirun_$p" 0 "${mpi[@]}" 4 $D --manifest $F/good_compiled_$p.json --json "$W/mpirun_$p.json"
     done
+    if [ -x build/cli/layerplan ]; then
+      run cli_compile_and_smoke 0 build/cli/layerplan smoke --config fixtures/models/llama3_8b.json \
+        --rules bench/smoke/rules/llama8b_tp4_attn2_dcp2.yaml
+      run cli_mpirun_smoke 0 "${mpi[@]}" 4 build/cli/layerplan smoke \
+        --manifest $F/good_compiled_deepseek_v3_tp4_attn1_dcp4_ep4.json
+    fi
     run single_bad_dcp_swapped 3 $D --manifest $F/bad_dcp_swapped.json
     run mpirun_bad_dcp_swapped 3 "${mpi[@]}" 4 $D --manifest $F/bad_dcp_swapped.json
     run single_inject_hang 4 $D --manifest $F/good_compiled_llama8b_tp4_attn2_dcp2.json --inject-hang dcp --timeout 5
