@@ -39,6 +39,16 @@ MoeNumbers moe_numbers(const LayerPlan& p, const AxisValues& a) {
 
 }  // namespace
 
+ojson layer_identity(const Layer& l) {
+  ojson j;
+  j["prefix"] = l.prefix;
+  j["kind"] = kind_name(l.kind);
+  j["flavor"] = l.kind == LayerKind::kAttention ? ojson(flavor_name(l.flavor)) : ojson(nullptr);
+  j["index"] = l.index ? ojson(*l.index) : ojson(nullptr);
+  j["mtp"] = l.mtp;
+  return j;
+}
+
 ojson layer_shape(const Layer& l) {
   ojson j = ojson::object();
   switch (l.kind) {
@@ -241,12 +251,7 @@ ojson build_manifest(const Model& model, const RulesFile& rules, const AxisValue
   ojson layers = ojson::array();
   for (const auto& p : plans) {
     const Layer& l = *p.layer;
-    ojson j;
-    j["prefix"] = l.prefix;
-    j["kind"] = kind_name(l.kind);
-    j["flavor"] = l.kind == LayerKind::kAttention ? ojson(flavor_name(l.flavor)) : ojson(nullptr);
-    j["index"] = l.index ? ojson(*l.index) : ojson(nullptr);
-    j["mtp"] = l.mtp;
+    ojson j = layer_identity(l);
     int stage = l.kind == LayerKind::kEmbedding ? 0
                 : l.index ? stage_of(stages, *l.index)
                           : stages.back().stage;
@@ -345,12 +350,7 @@ ojson layers_json(const Model& model) {
   out["num_mtp_layers"] = model.num_mtp_layers;
   ojson layers = ojson::array();
   for (const auto& l : model.layers) {
-    ojson j;
-    j["prefix"] = l.prefix;
-    j["kind"] = kind_name(l.kind);
-    j["flavor"] = l.kind == LayerKind::kAttention ? ojson(flavor_name(l.flavor)) : ojson(nullptr);
-    j["index"] = l.index ? ojson(*l.index) : ojson(nullptr);
-    j["mtp"] = l.mtp;
+    ojson j = layer_identity(l);
     j["shape"] = layer_shape(l);
     layers.push_back(std::move(j));
   }
