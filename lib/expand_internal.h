@@ -52,6 +52,49 @@ struct SlotContext {
     const LayerSource& source, bool mixer, const std::vector<Position>& at, int length,
     SlotContext& ctx);
 
+[[nodiscard]] bool is_attention(Part part);
+
+// The parts a model uses, so that only the numbers those parts need are required.
+struct Uses {
+  bool attention = false, sliding = false, mamba = false, linear = false, mlp = false, moe = false;
+  bool mlp_without_width = false;
+  void add(const std::vector<SlotEntry>& entries) {
+    for (const auto& e : entries) {
+      attention |= is_attention(e.part);
+      sliding |= e.part == Part::kSlidingAttention && !e.sliding_window;
+      mamba |= e.part == Part::kMamba;
+      linear |= e.part == Part::kLinearAttention;
+      mlp |= e.part == Part::kMlp;
+      moe |= e.part == Part::kMoe;
+      mlp_without_width |= e.part == Part::kMlp && !e.intermediate;
+    }
+  }
+};
+
+// Numbers shared by the layers of a model, read once.
+struct Numbers {
+  ConfigValue hidden, vocab, heads, kv_heads, head_dim, v_head_dim, kv_lora_rank, qk_rope, qk_nope;
+  ConfigValue sliding_window;
+  bool global_sliding = false;
+  ConfigValue intermediate;
+  const nlohmann::json* intermediate_list = nullptr;
+  std::string intermediate_key;
+  ConfigValue experts, top_k, moe_intermediate, shared_experts, shared_intermediate;
+  ConfigValue mamba_heads, mamba_head_dim, mamba_groups, mamba_inner, ssm_state;
+  ConfigValue lin_k_heads, lin_v_heads, lin_k_dim, lin_v_dim;
+  bool indexer = false;
+  ConfigValue index_heads, index_head_dim, index_topk;
+  bool tied = false;
+  std::string dtype = "bfloat16";
+};
+
+
+
+// Reads the numbers the parts in `uses` need (and the dtype, vocabulary, tied embeddings),
+// reporting every missing or invalid field.
+void read_numbers(const ArchDecl& decl, ConfigReader& reader, const std::string& who,
+                  const Uses& uses, Numbers& numbers);
+
 inline ConfigValue derived(std::int64_t value, std::string formula) {
   return ConfigValue{value, std::move(formula), Location{}, true};
 }

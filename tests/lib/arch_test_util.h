@@ -8,6 +8,11 @@
 
 #include "test_util.h"
 
+// Catch2 v3 declares INFO and WARN in their own header (v2's single header has them).
+#if __has_include(<catch2/catch_message.hpp>)
+#include <catch2/catch_message.hpp>
+#endif
+
 namespace layerplan::test {
 
 // The whole text of a file; throws when it cannot be read.
