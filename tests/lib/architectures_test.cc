@@ -155,6 +155,35 @@ TEST_CASE("malformed declarations are reported with arch-declaration") {
                      "true or false"));
 }
 
+TEST_CASE("the earlier declaration shorthands still read") {
+  ArchRegistry registry;
+  Diagnostics diags;
+  REQUIRE(registry.add_source(make_source("old.yaml",
+                                          "family: old_deepseek\nverified: true\n"
+                                          "architectures: [DeepseekV3ForCausalLM]\n"
+                                          "prefixes: {ffn: \"model.layers.{i}.ffn\", mtp: \"model.layers.{i}\"}\n"
+                                          "ffn: dense_then_moe\nmtp_count: num_nextn_predict_layers\n"),
+                              diags));
+  auto config = parse_hf_config(make_source("config.json", fixture("fixtures/models/deepseek_v3.json")), diags);
+  REQUIRE(config.has_value());
+  auto model = expand_model(*config, registry, diags);
+  REQUIRE(model.has_value());
+  CHECK(model->num_mtp_layers == 1);
+  CHECK(model->layers[2].prefix == "model.layers.0.ffn");
+  CHECK(model->layers[2].kind == LayerKind::kMlp);
+  CHECK(model->layers[8].kind == LayerKind::kMoe);  // layer 3: embedding + 3 * 2 + attention
+}
+
+TEST_CASE("a malformed --arch-file is reported at its position") {
+  std::string path = std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/architectures/bad_unknown_encoding.yaml";
+  auto c = test::compile_with_arch(fixture("fixtures/models/llama3_8b.json"), "", {path});
+  REQUIRE(has_code(*c, "arch-declaration"));
+  const Diagnostic* d = test::find_code(*c, "arch-declaration");
+  CHECK(d->location.line == 5);
+  CHECK(d->message.find("unknown encoding 'every_other'") != std::string::npos);
+  CHECK(c->diags.has_errors());
+}
+
 TEST_CASE("prefix placeholders") {
   CHECK(format_prefix("{layer}.mixer", "model.layers.3", 3, 0) == "model.layers.3.mixer");
   CHECK(format_prefix("mtp.layers.{j}", "", 89, 1) == "mtp.layers.1");
