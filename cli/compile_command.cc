@@ -34,11 +34,11 @@ void register_compile(CLI::App& app) {
     if (code != kExitOk || !c->layout) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
     ManifestInputs inputs{flags->inputs.config, flags->inputs.rules};
     if (flags->output == "-") {
-      std::cout << c->manifest(inputs).dump(2) << "\n";
+      std::cout << dump_json(c->manifest(inputs)) << "\n";
       throw CLI::RuntimeError(kExitOk);
     }
     if (!flags->output.empty()) {
-      if (auto error = write_file_atomically(flags->output, c->manifest(inputs).dump(2) + "\n")) {
+      if (auto error = write_file_atomically(flags->output, dump_json(c->manifest(inputs)) + "\n")) {
         std::cerr << "layerplan: error: " << *error << "\n";
         throw CLI::RuntimeError(kExitUsage);
       }

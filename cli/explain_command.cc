@@ -20,6 +20,7 @@ struct ExplainFlags {
 };
 
 std::string field_origin(const ResolvedField& f) {
+  if (!f.from_rule && f.axis.empty()) return fmt::format("{} (global: not split)", f.value);
   std::string value = f.axis.empty() ? std::to_string(f.value) : fmt::format("{} ({})", f.axis, f.value);
   std::string where = f.location.to_string();
   return fmt::format("{}{}{}", value, f.from_rule ? " from the rule" : " (global)",
@@ -79,7 +80,7 @@ void register_explain(CLI::App& app) {
       throw CLI::RuntimeError(kExitUsage);
     }
     if (flags->inputs.format == "json") {
-      std::cout << explain_json(*c, *p).dump(2) << "\n";
+      std::cout << dump_json(explain_json(*c, *p)) << "\n";
       throw CLI::RuntimeError(code);
     }
     const Layer& l = *p->layer;

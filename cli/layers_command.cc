@@ -27,7 +27,7 @@ void register_layers(CLI::App& app) {
     int code = report_diagnostics(*c, flags->inputs, std::cerr, ::isatty(STDERR_FILENO) != 0);
     if (!c->model) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
     if (flags->inputs.format == "json") {
-      std::cout << layers_json(*c->model).dump(2) << "\n";
+      std::cout << dump_json(layers_json(*c->model)) << "\n";
     } else {
       std::cout << layers_table(*c->model, flags->all_layers);
       std::cout << c->model->layers.size() << " layers: " << c->model->num_hidden_layers

@@ -128,7 +128,8 @@ void check_attention(const CheckContext& ctx, Diagnostics& diags) {
                       a.dcp));
       report_for(diags, std::move(d), p, ctx, p.plan.dcp_size);
     }
-    if (tp_size < a.tp && dcp > 1 && tp_size * dcp != a.tp) {
+    bool axes_pair = tp_size == a.attn_tp && dcp == a.dcp;  // then tpa-invariant says it once
+    if (tp_size < a.tp && dcp > 1 && tp_size * dcp != a.tp && !axes_pair) {
       Diagnostic d = make_error(
           "layer-tpa-invariant", blame(tpf, a),
           fmt::format("attention {} * {} = {} must equal tp ({}) on a layer narrower than tp",
@@ -224,7 +225,11 @@ void check_moe(const CheckContext& ctx, Diagnostics& diags) {
     const ResolvedField& epf = p.plan.ep_size;
     if (a.tp % tpf.value != 0) continue;
     std::int64_t ep = epf.value;
-    std::int64_t domain = a.dp * a.pcp * tpf.value;
+    std::int64_t domain = 0;
+    if (__builtin_mul_overflow(a.dp, a.pcp, &domain) ||
+        __builtin_mul_overflow(domain, tpf.value, &domain)) {
+      continue;  // world-size-limit already reports the overflow
+    }
     if (ep > 1 && tpf.value != a.tp) {
       Diagnostic d = make_error(
           "ep-needs-full-tp", blame(tpf, a),
@@ -244,7 +249,15 @@ void check_moe(const CheckContext& ctx, Diagnostics& diags) {
     }
     std::int64_t etp = domain / ep;
     std::int64_t experts = l.num_experts.value;
-    if (ep > 1 && experts % ep != 0) {
+    if (ep > experts) {
+      Diagnostic d = make_error(
+          "ep-exceeds-experts", blame(epf, a),
+          fmt::format("{} is more than the {} routed experts: {} ranks of each EP group would hold "
+                      "no expert",
+                      describe("ep_size", epf), experts, ep - experts));
+      d.notes.push_back(config_note(l.num_experts));
+      report_for(diags, std::move(d), p, ctx, epf);
+    } else if (ep > 1 && experts % ep != 0) {
       std::int64_t base = experts / ep, rem = experts % ep;
       Diagnostic d = make_warning(
           "experts-uneven", blame(epf, a),
@@ -286,7 +299,7 @@ void check_vocab(const CheckContext& ctx, Diagnostics& diags) {
     const Layer& l = *p.layer;
     if (l.kind != LayerKind::kEmbedding && l.kind != LayerKind::kLmHead) continue;
     std::int64_t tp = p.plan.tp_size.value;
-    if (a.tp % tp != 0 || !l.vocab_size) continue;
+    if (a.tp % tp != 0 || !l.vocab_size || tp > kMaxWorldSize) continue;
     std::int64_t unit = 64 * tp;
     std::int64_t padded = (l.vocab_size.value + unit - 1) / unit * unit;
     if (padded != l.vocab_size.value) {

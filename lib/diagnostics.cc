@@ -65,6 +65,7 @@ const std::vector<CodeInfo>& diagnostic_codes() {
       {"ep-on-non-moe", S::kError, "ep_size > 1 on a layer without experts"},
       {"ep-divides-domain", S::kError, "ep_size must divide the expert domain (dp*pcp*tp ranks)"},
       {"ep-needs-full-tp", S::kError, "expert parallelism needs the MoE layer at full tp"},
+      {"ep-exceeds-experts", S::kError, "more EP ranks than routed experts leaves ranks without experts"},
       {"experts-uneven", S::kWarning, "routed experts do not divide evenly over ep_size"},
       {"moe-tp-divides-intermediate", S::kError, "the expert width must be divisible by the expert TP"},
       {"ep-not-expressible", S::kNote, "vLLM derives EP = dp*pcp*tp and cannot express another ep today"},
@@ -111,7 +112,7 @@ int Diagnostics::count(Severity severity) const {
 
 std::vector<Diagnostic> Diagnostics::sorted() const {
   std::vector<Diagnostic> out = diagnostics_;
-  // Keeps report order between files; sorts by position inside one file.
+  // Keeps report order between files; sorts by severity, then position inside one file.
   std::vector<const SourceFile*> file_order;
   for (const auto& d : diagnostics_) {
     const SourceFile* f = d.location.file.get();
@@ -121,7 +122,9 @@ std::vector<Diagnostic> Diagnostics::sorted() const {
   }
   auto rank = [&](const Diagnostic& d) {
     auto it = std::find(file_order.begin(), file_order.end(), d.location.file.get());
-    return std::make_tuple(it - file_order.begin(), d.location.line, d.location.column);
+    // Errors first, then warnings, then notes; by position within each.
+    return std::make_tuple(-static_cast<int>(d.severity), it - file_order.begin(), d.location.line,
+                           d.location.column);
   };
   std::stable_sort(out.begin(), out.end(),
                    [&](const Diagnostic& a, const Diagnostic& b) { return rank(a) < rank(b); });
@@ -150,22 +153,24 @@ Diagnostic make_note(std::string_view code, Location location, std::string messa
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  // Optimal string alignment: insertions, deletions, substitutions and adjacent swaps.
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
       std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
-      diagonal = up;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
   }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
+  if (word.size() > 256) return "";
   std::string best;
   std::size_t best_distance = 0;
   for (const auto& candidate : candidates) {

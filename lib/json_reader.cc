@@ -301,12 +301,12 @@ std::string json_pointer_escape(std::string_view key) {
 
 Location JsonDocument::locate(const std::string& pointer) const {
   std::string p = pointer;
-  while (!p.empty()) {
+  while (true) {
     auto it = positions.find(p);
     if (it != positions.end()) return it->second;
+    if (p.empty()) return Location{file, 0, 0};
     p.erase(p.rfind('/'));
   }
-  return Location{file, 0, 0};
 }
 
 std::optional<JsonDocument> parse_json(const SourcePtr& file, Diagnostics& diags,

@@ -326,6 +326,52 @@ ojson build_manifest(const Model& model, const RulesFile& rules, const AxisValue
   return m;
 }
 
+std::string dump_json(const ojson& value) {
+  std::string text = value.dump(2);
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '[') {
+      out += text[i];
+      continue;
+    }
+    // Find the matching ']' if everything in between is numbers, commas and white space.
+    std::size_t j = i + 1;
+    bool numeric = true;
+    while (j < text.size() && text[j] != ']') {
+      char c = text[j];
+      if (!(c == ',' || c == ' ' || c == '\n' || c == '-' || c == '.' || (c >= '0' && c <= '9'))) {
+        numeric = false;
+        break;
+      }
+      ++j;
+    }
+    if (!numeric || j >= text.size()) {
+      out += text[i];
+      continue;
+    }
+    out += '[';
+    bool first = true;
+    std::string number;
+    for (std::size_t k = i + 1; k <= j; ++k) {
+      char c = text[k];
+      if (c == ',' || k == j) {
+        if (!number.empty()) {
+          out += first ? "" : ", ";
+          out += number;
+          first = false;
+          number.clear();
+        }
+      } else if (c != ' ' && c != '\n') {
+        number += c;
+      }
+    }
+    out += ']';
+    i = j;
+  }
+  return out;
+}
+
 ojson layers_json(const Model& model) {
   ojson out;
   out["architecture"] = model.architecture;

@@ -29,6 +29,10 @@ struct ManifestInputs {
                                                     const Layout& layout,
                                                     const ManifestInputs& inputs);
 
+// Serialises with two-space indentation, except that arrays holding only numbers (rank groups)
+// stay on one line. The same value always gives the same bytes.
+[[nodiscard]] std::string dump_json(const nlohmann::ordered_json& value);
+
 // The expanded layer table of a model, without any plan (`layerplan layers --format json`).
 [[nodiscard]] nlohmann::ordered_json layers_json(const Model& model);
 

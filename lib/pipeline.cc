@@ -36,10 +36,19 @@ std::unique_ptr<Compilation> compile(const CompileRequest& request) {
   }
   if (c->config) c->model = expand_model(*c->config, c->registry, c->diags);
 
+  RulesFile partial;
   if (request.rules) {
-    c->rules = parse_rules(*request.rules, c->diags);
+    c->rules = parse_rules(*request.rules, c->diags, &partial);
   } else if (!request.rules_path.empty()) {
-    c->rules = load_rules(request.rules_path, c->diags);
+    c->rules = load_rules(request.rules_path, c->diags, &partial);
+  }
+  if (c->model && !c->rules && partial.file) {
+    // The rules file has errors of its own: still check the axes that did parse, so one run
+    // reports both kinds. Per-layer checks would only echo the broken rules, so they wait.
+    AxisValues axes = resolve_axes(partial);
+    std::vector<LayerPlan> none;
+    CheckContext context{*c->model, partial, axes, none, c->registry, request.checks};
+    check_axes(context, c->diags);
   }
   if (!c->model || !c->rules) return c;
 

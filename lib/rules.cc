@@ -307,24 +307,29 @@ const Axis* RulesFile::find_axis(std::string_view name) const {
   return nullptr;
 }
 
-std::optional<RulesFile> parse_rules(const SourcePtr& file, Diagnostics& diags) {
+std::optional<RulesFile> parse_rules(const SourcePtr& file, Diagnostics& diags,
+                                     RulesFile* partial) {
   int errors_before = diags.count(Severity::kError);
   auto root = load_yaml(file, diags);
   if (!root) return std::nullopt;
   RulesFile out;
   RulesParser(file, diags).parse(*root, out);
-  if (diags.count(Severity::kError) != errors_before) return std::nullopt;
+  if (diags.count(Severity::kError) != errors_before) {
+    if (partial != nullptr) *partial = std::move(out);
+    return std::nullopt;
+  }
   return out;
 }
 
-std::optional<RulesFile> load_rules(const std::string& path, Diagnostics& diags) {
+std::optional<RulesFile> load_rules(const std::string& path, Diagnostics& diags,
+                                    RulesFile* partial) {
   ReadError error;
   auto source = read_source(path, error);
   if (!source) {
     diags.report(make_error("input-unreadable", Location{}, error.message));
     return std::nullopt;
   }
-  return parse_rules(*source, diags);
+  return parse_rules(*source, diags, partial);
 }
 
 }  // namespace layerplan

@@ -65,8 +65,12 @@ struct RulesFile {
   [[nodiscard]] const Axis* find_axis(std::string_view name) const;
 };
 
-// Parses a rules file; reports every problem it finds. Returns nothing iff it reported an error.
-[[nodiscard]] std::optional<RulesFile> parse_rules(const SourcePtr& file, Diagnostics& diags);
-[[nodiscard]] std::optional<RulesFile> load_rules(const std::string& path, Diagnostics& diags);
+// Parses a rules file; reports every problem it finds. Returns nothing iff it reported an error;
+// then `partial`, when given, receives what did parse (axes and the rules without errors), so
+// axis-level checks can still run in the same pass.
+[[nodiscard]] std::optional<RulesFile> parse_rules(const SourcePtr& file, Diagnostics& diags,
+                                                   RulesFile* partial = nullptr);
+[[nodiscard]] std::optional<RulesFile> load_rules(const std::string& path, Diagnostics& diags,
+                                                  RulesFile* partial = nullptr);
 
 }  // namespace layerplan

@@ -1,0 +1,383 @@
+#include "smoke/manifest_view.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <utility>
+
+namespace layerplan::smoke {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr std::array<std::pair<std::string_view, Op>, 5> kOps{{
+    {"all_reduce", Op::kAllReduce},
+    {"all_gather", Op::kAllGather},
+    {"reduce_scatter", Op::kReduceScatter},
+    {"all_to_all", Op::kAllToAll},
+    {"send_recv", Op::kSendRecv},
+}};
+
+constexpr int kMaxWorld = 1 << 20;
+
+std::string child(std::string_view base, std::string_view key) {
+  std::string out(base);
+  out += '/';
+  for (char c : key) {  // RFC 6901 escaping
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string child(std::string_view base, std::size_t index) {
+  return child(base, std::to_string(index));
+}
+
+class Reader {
+ public:
+  explicit Reader(std::vector<Problem>& problems) : problems_(problems) {}
+
+  void fail(std::string where, std::string message) {
+    problems_.push_back({std::move(where), std::move(message)});
+    ++count_;
+  }
+  [[nodiscard]] int count() const { return count_; }
+
+  // An integer in [lo, hi] at parent[key]; reports a missing key at the parent.
+  std::optional<int> integer(const Json& parent, std::string_view parent_where,
+                             std::string_view key, int lo, int hi) {
+    auto it = parent.find(std::string(key));
+    if (it == parent.end()) {
+      fail(std::string(parent_where.empty() ? "/" : parent_where),
+           "missing key \"" + std::string(key) + "\"");
+      return std::nullopt;
+    }
+    return integer_value(*it, child(parent_where, key), lo, hi);
+  }
+
+  std::optional<int> integer_value(const Json& value, const std::string& where, int lo, int hi) {
+    if (!value.is_number_integer()) {
+      fail(where, "must be an integer, got " + value.dump());
+      return std::nullopt;
+    }
+    const auto v = value.get<std::int64_t>();
+    if (v < lo || v > hi) {
+      fail(where, std::to_string(v) + " is outside [" + std::to_string(lo) + ", " +
+                      std::to_string(hi) + "]");
+      return std::nullopt;
+    }
+    return static_cast<int>(v);
+  }
+
+ private:
+  std::vector<Problem>& problems_;
+  int count_ = 0;
+};
+
+void read_axes(const Json& manifest, Reader& reader, ManifestView& view) {
+  auto it = manifest.find("axes");
+  if (it == manifest.end() || !it->is_object()) {
+    reader.fail(it == manifest.end() ? "/" : "/axes",
+                it == manifest.end() ? "missing key \"axes\"" : "must be an object");
+    return;
+  }
+  const Json& axes = *it;
+  auto read = [&](std::string_view key, int& into) {
+    if (auto v = reader.integer(axes, "/axes", key, 1, kMaxWorld)) into = *v;
+  };
+  read("tp", view.axes.tp);
+  read("attn_tp", view.axes.attn_tp);
+  read("dcp", view.axes.dcp);
+  read("pcp", view.axes.pcp);
+  read("pp", view.axes.pp);
+  read("dp", view.axes.dp);
+  if (axes.contains("ep")) {
+    if (auto v = reader.integer(axes, "/axes", "ep", 1, kMaxWorld)) view.axes.ep = *v;
+  }
+  const Axes& a = view.axes;
+  const std::int64_t product = std::int64_t{a.dp} * a.pp * a.pcp * a.tp;
+  if (view.world_size > 0 && product != view.world_size) {
+    reader.fail("/axes", "dp*pp*pcp*tp = " + std::to_string(product) + " but world_size is " +
+                             std::to_string(view.world_size));
+  }
+  if (a.tp % a.attn_tp != 0) {
+    reader.fail("/axes/attn_tp", "attn_tp (" + std::to_string(a.attn_tp) +
+                                     ") does not divide tp (" + std::to_string(a.tp) + ")");
+  }
+  if (a.tp % a.dcp != 0) {
+    reader.fail("/axes/dcp", "dcp (" + std::to_string(a.dcp) + ") does not divide tp (" +
+                                 std::to_string(a.tp) + ")");
+  }
+}
+
+void read_set(const std::string& name, const Json& value, int world, Reader& reader,
+              ManifestView& view) {
+  const std::string where = child("/groups", name);
+  if (!value.is_array() || value.empty()) {
+    reader.fail(where, "must be a non-empty list of groups (lists of global ranks)");
+    return;
+  }
+  GroupSet set{name, {}};
+  std::vector<int> seen(world > 0 ? static_cast<std::size_t>(world) : 0, -1);
+  bool ok = true;
+  for (std::size_t g = 0; g < value.size(); ++g) {
+    const Json& group = value[g];
+    const std::string gwhere = child(where, g);
+    if (!group.is_array() || group.empty()) {
+      reader.fail(gwhere, "a group must be a non-empty list of global ranks");
+      ok = false;
+      continue;
+    }
+    std::vector<int> members;
+    for (std::size_t p = 0; p < group.size(); ++p) {
+      auto rank = reader.integer_value(group[p], child(gwhere, p), 0,
+                                       world > 0 ? world - 1 : std::numeric_limits<int>::max());
+      if (!rank) {
+        ok = false;
+        continue;
+      }
+      if (world > 0) {
+        int& first = seen[static_cast<std::size_t>(*rank)];
+        if (first >= 0) {
+          reader.fail(child(gwhere, p), "rank " + std::to_string(*rank) +
+                                            " appears twice in this set (also in group " +
+                                            std::to_string(first) + ")");
+          ok = false;
+        }
+        first = static_cast<int>(g);
+      }
+      members.push_back(*rank);
+    }
+    set.groups.push_back(std::move(members));
+  }
+  std::string missing;
+  int missing_count = 0;
+  for (std::size_t r = 0; r < seen.size(); ++r) {
+    if (seen[r] >= 0) continue;
+    if (++missing_count <= 8) missing += (missing.empty() ? "" : ", ") + std::to_string(r);
+  }
+  if (missing_count > 0 && ok) {
+    reader.fail(where, std::to_string(missing_count) + " rank(s) in no group (" + missing +
+                           (missing_count > 8 ? ", ..." : "") +
+                           "): every group set must partition the world");
+    ok = false;
+  }
+  if (ok) view.sets.push_back(std::move(set));
+}
+
+void read_groups(const Json& manifest, Reader& reader, ManifestView& view) {
+  auto it = manifest.find("groups");
+  if (it == manifest.end() || !it->is_object() || it->empty()) {
+    reader.fail(it == manifest.end() ? "/" : "/groups",
+                it == manifest.end() ? "missing key \"groups\""
+                                     : "must be a non-empty object of group sets");
+    return;
+  }
+  for (const auto& [name, value] : it->items()) {
+    read_set(name, value, view.world_size, reader, view);
+  }
+}
+
+bool set_named(const Json& groups, const std::string& name) {
+  return groups.is_object() && groups.contains(name);
+}
+
+void read_comms(const Json& holder, const std::string& where, const std::string& user,
+                const std::string& kind, int index, const Json& groups, Reader& reader,
+                ManifestView& view) {
+  auto it = holder.find("comms");
+  if (it == holder.end() || !it->is_array()) {
+    reader.fail(it == holder.end() ? where : child(where, "comms"),
+                it == holder.end() ? "missing key \"comms\"" : "must be a list");
+    return;
+  }
+  for (std::size_t c = 0; c < it->size(); ++c) {
+    const Json& comm = (*it)[c];
+    const std::string cwhere = child(child(where, "comms"), c);
+    if (!comm.is_object()) {
+      reader.fail(cwhere, "must be an object {op, group, elements_per_token}");
+      continue;
+    }
+    CommUse use{user, kind, index, Op::kAllReduce, "", 0};
+    bool ok = true;
+    auto op = comm.find("op");
+    if (op == comm.end() || !op->is_string() || !parse_op(op->get<std::string>())) {
+      reader.fail(op == comm.end() ? cwhere : child(cwhere, "op"),
+                  op == comm.end() ? "missing key \"op\""
+                                   : "op must be one of all_reduce, all_gather, reduce_scatter, "
+                                     "all_to_all, send_recv; got " +
+                                         op->dump());
+      ok = false;
+    } else {
+      use.op = *parse_op(op->get<std::string>());
+    }
+    auto group = comm.find("group");
+    if (group == comm.end() || !group->is_string() ||
+        !set_named(groups, group->get<std::string>())) {
+      reader.fail(group == comm.end() ? cwhere : child(cwhere, "group"),
+                  group == comm.end()
+                      ? "missing key \"group\""
+                      : "group must name a group set of /groups; got " + group->dump());
+      ok = false;
+    } else {
+      use.set = group->get<std::string>();
+    }
+    if (auto e = reader.integer(comm, cwhere, "elements_per_token", 1,
+                                std::numeric_limits<int>::max())) {
+      use.elements_per_token = *e;
+    } else {
+      ok = false;
+    }
+    if (ok) view.comms.push_back(std::move(use));
+  }
+}
+
+void read_plan(const Json& layer, const std::string& where, const std::string& user,
+               const Json& groups, Reader& reader, ManifestView& view) {
+  auto plan = layer.find("plan");
+  if (plan == layer.end() || !plan->is_object()) return;
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kFields{
+      {{"tp_size", "tp_group"}, {"dcp_size", "dcp_group"}, {"ep_size", "ep_group"}}};
+  for (const auto& [size_key, group_key] : kFields) {
+    auto group = plan->find(std::string(group_key));
+    auto size = plan->find(std::string(size_key));
+    if (group == plan->end() || !group->is_string()) continue;
+    const auto name = group->get<std::string>();
+    if (!set_named(groups, name)) {
+      reader.fail(child(child(where, "plan"), group_key),
+                  "names group set \"" + name + "\", which /groups does not list");
+      continue;
+    }
+    if (size == plan->end() || !size->is_number_integer()) continue;
+    view.plan_sizes.push_back(
+        {user, std::string(size_key), name, static_cast<int>(size->get<std::int64_t>())});
+  }
+}
+
+void read_layers(const Json& manifest, Reader& reader, ManifestView& view) {
+  const Json empty = Json::object();
+  const Json& groups = manifest.contains("groups") ? manifest["groups"] : empty;
+  auto layers = manifest.find("layers");
+  if (layers == manifest.end() || !layers->is_array()) {
+    reader.fail(layers == manifest.end() ? "/" : "/layers",
+                layers == manifest.end() ? "missing key \"layers\"" : "must be a list");
+  } else {
+    for (std::size_t i = 0; i < layers->size(); ++i) {
+      const Json& layer = (*layers)[i];
+      const std::string where = child("/layers", i);
+      if (!layer.is_object()) {
+        reader.fail(where, "must be an object");
+        continue;
+      }
+      auto text = [&](const char* key, std::string fallback) {
+        auto it = layer.find(key);
+        return it != layer.end() && it->is_string() ? it->get<std::string>() : fallback;
+      };
+      const std::string user = text("prefix", "layers[" + std::to_string(i) + "]");
+      const std::string kind = text("kind", "layer");
+      auto index = layer.find("index");
+      const int layer_index = index != layer.end() && index->is_number_integer()
+                                  ? static_cast<int>(index->get<std::int64_t>())
+                                  : static_cast<int>(i);
+      read_comms(layer, where, user, kind, layer_index, groups, reader, view);
+      read_plan(layer, where, user, groups, reader, view);
+    }
+  }
+  auto pipeline = manifest.find("pipeline");
+  if (pipeline == manifest.end() || !pipeline->is_object()) {
+    reader.fail(pipeline == manifest.end() ? "/" : "/pipeline",
+                pipeline == manifest.end() ? "missing key \"pipeline\"" : "must be an object");
+    return;
+  }
+  read_comms(*pipeline, "/pipeline", "pipeline", "pipeline", -1, groups, reader, view);
+}
+
+}  // namespace
+
+std::optional<Op> parse_op(std::string_view name) {
+  for (const auto& [text, op] : kOps) {
+    if (text == name) return op;
+  }
+  return std::nullopt;
+}
+
+std::string_view op_name(Op op) {
+  for (const auto& [text, value] : kOps) {
+    if (value == op) return text;
+  }
+  return "?";
+}
+
+int GroupSet::uniform_size() const {
+  if (groups.empty()) return 0;
+  const auto size = groups.front().size();
+  for (const auto& g : groups) {
+    if (g.size() != size) return 0;
+  }
+  return static_cast<int>(size);
+}
+
+std::pair<int, int> GroupSet::locate(int rank) const {
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    auto it = std::find(groups[g].begin(), groups[g].end(), rank);
+    if (it != groups[g].end()) {
+      return {static_cast<int>(g), static_cast<int>(it - groups[g].begin())};
+    }
+  }
+  return {-1, -1};
+}
+
+const GroupSet* ManifestView::find_set(std::string_view name) const {
+  for (const auto& set : sets) {
+    if (set.name == name) return &set;
+  }
+  return nullptr;
+}
+
+std::string render_problem(const Problem& problem) {
+  return "manifest" + (problem.where == "/" ? std::string() : ":" + problem.where) + ": " +
+         problem.message;
+}
+
+int canonical_set_rank(std::string_view name) {
+  static constexpr std::array<std::string_view, 9> kOrder{"world", "tp", "dcp", "attn_tp", "pcp",
+                                                          "pp",    "dp", "ep",  "etp"};
+  for (std::size_t i = 0; i < kOrder.size(); ++i) {
+    if (kOrder[i] == name) return static_cast<int>(i);
+  }
+  return name.rfind("tp_sub", 0) == 0 ? static_cast<int>(kOrder.size())
+                                      : static_cast<int>(kOrder.size()) + 1;
+}
+
+std::optional<ManifestView> read_manifest(const nlohmann::ordered_json& manifest,
+                                          std::vector<Problem>& problems) {
+  Reader reader(problems);
+  if (!manifest.is_object()) {
+    reader.fail("/", "a manifest must be a JSON object");
+    return std::nullopt;
+  }
+  ManifestView view;
+  if (auto w = reader.integer(manifest, "", "world_size", 1, kMaxWorld)) view.world_size = *w;
+  if (auto model = manifest.find("model"); model != manifest.end() && model->is_object()) {
+    if (auto d = model->find("dtype"); d != model->end() && d->is_string()) {
+      view.dtype = d->get<std::string>();
+    }
+    if (auto a = model->find("architecture"); a != model->end() && a->is_string()) {
+      view.architecture = a->get<std::string>();
+    }
+  }
+  read_axes(manifest, reader, view);
+  read_groups(manifest, reader, view);
+  read_layers(manifest, reader, view);
+  if (reader.count() > 0) return std::nullopt;
+  return view;
+}
+
+}  // namespace layerplan::smoke

@@ -1,0 +1,249 @@
+// End-to-end: runs the layerplan binary as a user would and checks exit codes, output and files.
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "catch.h"
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string scratch() {
+  static std::string dir = [] {
+    char tmpl[] = "/tmp/layerplan_cli_XXXXXX";
+    return std::string(::mkdtemp(tmpl));
+  }();
+  return dir;
+}
+
+// Runs `layerplan ARGS` from the source tree with stdin closed.
+Result run(const std::string& args) {
+  std::string out = scratch() + "/stdout", err = scratch() + "/stderr";
+  std::string cmd = std::string("cd '") + LAYERPLAN_SOURCE_DIR + "' && '" + LAYERPLAN_BINARY + "' " + args +
+                    " >'" + out + "' 2>'" + err + "' </dev/null";
+  int status = std::system(cmd.c_str());
+  Result r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+const std::string kLlama8 = "--config fixtures/models/llama3_8b.json";
+const std::string kLlama70 = "--config fixtures/models/llama3_70b.json";
+const std::string kDeepSeek = "--config fixtures/models/deepseek_v3.json";
+
+TEST_CASE("check: exit 0 on a valid plan, 1 on an invalid one, with file:line:col") {
+  Result ok = run("check " + kLlama70 + " --rules fixtures/rules/good_rfc_llama.yaml");
+  CHECK(ok.code == 0);
+  CHECK(contains(ok.out, "OK: LlamaForCausalLM"));
+  Result bad = run("check " + kLlama70 + " --rules fixtures/rules/bad_tpa_invariant.yaml");
+  CHECK(bad.code == 1);
+  CHECK(contains(bad.out, "fixtures/rules/bad_tpa_invariant.yaml:8:10: error: attn_tp (4) * dcp (4) = 16 "
+                          "must equal tp (8) when attn_tp < tp [tpa-invariant]"));
+  CHECK(contains(bad.out, "INVALID"));
+}
+
+TEST_CASE("check --format json is machine-readable") {
+  Result r = run("check " + kLlama70 + " --rules fixtures/rules/bad_tpa_invariant.yaml --format json");
+  CHECK(r.code == 1);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["valid"] == false);
+  bool found = false;
+  for (const auto& d : j["diagnostics"]) {
+    if (d["code"] == "tpa-invariant") {
+      found = true;
+      CHECK(d["location"]["line"] == 8);
+      CHECK(d["severity"] == "error");
+    }
+  }
+  CHECK(found);
+}
+
+TEST_CASE("--werror turns warnings into a failing verdict") {
+  std::string args = "check " + kDeepSeek + " --rules fixtures/rules/good_rfc_mtp.yaml";
+  Result plain = run(args);
+  CHECK(plain.code == 0);
+  CHECK(contains(plain.out, "warning: rule 0 matches no layer"));
+  CHECK(contains(plain.out, "model.layers.61"));
+  Result strict = run(args + " --werror");
+  CHECK(strict.code == 1);
+  CHECK(contains(strict.out, "error: rule 0 matches no layer"));
+}
+
+TEST_CASE("unreadable inputs and usage errors exit 2") {
+  Result missing = run("check --config fixtures/models/nope.json --rules fixtures/rules/good_tp2_pp2.yaml");
+  CHECK(missing.code == 2);
+  CHECK(contains(missing.out, "cannot read 'fixtures/models/nope.json'"));
+  CHECK(contains(missing.out, "[input-unreadable]"));
+  Result dir = run("check " + kLlama8 + " --rules fixtures/rules");
+  CHECK(dir.code == 2);
+  CHECK(contains(dir.out, "it is a directory"));
+  Result no_rules = run("check " + kLlama8);
+  CHECK(no_rules.code == 2);
+  CHECK(contains(no_rules.err, "--rules"));
+  Result typo = run("chekc");
+  CHECK(typo.code == 2);
+  CHECK(contains(typo.err, "did you mean 'check'?"));
+  Result bad_flag = run("compile " + kLlama8 + " --rules fixtures/rules/good_tp2_pp2.yaml --format xml");
+  CHECK(bad_flag.code == 2);
+}
+
+TEST_CASE("a FIFO where a file is expected is refused without blocking") {
+  std::string fifo = scratch() + "/fifo.yaml";
+  ::unlink(fifo.c_str());
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  Result r = run("check " + kLlama8 + " --rules " + fifo);
+  CHECK(r.code == 2);
+  CHECK(contains(r.out, "not a regular file"));
+}
+
+TEST_CASE("--config accepts a directory holding config.json") {
+  std::string dir = scratch() + "/model";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/models/llama3_8b.json", dir + "/config.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  Result r = run("layers --config " + dir);
+  CHECK(r.code == 0);
+  CHECK(contains(r.out, "model.layers.{0-31}.self_attn"));
+}
+
+TEST_CASE("compile -o writes the manifest atomically and never a partial file") {
+  std::string out = scratch() + "/plan.json";
+  std::filesystem::remove(out);
+  Result ok = run("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml -o " + out);
+  REQUIRE(ok.code == 0);
+  CHECK(contains(ok.out, "manifest written to"));
+  std::string first = slurp(out);
+  auto manifest = nlohmann::json::parse(first);
+  CHECK(manifest["world_size"] == 8);
+  CHECK(manifest["groups"]["attn_tp"] == nlohmann::json::parse("[[0,2,4,6],[1,3,5,7]]"));
+
+  // An invalid plan leaves the existing file exactly as it was.
+  Result bad = run("compile " + kLlama70 + " --rules fixtures/rules/bad_tpa_invariant.yaml -o " + out);
+  CHECK(bad.code == 1);
+  CHECK(slurp(out) == first);
+  // An unwritable destination is an error, not a crash, and leaves no temporary file.
+  Result nodir = run("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml -o " + scratch() +
+                     "/no/such/dir/plan.json");
+  CHECK(nodir.code == 2);
+  CHECK(contains(nodir.err, "cannot write"));
+  int leftovers = 0;
+  for (const auto& e : std::filesystem::directory_iterator(scratch())) {
+    leftovers += e.path().filename().string().find(".tmp") != std::string::npos ? 1 : 0;
+  }
+  CHECK(leftovers == 0);
+}
+
+TEST_CASE("golden manifests match byte for byte (regenerate: scripts/regen-golden.sh)") {
+  std::ifstream list(std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/golden/LIST");
+  std::string name, model, rules;
+  int checked = 0;
+  while (list >> name >> model >> rules) {
+    Result r = run("compile --config fixtures/models/" + model + " --rules fixtures/rules/" + rules + " -o -");
+    INFO(name);
+    REQUIRE(r.code == 0);
+    CHECK(r.out == slurp(std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/golden/" + name + ".json"));
+    ++checked;
+  }
+  CHECK(checked >= 5);
+}
+
+TEST_CASE("compile output is deterministic across runs") {
+  std::string args = "compile " + kDeepSeek + " --rules fixtures/rules/good_deepseek_dcp_ep.yaml -o -";
+  Result a = run(args), b = run(args);
+  REQUIRE(a.code == 0);
+  CHECK(a.out == b.out);
+}
+
+TEST_CASE("compile prints a folded per-layer table") {
+  Result r = run("compile " + kDeepSeek + " --rules fixtures/rules/good_deepseek_dcp_ep.yaml --groups");
+  REQUIRE(r.code == 0);
+  CHECK(contains(r.out, "model.layers.{3-60}.mlp"));
+  CHECK(contains(r.out, "moe (mtp)"));
+  CHECK(contains(r.out, "dcp      [0,1,2,3]"));
+}
+
+TEST_CASE("explain names the chosen rule and why the others did not match") {
+  Result r = run("explain " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --layer model.layers.3.self_attn");
+  CHECK(r.code == 0);
+  CHECK(contains(r.out, "rule 0 (line 10): matches, CHOSEN"));
+  CHECK(contains(r.out, "no:  kind attention != mlp"));
+  CHECK(contains(r.out, "tp_size  attn_tp (4) from the rule"));
+  CHECK(contains(r.out, "all_to_all on 'dcp'"));
+  Result json = run("explain " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --layer lm_head --format json");
+  CHECK(json.code == 0);
+  CHECK(nlohmann::json::parse(json.out)["fallback"] == true);
+}
+
+TEST_CASE("explain on a prefix the model lacks suggests the nearest one") {
+  Result r = run("explain " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --layer model.layers.3.self_atn");
+  CHECK(r.code == 2);
+  CHECK(contains(r.err, "did you mean 'model.layers.3.self_attn'?"));
+  CHECK(contains(r.err, "[layer-not-found]"));
+}
+
+TEST_CASE("layers works without rules, as a table and as JSON") {
+  Result t = run("layers " + kDeepSeek);
+  CHECK(t.code == 0);
+  CHECK(contains(t.out, "model.layers.61"));
+  Result j = run("layers " + kDeepSeek + " --format json");
+  CHECK(j.code == 0);
+  auto parsed = nlohmann::json::parse(j.out);
+  CHECK(parsed["num_mtp_layers"] == 1);
+  CHECK(parsed["layers"].size() == 1 + 61 * 2 + 3 + 1);
+}
+
+TEST_CASE("smoke: input errors exit 2 before anything is launched") {
+  Result none = run("smoke");
+  CHECK(none.code == 2);
+  CHECK(contains(none.err, "--manifest FILE, or --config and --rules"));
+  Result both = run("smoke --manifest x.json " + kLlama8);
+  CHECK(both.code == 2);
+  Result missing = run("smoke --manifest fixtures/manifests/none.json");
+  CHECK(missing.code == 2);
+  CHECK(contains(missing.err, "cannot read"));
+  Result not_json = run("smoke --manifest fixtures/rules/good_tp2_pp2.yaml");
+  CHECK(not_json.code == 2);
+  CHECK(contains(not_json.err, "not valid JSON"));
+  Result invalid_plan = run("smoke " + kLlama70 + " --rules fixtures/rules/bad_tpa_invariant.yaml");
+  CHECK(invalid_plan.code == 1);
+  CHECK(contains(invalid_plan.err, "[tpa-invariant]"));
+}
+
+TEST_CASE("--version and --help") {
+  Result v = run("--version");
+  CHECK(v.code == 0);
+  CHECK(contains(v.out, "layerplan 0.1.0"));
+  for (const char* sub : {"check", "compile", "explain", "layers", "smoke"}) {
+    Result h = run(std::string(sub) + " --help");
+    INFO(sub);
+    CHECK(h.code == 0);
+    CHECK(contains(h.out, "--"));
+  }
+}
+
+}  // namespace
