@@ -11,19 +11,12 @@ using check_util::describe;
 using check_util::divisors;
 using check_util::join;
 using check_util::origin_note;
+using check_util::report_for;
 
 namespace {
 
 bool has_kv_cache(LayerKind kind) {
   return kind == LayerKind::kAttention || kind == LayerKind::kIndexer;
-}
-
-// Reports `d` for one layer: adds the rule note and the layer as a subject.
-void report_for(Diagnostics& diags, Diagnostic d, const LayerPlan& p, const CheckContext& ctx,
-                const ResolvedField& field) {
-  d.notes.insert(d.notes.begin(), origin_note(p, ctx.rules, field));
-  d.subjects.push_back(p.layer->prefix);
-  diags.report(std::move(d));
 }
 
 }  // namespace
