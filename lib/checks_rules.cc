@@ -77,8 +77,13 @@ void explain_no_match(const Rule& rule, const Model& model, Diagnostic& d) {
 
 void check_rule_hygiene(const CheckContext& ctx, Diagnostics& diags) {
   std::vector<int> matched(ctx.rules.rules.size(), 0), won(ctx.rules.rules.size(), 0);
+  // takers[r]: the rules that took the layers rule r also matches (one pass over the plans).
+  std::vector<std::set<int>> takers(ctx.rules.rules.size());
   for (const auto& p : ctx.plans) {
-    for (int r : p.matched) ++matched[static_cast<std::size_t>(r)];
+    for (int r : p.matched) {
+      ++matched[static_cast<std::size_t>(r)];
+      if (r != p.rule) takers[static_cast<std::size_t>(r)].insert(p.rule);
+    }
     if (!p.fallback()) ++won[static_cast<std::size_t>(p.rule)];
   }
   std::string model_name = ctx.model.architecture.empty() ? ctx.model.model_type : ctx.model.architecture;
@@ -90,17 +95,11 @@ void check_rule_hygiene(const CheckContext& ctx, Diagnostics& diags) {
       explain_no_match(rule, ctx.model, d);
       diags.report(std::move(d));
     } else if (won[i] == 0) {
-      std::set<int> takers;
-      for (const auto& p : ctx.plans) {
-        if (std::find(p.matched.begin(), p.matched.end(), rule.position) != p.matched.end()) {
-          takers.insert(p.rule);
-        }
-      }
       Diagnostic d = make_warning(
           "rule-shadowed", rule.match.location,
           fmt::format("{} never applies: all {} layers it matches are taken by earlier rules",
                       rule_label(rule), matched[i]));
-      for (int t : takers) {
+      for (int t : takers[i]) {
         const Rule& earlier = ctx.rules.rules[static_cast<std::size_t>(t)];
         d.notes.push_back({earlier.match.location, fmt::format("{} takes them first", rule_label(earlier))});
       }

@@ -79,7 +79,29 @@ std::vector<std::vector<std::int64_t>> expert_domains(const Grid& g) {
   return domains;
 }
 
+// The layer tp_size values below tp that need their own sub-group sets, and the ep_size values
+// of MoE layers that need expert group sets.
+void distinct_sizes(const AxisValues& axes, const std::vector<LayerPlan>& plans,
+                    std::set<std::int64_t>& sub_sizes, std::set<std::int64_t>& ep_sizes) {
+  for (const auto& p : plans) {
+    std::int64_t k = p.plan.tp_size.value;
+    if (k > 1 && k < axes.tp && k != axes.attn_tp) sub_sizes.insert(k);
+    if (p.layer->kind == LayerKind::kMoe && p.plan.ep_size.value > 1) ep_sizes.insert(p.plan.ep_size.value);
+  }
+}
+
 }  // namespace
+
+LayoutSize layout_size(const AxisValues& axes, const std::vector<LayerPlan>& plans) {
+  std::set<std::int64_t> sub_sizes, ep_sizes;
+  distinct_sizes(axes, plans, sub_sizes, ep_sizes);
+  // world, tp, pp and dp always; each of the others covers the whole world too.
+  auto sets = static_cast<std::int64_t>(4 + (axes.dcp > 1) + (axes.attn_tp < axes.tp) +
+                                        (axes.pcp > 1) + sub_sizes.size() + 2 * ep_sizes.size());
+  LayoutSize size{sets, 0};
+  if (__builtin_mul_overflow(sets, axes.world_size, &size.entries)) size.entries = INT64_MAX;
+  return size;
+}
 
 const GroupSet* Layout::find(std::string_view name) const {
   for (const auto& set : sets) {
@@ -118,11 +140,7 @@ Layout build_layout(const AxisValues& axes, const std::vector<LayerPlan>& plans)
   if (axes.dcp > 1) layout.sets.push_back({"dcp", chunks(all, axes.dcp)});
   if (axes.attn_tp < axes.tp) layout.sets.push_back({"attn_tp", strided_tp_subgroups(g, axes.attn_tp)});
   std::set<std::int64_t> sub_sizes, ep_sizes;
-  for (const auto& p : plans) {
-    std::int64_t k = p.plan.tp_size.value;
-    if (k > 1 && k < axes.tp && k != axes.attn_tp) sub_sizes.insert(k);
-    if (p.layer->kind == LayerKind::kMoe && p.plan.ep_size.value > 1) ep_sizes.insert(p.plan.ep_size.value);
-  }
+  distinct_sizes(axes, plans, sub_sizes, ep_sizes);
   for (auto k : sub_sizes) layout.sets.push_back({tp_group_name(k, axes), strided_tp_subgroups(g, k)});
   if (axes.pcp > 1) layout.sets.push_back({"pcp", varying(g, kPcp)});
   layout.sets.push_back({"pp", varying(g, kPp)});
