@@ -31,6 +31,18 @@ void for_each_slot(std::size_t slots, F&& fn) {
   for (auto& t : threads) t.join();
 }
 
+CollectiveCall make_call(int comm, Op op, ElementType type, std::int64_t count, int n,
+                         std::string what) {
+  CollectiveCall c;
+  c.comm = comm;
+  c.op = op;
+  c.type = type;
+  c.count = count;
+  c.group_size = n;
+  c.what = std::move(what);
+  return c;
+}
+
 class Runner {
  public:
   Runner(Transport& transport, Coordinator& coordinator, const SessionPlan& plan)
@@ -143,8 +155,10 @@ class Runner {
     fail(t_.upload(in));
     if (!ok()) return;
     const std::string what = "group set \"" + set.name + "\"";
-    if (!call({comm, Op::kAllGather, ElementType::kInt32, n, n, 0, 1, skips(set.name),
-               "all_gather of global ranks on " + what})) {
+    CollectiveCall gather = make_call(comm, Op::kAllGather, ElementType::kInt32, n, n,
+                                      "all_gather of global ranks on " + what);
+    gather.skip = skips(set.name);
+    if (!call(gather)) {
       return;
     }
     fail(t_.download(static_cast<std::size_t>(n) * 4, got));
@@ -184,15 +198,8 @@ class Runner {
       });
     };
     std::vector<Mismatch> wrong(slots.size());
-    if (!call({comm,
-               Op::kAllReduce,
-               plan_.type,
-               kCheckCount,
-               n,
-               0,
-               1,
-               {},
-               "seeded all_reduce on " + what})) {
+    if (!call(make_call(comm, Op::kAllReduce, plan_.type, kCheckCount, n,
+                        "seeded all_reduce on " + what))) {
       return;
     }
     checked(Op::kAllReduce, kCheckCount, wrong.data());
@@ -207,16 +214,13 @@ class Runner {
     for (std::size_t ei = 0; ei < entries.size(); ++ei) {
       const TimedEntry& e = entries[ei];
       if (e.set != set.name) continue;
-      auto us = call(
-          {comm,
-           e.op,
-           plan_.type,
-           e.count,
-           n,
-           plan_.warmup,
-           plan_.iters,
-           {},
-           std::string(op_name(e.op)) + " of " + std::to_string(e.bytes) + " bytes on " + what});
+      CollectiveCall timed = make_call(
+          comm, e.op, plan_.type, e.count, n,
+          std::string(op_name(e.op)) + " of " + std::to_string(e.bytes) + " bytes on " + what);
+      timed.warmup = plan_.warmup;
+      timed.iters = plan_.iters;
+      timed.timed = true;
+      auto us = call(timed);
       if (!us) return;
       checked(e.op, e.count, wrong.data());
       if (!ok()) return;
