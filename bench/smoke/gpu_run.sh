@@ -122,6 +122,13 @@ main() {
     run single_bad_tp2_swapped 3 $D --manifest $F/bad_tp2_swapped.json
     run mpirun_bad_tp2_swapped 3 "${mpi[@]}" 2 $D --manifest $F/bad_tp2_swapped.json
     run single_inject_hang 4 $D --manifest $F/good_compiled_llama8b_tp2.json --inject-hang tp --timeout 5
+    run mpirun_inject_hang 4 "${mpi[@]}" 2 $D --manifest $F/good_compiled_llama8b_tp2.json --inject-hang tp --timeout 5
+    run single_gate 3 $D --manifest $F/good_compiled_llama8b_tp2.json --min-busbw 100000
+    run mpi_backend_cpu_2 0 "${mpi[@]}" 2 $D --backend mpi --manifest $F/good_compiled_llama8b_tp2.json --sweep-bytes 8388608
+    if [ -x build/cli/layerplan ]; then
+      run cli_compile_and_smoke 0 build/cli/layerplan smoke --config fixtures/models/llama3_8b.json \
+        --rules bench/smoke/rules/llama8b_tp2.yaml
+    fi
     run single_needs_4 2 $D --manifest $F/good_compiled_llama8b_tp4_attn2_dcp2.json
     if [ -n "$TORCH_NCCL" ]; then
       run single_torchnccl_llama8b_tp2 0 env LAYERPLAN_LIBNCCL=$TORCH_NCCL $D \
