@@ -60,6 +60,9 @@ void register_smoke(CLI::App& app) {
       ->check(CLI::Range(0, 10000));
   sub->add_option("--iters", flags->options.iters, "timed iterations per timing")
       ->check(CLI::Range(1, 100000));
+  sub->add_option("--sweep-bytes", flags->options.sweep_bytes,
+                  "size of the standard all_reduce/all_gather timed on every group set")
+      ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 34));
   sub->add_option("--format", flags->inputs.format, "diagnostics format of the compile step")
       ->check(CLI::IsMember({"text", "json"}));
   sub->callback([flags, sub] {
