@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <new>
 
 namespace layerplan::cli {
 
@@ -53,13 +54,27 @@ int report_diagnostics(const Compilation& c, const InputFlags& flags, std::ostre
     nlohmann::ordered_json j;
     j["valid"] = !c.failed(flags.werror);
     j["diagnostics"] = diagnostics_json(sorted, o);
-    err << j.dump(2) << "\n";
+    err << dump_json(j) << "\n";
   } else {
     err << render_text(sorted, o);
     std::string summary = render_summary(sorted, o);
     if (!summary.empty()) err << summary << " generated.\n";
   }
   return exit_code_of(c, flags.werror);
+}
+
+int run_guarded(const std::function<int()>& body, std::ostream& err) noexcept {
+  // The handlers only stream fixed text and what(): nothing in them allocates and throws again.
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    err << "layerplan: internal error: out of memory\n";
+  } catch (const std::exception& e) {
+    err << "layerplan: internal error: " << e.what() << "\n";
+  } catch (...) {
+    err << "layerplan: internal error: an unknown exception\n";
+  }
+  return kExitUsage;
 }
 
 }  // namespace layerplan::cli

@@ -1,6 +1,7 @@
 // What every subcommand shares: the input flags, diagnostics output and exit codes.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -40,6 +41,10 @@ void add_input_flags(CLI::App& app, InputFlags& flags, bool with_rules);
 int report_diagnostics(const Compilation& c, const InputFlags& flags, std::ostream& err,
                        bool err_is_terminal);
 [[nodiscard]] int exit_code_of(const Compilation& c, bool werror);
+
+// Runs `body` (all of main) and returns its exit code. An exception that escapes it becomes
+// "layerplan: internal error: ..." on `err` and kExitUsage, never std::terminate.
+[[nodiscard]] int run_guarded(const std::function<int()>& body, std::ostream& err) noexcept;
 
 // Subcommand registration: one per file.
 void register_check(CLI::App& app);

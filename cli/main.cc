@@ -27,9 +27,7 @@ bool unknown_command(int argc, char** argv) {
   return true;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   if (unknown_command(argc, argv)) return layerplan::cli::kExitUsage;
   CLI::App app{"layerplan: checks and compiles per-layer parallelism plans for LLM inference"};
   app.set_version_flag("--version", std::string("layerplan ") + LAYERPLAN_VERSION);
@@ -52,9 +50,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return layerplan::cli::kExitUsage;
-  } catch (const std::exception& e) {
-    std::cerr << "layerplan: internal error: " << e.what() << "\n";
-    return layerplan::cli::kExitUsage;
   }
   return layerplan::cli::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return layerplan::cli::run_guarded([&] { return run(argc, argv); }, std::cerr);
 }

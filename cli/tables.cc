@@ -16,20 +16,6 @@ struct Row {
   std::vector<int> indices;
 };
 
-std::string shape_of(const Layer& l) {
-  if (!l.index) return l.prefix;
-  std::string needle = "." + std::to_string(*l.index);
-  std::size_t at = l.prefix.find(needle);
-  while (at != std::string::npos) {
-    std::size_t end = at + needle.size();
-    if (end == l.prefix.size() || l.prefix[end] == '.') {
-      return l.prefix.substr(0, at) + ".{}" + l.prefix.substr(end);
-    }
-    at = l.prefix.find(needle, at + 1);
-  }
-  return l.prefix;
-}
-
 // "0-3,5,8,10..20": consecutive runs as a-b, and runs of three or more with a larger step
 // (alternating and periodic layer patterns) as a,a+step..b.
 std::string ranges(const std::vector<int>& v) {
@@ -132,7 +118,7 @@ std::string plan_table(const Compilation& c, bool all_layers) {
   for (const auto& p : c.plans) {
     const Layer& l = *p.layer;
     Row row;
-    row.shape = all_layers ? l.prefix : shape_of(l);
+    row.shape = all_layers ? l.prefix : prefix_shape(l, "{}");
     if (!all_layers && l.index) row.indices.push_back(*l.index);
     std::string rule = p.fallback() ? "global" : fmt::format("#{} L{}", p.rule,
                                                              c.rules->rules[static_cast<std::size_t>(p.rule)].location.line);
@@ -155,7 +141,7 @@ std::string layers_table(const Model& model, bool all_layers) {
   std::vector<Row> rows;
   for (const auto& l : model.layers) {
     Row row;
-    row.shape = all_layers ? l.prefix : shape_of(l);
+    row.shape = all_layers ? l.prefix : prefix_shape(l, "{}");
     if (!all_layers && l.index) row.indices.push_back(*l.index);
     row.cells = {std::string(kind_name(l.kind)) + (l.mtp ? " (mtp)" : ""),
                  l.kind == LayerKind::kAttention ? std::string(flavor_name(l.flavor)) : "-",

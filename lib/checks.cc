@@ -29,6 +29,9 @@ void run_checks(const CheckContext& context, Diagnostics& diags) {
 namespace check_util {
 
 std::vector<std::int64_t> divisors(std::int64_t n) {
+  // Trial division up to sqrt(n): beyond kMaxDimension (an axis near 2^63, say) it would take
+  // seconds per call, and such a list helps nobody.
+  if (n > kMaxDimension) return {};
   std::vector<std::int64_t> low, high;
   for (std::int64_t d = 1; d <= n / d; ++d) {
     if (n % d != 0) continue;
@@ -40,6 +43,7 @@ std::vector<std::int64_t> divisors(std::int64_t n) {
 }
 
 std::string join(const std::vector<std::int64_t>& values) {
+  if (values.empty()) return "(too many to list)";
   return fmt::format("{}", fmt::join(values, ", "));
 }
 

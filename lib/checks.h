@@ -38,8 +38,9 @@ inline constexpr std::int64_t kMaxWorldSize = std::int64_t{1} << 20;
 
 // Helpers shared by the check files.
 namespace check_util {
-// "1, 2, 4, 8" -- the divisors of n (n <= 2^40 handled by trial division up to sqrt).
+// The divisors of n, ascending; empty when n > kMaxDimension (too many to be worth listing).
 [[nodiscard]] std::vector<std::int64_t> divisors(std::int64_t n);
+// "1, 2, 4, 8"; "(too many to list)" for an empty list.
 [[nodiscard]] std::string join(const std::vector<std::int64_t>& values);
 // A note pointing into config.json: "num_attention_heads is 64".
 [[nodiscard]] Note config_note(const ConfigValue& value);

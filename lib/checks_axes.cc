@@ -44,6 +44,8 @@ void check_axes(const CheckContext& ctx, Diagnostics& diags) {
     d.notes.push_back({{}, fmt::format("valid dcp values for tp {}: {}", a.tp, join(divisors(a.tp)))});
     diags.report(std::move(d));
   }
+  std::int64_t attn_dcp = 0;
+  bool attn_dcp_overflows = __builtin_mul_overflow(a.attn_tp, a.dcp, &attn_dcp);
   if (a.attn_tp > a.tp) {
     Diagnostic d = make_error("attn-tp-exceeds-tp", loc("attn_tp"),
                               fmt::format("attn_tp ({}) exceeds tp ({})", a.attn_tp, a.tp));
@@ -56,12 +58,13 @@ void check_axes(const CheckContext& ctx, Diagnostics& diags) {
     d.notes.push_back(
         {{}, fmt::format("valid attn_tp values for tp {}: {}", a.tp, join(divisors(a.tp)))});
     diags.report(std::move(d));
-  } else if (a.attn_tp < a.tp && a.attn_tp * a.dcp != a.tp) {
+  } else if (a.attn_tp < a.tp && (attn_dcp_overflows || attn_dcp != a.tp)) {
     std::int64_t need = a.tp / a.attn_tp;
     Diagnostic d = make_error(
         "tpa-invariant", loc("dcp"),
         fmt::format("attn_tp ({}) * dcp ({}) = {} must equal tp ({}) when attn_tp < tp", a.attn_tp,
-                    a.dcp, a.attn_tp * a.dcp, a.tp));
+                    a.dcp, attn_dcp_overflows ? std::string("more than 2^63") : std::to_string(attn_dcp),
+                    a.tp));
     d.notes.push_back(axis_note("attn_tp", a.attn_tp));
     d.notes.push_back(axis_note("tp", a.tp));
     std::string alt = a.tp % a.dcp == 0 && a.dcp > 1

@@ -18,22 +18,6 @@ std::string rule_label(const Rule& rule) {
                            : fmt::format("rule {} '{}'", rule.position, rule.name);
 }
 
-// "model.layers.17.mlp" -> "model.layers.{i}.mlp": the shapes of a model's prefixes.
-std::string prefix_shape(const Layer& layer) {
-  if (!layer.index) return layer.prefix;
-  std::string index = std::to_string(*layer.index);
-  std::string needle = "." + index;
-  std::size_t at = layer.prefix.find(needle);
-  while (at != std::string::npos) {
-    std::size_t end = at + needle.size();
-    if (end == layer.prefix.size() || layer.prefix[end] == '.') {
-      return layer.prefix.substr(0, at) + ".{i}" + layer.prefix.substr(end);
-    }
-    at = layer.prefix.find(needle, at + 1);
-  }
-  return layer.prefix;
-}
-
 void explain_no_match(const Rule& rule, const Model& model, Diagnostic& d) {
   const Matcher& m = rule.match;
   std::vector<std::string> shapes, kinds, flavors;
@@ -93,8 +77,13 @@ void explain_no_match(const Rule& rule, const Model& model, Diagnostic& d) {
 
 void check_rule_hygiene(const CheckContext& ctx, Diagnostics& diags) {
   std::vector<int> matched(ctx.rules.rules.size(), 0), won(ctx.rules.rules.size(), 0);
+  // takers[r]: the rules that took the layers rule r also matches (one pass over the plans).
+  std::vector<std::set<int>> takers(ctx.rules.rules.size());
   for (const auto& p : ctx.plans) {
-    for (int r : p.matched) ++matched[static_cast<std::size_t>(r)];
+    for (int r : p.matched) {
+      ++matched[static_cast<std::size_t>(r)];
+      if (r != p.rule) takers[static_cast<std::size_t>(r)].insert(p.rule);
+    }
     if (!p.fallback()) ++won[static_cast<std::size_t>(p.rule)];
   }
   std::string model_name = ctx.model.architecture.empty() ? ctx.model.model_type : ctx.model.architecture;
@@ -106,17 +95,11 @@ void check_rule_hygiene(const CheckContext& ctx, Diagnostics& diags) {
       explain_no_match(rule, ctx.model, d);
       diags.report(std::move(d));
     } else if (won[i] == 0) {
-      std::set<int> takers;
-      for (const auto& p : ctx.plans) {
-        if (std::find(p.matched.begin(), p.matched.end(), rule.position) != p.matched.end()) {
-          takers.insert(p.rule);
-        }
-      }
       Diagnostic d = make_warning(
           "rule-shadowed", rule.match.location,
           fmt::format("{} never applies: all {} layers it matches are taken by earlier rules",
                       rule_label(rule), matched[i]));
-      for (int t : takers) {
+      for (int t : takers[i]) {
         const Rule& earlier = ctx.rules.rules[static_cast<std::size_t>(t)];
         d.notes.push_back({earlier.match.location, fmt::format("{} takes them first", rule_label(earlier))});
       }

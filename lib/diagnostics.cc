@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include <fmt/format.h>
+
 namespace layerplan {
 
 std::string_view severity_name(Severity severity) {
@@ -93,14 +95,17 @@ const CodeInfo* find_code(std::string_view code) {
 }
 
 void Diagnostics::report(Diagnostic diagnostic) {
-  for (auto& existing : diagnostics_) {
-    if (existing.code == diagnostic.code && existing.message == diagnostic.message &&
-        existing.location.file == diagnostic.location.file &&
-        existing.location.line == diagnostic.location.line &&
-        existing.location.column == diagnostic.location.column) {
-      for (auto& subject : diagnostic.subjects) existing.subjects.push_back(std::move(subject));
-      return;
-    }
+  // Looked up by hash: a hostile file can produce tens of thousands of diagnostics, and a linear
+  // scan per report would make that quadratic.
+  std::string key = fmt::format("{}\x1f{}\x1f{}:{}\x1f{}", diagnostic.code,
+                                static_cast<const void*>(diagnostic.location.file.get()),
+                                diagnostic.location.line, diagnostic.location.column,
+                                diagnostic.message);
+  auto [it, inserted] = index_.try_emplace(std::move(key), diagnostics_.size());
+  if (!inserted) {
+    Diagnostic& existing = diagnostics_[it->second];
+    for (auto& subject : diagnostic.subjects) existing.subjects.push_back(std::move(subject));
+    return;
   }
   diagnostics_.push_back(std::move(diagnostic));
 }
@@ -171,17 +176,22 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
   if (word.size() > 256) return "";
+  // Close enough: at most a third of the word's letters wrong (and at least one allowed).
+  std::size_t limit = std::max<std::size_t>(1, (word.size() + 2) / 3);
   std::string best;
   std::size_t best_distance = 0;
   for (const auto& candidate : candidates) {
+    // The distance is at least the difference in length: skip the hopeless without the
+    // quadratic table (user-defined candidates, such as axis names, may be long).
+    std::size_t gap = candidate.size() > word.size() ? candidate.size() - word.size()
+                                                     : word.size() - candidate.size();
+    if (gap > limit) continue;
     std::size_t d = edit_distance(word, candidate);
     if (best.empty() || d < best_distance) {
       best = candidate;
       best_distance = d;
     }
   }
-  // Close enough: at most a third of the word's letters wrong (and at least one allowed).
-  std::size_t limit = std::max<std::size_t>(1, (word.size() + 2) / 3);
   if (best.empty() || best_distance > limit) return "";
   return best;
 }

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "lib/source.h"
@@ -54,6 +55,7 @@ class Diagnostics {
 
  private:
   std::vector<Diagnostic> diagnostics_;
+  std::unordered_map<std::string, std::size_t> index_;  // merge key -> position in diagnostics_
 };
 
 // Small builder helpers so checks read as one statement.

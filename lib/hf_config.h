@@ -39,7 +39,9 @@ using FieldAliases = std::map<std::string, std::vector<std::string>, std::less<>
 [[nodiscard]] const FieldAliases& default_field_aliases();
 
 inline constexpr std::int64_t kMaxLayers = 10000;
-inline constexpr std::int64_t kMaxDimension = std::int64_t{1} << 40;
+// Largest value of any size read from config.json (2^26, 256x the largest real vocabulary or
+// context length): products of two of them, as the manifest computes, stay far from 2^63.
+inline constexpr std::int64_t kMaxDimension = std::int64_t{1} << 26;
 
 // Reads numbers out of a config, reporting each bad or missing field once.
 class ConfigReader {

@@ -58,6 +58,19 @@ class Parser {
     return true;
   }
 
+  // Remembers where the value at `pointer` stands, within the limit on pointer bytes.
+  bool remember(const std::string& pointer, Location location) {
+    pointer_bytes_ += pointer.size();
+    if (pointer_bytes_ > limits_.max_pointer_bytes) {
+      return fail(fmt::format("JSON keys are too long for the number of values under them (the "
+                              "paths to all values exceed {} bytes)",
+                              limits_.max_pointer_bytes),
+                  "json-limit");
+    }
+    doc_.positions[pointer] = std::move(location);
+    return true;
+  }
+
   bool parse_value(nlohmann::json& out, const std::string& pointer, int depth) {
     if (depth > limits_.max_depth) {
       return fail(fmt::format("JSON nests deeper than {} levels", limits_.max_depth), "json-limit");
@@ -113,7 +126,7 @@ class Parser {
       ++pos_;
       skip_space();
       std::string child = pointer + "/" + json_pointer_escape(key);
-      doc_.positions[child] = key_location;
+      if (!remember(child, key_location)) return false;
       nlohmann::json value;
       if (!parse_value(value, child, depth + 1)) return false;
       out[key] = std::move(value);  // the last of duplicate keys wins, as in Python
@@ -132,7 +145,7 @@ class Parser {
     for (std::size_t index = 0;; ++index) {
       skip_space();
       std::string child = fmt::format("{}/{}", pointer, index);
-      doc_.positions[child] = here();
+      if (!remember(child, here())) return false;
       nlohmann::json value;
       if (!parse_value(value, child, depth + 1)) return false;
       out.push_back(std::move(value));
@@ -216,19 +229,6 @@ class Parser {
     return true;
   }
 
-  // Length of the valid UTF-8 sequence at pos_, or 0.
-  std::size_t utf8_length() const {
-    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text_[pos_ + i]); };
-    unsigned char c = byte(0);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || pos_ + n > text_.size()) return 0;
-    for (std::size_t i = 1; i < n; ++i) {
-      if ((byte(i) & 0xC0) != 0x80) return 0;
-    }
-    if (n == 2 && c < 0xC2) return 0;  // overlong
-    return n;
-  }
-
   bool parse_string(std::string& out) {
     ++pos_;  // opening quote
     while (true) {
@@ -241,7 +241,7 @@ class Parser {
       if (c == '"') { ++pos_; return true; }
       if (static_cast<unsigned char>(c) < 0x20) return fail("control character inside a string");
       if (c != '\\') {
-        std::size_t n = utf8_length();
+        std::size_t n = utf8_sequence_length(text_, pos_);
         if (n == 0) return fail("invalid UTF-8 byte inside a string");
         out.append(text_.substr(pos_, n));
         pos_ += n;
@@ -285,6 +285,7 @@ class Parser {
   const JsonLimits& limits_;
   std::size_t pos_ = 0;
   std::size_t values_ = 0;
+  std::size_t pointer_bytes_ = 0;
 };
 
 }  // namespace

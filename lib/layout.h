@@ -28,6 +28,18 @@ struct Layout {
 // Requires checked axes (no overflow, world size within kMaxWorldSize, attn_tp | tp, dcp | tp).
 [[nodiscard]] Layout build_layout(const AxisValues& axes, const std::vector<LayerPlan>& plans);
 
+// Most rank entries the groups of one plan may list, over all group sets: about 8 bytes each in
+// the manifest, so 2^23 entries make a 64 MiB manifest.
+inline constexpr std::int64_t kMaxLayoutEntries = std::int64_t{1} << 23;
+
+// What build_layout would produce, counted without building it: the number of group sets and of
+// rank entries over all of them. Requires a world size that does not overflow.
+struct LayoutSize {
+  std::int64_t sets = 0;
+  std::int64_t entries = 0;
+};
+[[nodiscard]] LayoutSize layout_size(const AxisValues& axes, const std::vector<LayerPlan>& plans);
+
 struct Stage {
   int stage = 0;
   int first_layer = 0;  // inclusive

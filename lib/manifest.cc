@@ -22,22 +22,41 @@ ojson comm(const char* op, const std::string& group, std::int64_t elements, std:
   return c;
 }
 
+// The product, or -1 when it overflows. Checked plans never overflow (sizes are bounded by
+// kMaxDimension and kMaxWorldSize), but `explain` also shows plans that failed their checks.
+std::int64_t times(std::int64_t a, std::int64_t b) {
+  std::int64_t out = 0;
+  return a < 0 || b < 0 || __builtin_mul_overflow(a, b, &out) ? -1 : out;
+}
+
+// The vocabulary padded to a multiple of 64 rows per rank, or -1 when that overflows.
 std::int64_t padded_vocab(std::int64_t vocab, std::int64_t tp) {
-  std::int64_t unit = 64 * tp;
+  std::int64_t unit = times(64, tp);
+  if (unit < 0 || vocab > INT64_MAX - unit) return -1;
   return (vocab + unit - 1) / unit * unit;
 }
 
 struct MoeNumbers {
-  std::int64_t domain, ep, etp;
+  std::int64_t domain, ep, etp;  // etp 0: ep does not divide the domain, or it overflows
 };
 
 MoeNumbers moe_numbers(const LayerPlan& p, const AxisValues& a) {
-  std::int64_t domain = a.dp * a.pcp * p.plan.tp_size.value;
+  std::int64_t domain = times(times(a.dp, a.pcp), p.plan.tp_size.value);
   std::int64_t ep = p.plan.ep_size.value;
-  return {domain, ep, domain % ep == 0 ? domain / ep : 0};
+  return {domain, ep, domain > 0 && domain % ep == 0 ? domain / ep : 0};
 }
 
 }  // namespace
+
+ojson layer_identity(const Layer& l) {
+  ojson j;
+  j["prefix"] = l.prefix;
+  j["kind"] = kind_name(l.kind);
+  j["flavor"] = l.kind == LayerKind::kAttention ? ojson(flavor_name(l.flavor)) : ojson(nullptr);
+  j["index"] = l.index ? ojson(*l.index) : ojson(nullptr);
+  j["mtp"] = l.mtp;
+  return j;
+}
 
 ojson layer_shape(const Layer& l) {
   ojson j = ojson::object();
@@ -135,6 +154,7 @@ ojson layer_per_rank(const LayerPlan& p, const AxisValues& a) {
     case LayerKind::kEmbedding:
     case LayerKind::kLmHead: {
       std::int64_t padded = padded_vocab(l.vocab_size.value, tp);
+      if (padded < 0) break;
       j["vocab_padded"] = padded;
       j["vocab_rows"] = padded / tp;
       break;
@@ -183,10 +203,13 @@ ojson layer_comms(const LayerPlan& p, const AxisValues& a) {
                                      heads / tp, heads / a.tp)));
         c.push_back(comm("all_reduce", "tp", hidden, "o_proj row-parallel output over full tp"));
       } else if (dcp > 1) {
-        c.push_back(comm("all_gather", "dcp", dcp * (heads / tp) * l.head_dim.value,
-                         "DCP all-gather of queries"));
-        c.push_back(comm("reduce_scatter", "dcp", dcp * (heads / tp) * v_dim,
-                         "DCP reduce-scatter of attention outputs"));
+        std::int64_t gathered_heads = times(dcp, heads / tp);
+        std::int64_t queries = times(gathered_heads, l.head_dim.value);
+        std::int64_t outputs = times(gathered_heads, v_dim);
+        if (queries >= 0) c.push_back(comm("all_gather", "dcp", queries, "DCP all-gather of queries"));
+        if (outputs >= 0) {
+          c.push_back(comm("reduce_scatter", "dcp", outputs, "DCP reduce-scatter of attention outputs"));
+        }
         if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "o_proj row-parallel output"));
       } else if (!group.empty()) {
         c.push_back(comm("all_reduce", group, hidden, "o_proj row-parallel output"));
@@ -217,7 +240,7 @@ ojson layer_comms(const LayerPlan& p, const AxisValues& a) {
       if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "vocab-parallel embedding"));
       break;
     case LayerKind::kLmHead:
-      if (!group.empty()) {
+      if (!group.empty() && padded_vocab(l.vocab_size.value, tp) >= 0) {
         c.push_back(comm("all_gather", group, padded_vocab(l.vocab_size.value, tp),
                          "gather of vocab-parallel logits"));
       }
@@ -278,12 +301,7 @@ ojson build_manifest(const Model& model, const RulesFile& rules, const AxisValue
   ojson layers = ojson::array();
   for (const auto& p : plans) {
     const Layer& l = *p.layer;
-    ojson j;
-    j["prefix"] = l.prefix;
-    j["kind"] = kind_name(l.kind);
-    j["flavor"] = l.kind == LayerKind::kAttention ? ojson(flavor_name(l.flavor)) : ojson(nullptr);
-    j["index"] = l.index ? ojson(*l.index) : ojson(nullptr);
-    j["mtp"] = l.mtp;
+    ojson j = layer_identity(l);
     int stage = l.kind == LayerKind::kEmbedding ? 0
                 : l.index ? stage_of(stages, *l.index)
                           : stages.back().stage;
@@ -327,10 +345,19 @@ ojson build_manifest(const Model& model, const RulesFile& rules, const AxisValue
 }
 
 std::string dump_json(const ojson& value) {
-  std::string text = value.dump(2);
+  // Every string read from a file is checked to be UTF-8, but a path on the command line is not:
+  // replace what is not, rather than let nlohmann throw.
+  std::string text = value.dump(2, ' ', false, ojson::error_handler_t::replace);
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '"') {  // copy a string through untouched: "[1,2]" may be a rule's name
+      std::size_t end = i + 1;
+      while (end < text.size() && text[end] != '"') end += text[end] == '\\' ? 2 : 1;
+      out.append(text, i, end + 1 - i);
+      i = end;
+      continue;
+    }
     if (text[i] != '[') {
       out += text[i];
       continue;
@@ -382,12 +409,7 @@ ojson layers_json(const Model& model) {
   out["num_mtp_layers"] = model.num_mtp_layers;
   ojson layers = ojson::array();
   for (const auto& l : model.layers) {
-    ojson j;
-    j["prefix"] = l.prefix;
-    j["kind"] = kind_name(l.kind);
-    j["flavor"] = l.kind == LayerKind::kAttention ? ojson(flavor_name(l.flavor)) : ojson(nullptr);
-    j["index"] = l.index ? ojson(*l.index) : ojson(nullptr);
-    j["mtp"] = l.mtp;
+    ojson j = layer_identity(l);
     j["shape"] = layer_shape(l);
     layers.push_back(std::move(j));
   }

@@ -70,6 +70,10 @@ struct Layer {
   ConfigValue index_heads, index_head_dim, index_topk;
 };
 
+// The layer's prefix with its decoder index replaced by `placeholder`:
+// "model.layers.17.mlp" -> "model.layers.{i}.mlp". Prefixes without an index are returned as is.
+[[nodiscard]] std::string prefix_shape(const Layer& layer, std::string_view placeholder = "{i}");
+
 struct Model {
   SourcePtr config_file;
   std::string architecture;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace layerplan {
 
 bool Compilation::failed(bool werror) const {
@@ -56,7 +58,19 @@ std::unique_ptr<Compilation> compile(const CompileRequest& request) {
   c->plans = resolve_layers(*c->model, *c->rules, c->axes);
   CheckContext context{*c->model, *c->rules, c->axes, c->plans, c->registry, request.checks};
   run_checks(context, c->diags);
-  if (!c->diags.has_errors()) c->layout = build_layout(c->axes, c->plans);
+  if (c->diags.has_errors()) return c;
+  if (LayoutSize size = layout_size(c->axes, c->plans); size.entries > kMaxLayoutEntries) {
+    Diagnostic d = make_error(
+        "world-size-limit", c->axes.location("tp", c->rules->axes_root),
+        fmt::format("the rank groups of this plan would list {} ranks ({} group sets over a "
+                    "world of {}), more than layerplan writes ({})",
+                    size.entries, size.sets, c->axes.world_size, kMaxLayoutEntries));
+    d.notes.push_back({{}, "each distinct layer tp_size below tp and each distinct ep_size adds "
+                           "group sets that cover the whole world"});
+    c->diags.report(std::move(d));
+    return c;
+  }
+  c->layout = build_layout(c->axes, c->plans);
   return c;
 }
 

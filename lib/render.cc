@@ -45,6 +45,24 @@ std::string subjects_line(const Diagnostic& d, const RenderOptions& o) {
   return fmt::format("in {} layers: {}", n, fmt::join(shown_subjects, ", "));
 }
 
+// Cuts a long source line down to a window around column `col` (0-based) and moves `col`
+// into it; returns how many bytes were cut from the front. A minified or hostile file can have
+// a line of megabytes. Cuts fall on UTF-8 character boundaries.
+std::size_t clip_line(std::string_view& line, std::size_t& col) {
+  constexpr std::size_t kWidth = 160;
+  if (line.size() <= kWidth) return 0;
+  auto boundary = [&](std::size_t i) {
+    while (i > 0 && i < line.size() && (static_cast<unsigned char>(line[i]) & 0xC0) == 0x80) --i;
+    return i;
+  };
+  std::size_t begin = col > kWidth / 2 ? boundary(std::min(col - kWidth / 2, line.size())) : 0;
+  std::size_t end = boundary(std::min(begin + kWidth, line.size()));
+  if (end < line.size() && end <= begin) end = line.size();
+  line = line.substr(begin, end - begin);
+  col -= std::min(col, begin);
+  return begin;
+}
+
 }  // namespace
 
 std::string render_text(const std::vector<Diagnostic>& diagnostics, const RenderOptions& o) {
@@ -58,14 +76,22 @@ std::string render_text(const std::vector<Diagnostic>& diagnostics, const Render
     out += fmt::format("{}{}: {} [{}]\n", where.empty() ? "" : paint(kBold, where + ": "),
                        paint(color_of(s), severity_name(s)), d.message, d.code);
     if (d.location.file && d.location.line > 0) {
-      std::string_view line = d.location.file->line_text(d.location.line);
+      std::string_view full = d.location.file->line_text(d.location.line);
+      std::string_view line = full;
+      auto col = static_cast<std::size_t>(std::max(d.location.column, 1) - 1);
+      std::size_t skipped = clip_line(line, col);
+      std::string shown = fmt::format("{}{}{}", skipped > 0 ? "..." : "", line,
+                                      skipped + line.size() < full.size() ? "..." : "");
+      if (skipped > 0) col += 3;
       std::string number = std::to_string(d.location.line);
-      out += fmt::format(" {} | {}\n", number, line);
+      out += fmt::format(" {} | {}\n", number, shown);
       if (d.location.column > 0) {
-        auto col = static_cast<std::size_t>(d.location.column - 1);
         std::string pad;
-        for (std::size_t i = 0; i < col && i < line.size(); ++i) pad += line[i] == '\t' ? '\t' : ' ';
-        std::size_t width = col < line.size() ? token_width(line, col) : 1;
+        for (std::size_t i = 0; i < col && i < shown.size(); ++i) {
+          auto c = static_cast<unsigned char>(shown[i]);
+          if ((c & 0xC0) != 0x80) pad += c == '\t' ? '\t' : ' ';  // one per character
+        }
+        std::size_t width = col < shown.size() ? token_width(shown, col) : 1;
         std::string caret = "^" + std::string(width - 1, '~');
         out += fmt::format(" {} | {}{}\n", std::string(number.size(), ' '), pad,
                            paint(color_of(s), caret));

@@ -93,6 +93,11 @@ class RulesParser {
                         yaml_type_name(node)));
       return;
     }
+    if (node.size() > kMaxAxes) {
+      error("yaml-limit", node,
+            fmt::format("'axes' defines {} axes, more than the limit of {}", node.size(), kMaxAxes));
+      return;
+    }
     for (const auto& e : map_entries(file_, node, "axes", {}, diags_)) {
       if (!is_identifier(e.key)) {
         error("invalid-value", e.key_node,
@@ -115,6 +120,11 @@ class RulesParser {
       error("wrong-type", node,
             fmt::format("'rules' must be a list of {{match, plan}} entries, got {}",
                         yaml_type_name(node)));
+      return;
+    }
+    if (node.size() > kMaxRules) {
+      error("yaml-limit", node,
+            fmt::format("'rules' holds {} rules, more than the limit of {}", node.size(), kMaxRules));
       return;
     }
     int position = 0;

@@ -13,6 +13,10 @@
 
 namespace layerplan {
 
+// Far more than any hand-written file needs; every rule is matched against every layer.
+inline constexpr std::size_t kMaxAxes = 64;
+inline constexpr std::size_t kMaxRules = 256;
+
 // Axis names with a built-in meaning (vLLM semantics).
 inline const std::vector<std::string> kBuiltinAxes = {"tp", "attn_tp", "dcp", "pcp",
                                                       "pp", "dp",      "ep"};

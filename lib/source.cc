@@ -1,11 +1,12 @@
 #include "lib/source.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include <fmt/format.h>
 
@@ -44,8 +45,19 @@ std::string Location::to_string() const {
 
 std::optional<SourcePtr> read_source(const std::string& path, ReadError& error,
                                      std::size_t max_bytes) {
+  // Open first, then look at what was opened: O_NONBLOCK so a FIFO cannot block the open, and
+  // fstat on the descriptor so the file cannot be swapped between the check and the read.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    error.message = fmt::format("cannot read '{}': {}", path, std::strerror(errno));
+    return std::nullopt;
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  if (::fstat(fd, &st) != 0) {
     error.message = fmt::format("cannot read '{}': {}", path, std::strerror(errno));
     return std::nullopt;
   }
@@ -65,23 +77,67 @@ std::optional<SourcePtr> read_source(const std::string& path, ReadError& error,
                                 path, st.st_size, max_bytes);
     return std::nullopt;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error.message = fmt::format("cannot read '{}': {}", path, std::strerror(errno));
-    return std::nullopt;
+  // Read up to one byte past the size fstat gave, to notice a file that grows meanwhile.
+  std::string text(static_cast<std::size_t>(st.st_size) + 1, '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error.message = fmt::format("cannot read '{}': {}", path, std::strerror(errno));
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
   }
-  std::string text;
-  text.resize(static_cast<std::size_t>(st.st_size));
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.gcount() != static_cast<std::streamsize>(text.size())) {
+  if (got != static_cast<std::size_t>(st.st_size)) {
     error.message = fmt::format("cannot read '{}': the file changed while it was read", path);
     return std::nullopt;
   }
+  text.resize(got);
   return make_source(path, std::move(text));
 }
 
 SourcePtr make_source(std::string path, std::string text) {
   return std::make_shared<const SourceFile>(std::move(path), std::move(text));
+}
+
+std::size_t utf8_sequence_length(std::string_view text, std::size_t pos) {
+  if (pos >= text.size()) return 0;
+  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[pos + i]); };
+  unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  // The valid range of the second byte depends on the lead byte (Unicode Table 3-7).
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    n = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    n = 3;
+    if (lead == 0xE0) lo = 0xA0;  // overlong
+    if (lead == 0xED) hi = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    n = 4;
+    if (lead == 0xF0) lo = 0x90;  // overlong
+    if (lead == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (pos + n > text.size()) return 0;
+  if (byte(1) < lo || byte(1) > hi) return 0;
+  for (std::size_t i = 2; i < n; ++i) {
+    if ((byte(i) & 0xC0) != 0x80) return 0;
+  }
+  return n;
+}
+
+std::size_t find_invalid_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t n = utf8_sequence_length(text, i);
+    if (n == 0) return i;
+    i += n;
+  }
+  return std::string_view::npos;
 }
 
 }  // namespace layerplan

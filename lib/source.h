@@ -49,4 +49,11 @@ struct ReadError {
 // Makes a source from a string (tests, stdin).
 [[nodiscard]] SourcePtr make_source(std::string path, std::string text);
 
+// Length (1 to 4) of the well-formed UTF-8 sequence at text[pos], or 0 when the bytes there are
+// not one: RFC 3629, so no overlong forms, no UTF-16 surrogates and nothing above U+10FFFF --
+// exactly what nlohmann::json accepts when it serialises a string.
+[[nodiscard]] std::size_t utf8_sequence_length(std::string_view text, std::size_t pos);
+// Offset of the first byte that is not part of well-formed UTF-8, or npos when all of it is.
+[[nodiscard]] std::size_t find_invalid_utf8(std::string_view text);
+
 }  // namespace layerplan

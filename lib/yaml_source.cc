@@ -1,8 +1,11 @@
 #include "lib/yaml_source.h"
 
+#include <algorithm>
 #include <charconv>
+#include <unordered_map>
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 
 namespace layerplan {
 namespace {
@@ -29,6 +32,13 @@ bool within_limits(const SourcePtr& file, const YAML::Node& node, int depth, std
                                         node.Scalar().size(), limits.max_scalar_bytes)));
     return false;
   }
+  // The file is valid UTF-8, but an escape such as "\ud800" can still produce invalid bytes.
+  if (node.IsScalar() && find_invalid_utf8(node.Scalar()) != std::string_view::npos) {
+    diags.report(make_error("yaml-syntax", location_of(file, node),
+                            "an escape in this string stands for no Unicode character (a lone "
+                            "surrogate, or beyond U+10FFFF)"));
+    return false;
+  }
   if (node.IsSequence()) {
     for (const auto& child : node) {
       if (!within_limits(file, child, depth + 1, count, limits, diags)) return false;
@@ -38,19 +48,6 @@ bool within_limits(const SourcePtr& file, const YAML::Node& node, int depth, std
       if (!within_limits(file, pair.first, depth + 1, count, limits, diags)) return false;
       if (!within_limits(file, pair.second, depth + 1, count, limits, diags)) return false;
     }
-  }
-  return true;
-}
-
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += n;
   }
   return true;
 }
@@ -66,23 +63,31 @@ Location location_of(const SourcePtr& file, const YAML::Node& node) {
 
 std::optional<YAML::Node> load_yaml(const SourcePtr& file, Diagnostics& diags,
                                     const YamlLimits& limits) {
-  if (!valid_utf8(file->text)) {
-    std::size_t bad = 0;
-    for (std::size_t i = 0; i < file->text.size(); ++i) {
-      if (!valid_utf8(std::string_view(file->text).substr(i, 1)) &&
-          static_cast<unsigned char>(file->text[i]) >= 0x80) {
-        bad = i;
-        break;
-      }
-    }
+  if (std::size_t bad = find_invalid_utf8(file->text); bad != std::string_view::npos) {
     auto [line, column] = file->position_of(bad);
     diags.report(make_error("yaml-syntax", Location{file, line, column},
                             "the file is not valid UTF-8 text"));
     return std::nullopt;
   }
+  // yaml-cpp takes NUL bytes near the start for UTF-16 or UTF-32 and transcodes the file, which
+  // can produce invalid UTF-8 of its own; YAML text may not hold NUL anyway.
+  if (std::size_t nul = file->text.find('\0'); nul != std::string::npos) {
+    auto [line, column] = file->position_of(nul);
+    diags.report(make_error("yaml-syntax", Location{file, line, column},
+                            "the file holds a NUL byte; YAML must be UTF-8 text"));
+    return std::nullopt;
+  }
   YAML::Node root;
   try {
     root = YAML::Load(file->text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp (0.7 and later) stops its recursive parser itself, before our own depth check.
+    Location location{file, e.mark.line >= 0 ? e.mark.line + 1 : 0,
+                      e.mark.column >= 0 ? e.mark.column + 1 : 0};
+    diags.report(make_error("yaml-limit", location,
+                            fmt::format("the document nests deeper than {} levels",
+                                        limits.max_depth)));
+    return std::nullopt;
   } catch (const YAML::Exception& e) {
     Location location{file, e.mark.line >= 0 ? e.mark.line + 1 : 0,
                       e.mark.column >= 0 ? e.mark.column + 1 : 0};
@@ -108,7 +113,7 @@ std::vector<YamlEntry> map_entries(const SourcePtr& file, const YAML::Node& map,
                                    std::string_view context,
                                    const std::vector<std::string>& allowed, Diagnostics& diags) {
   std::vector<YamlEntry> entries;
-  std::vector<std::pair<std::string, Location>> seen;
+  std::unordered_map<std::string, Location> seen;  // key -> where it was first given
   for (const auto& pair : map) {
     Location key_location = location_of(file, pair.first);
     if (!pair.first.IsScalar()) {
@@ -117,19 +122,13 @@ std::vector<YamlEntry> map_entries(const SourcePtr& file, const YAML::Node& map,
       continue;
     }
     std::string key = pair.first.Scalar();
-    bool duplicate = false;
-    for (const auto& [name, where] : seen) {
-      if (name == key) {
-        Diagnostic d = make_error("duplicate-key", key_location,
-                                  fmt::format("'{}' appears twice in {}", key, context));
-        d.notes.push_back({where, "first given here"});
-        diags.report(std::move(d));
-        duplicate = true;
-        break;
-      }
+    if (auto [it, first] = seen.try_emplace(key, key_location); !first) {
+      Diagnostic d = make_error("duplicate-key", key_location,
+                                fmt::format("'{}' appears twice in {}", key, context));
+      d.notes.push_back({it->second, "first given here"});
+      diags.report(std::move(d));
+      continue;
     }
-    if (duplicate) continue;
-    seen.emplace_back(key, key_location);
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       std::string hint = closest_match(key, allowed);
       Diagnostic d = make_error(

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets and runs one of them for a given time.
+#
+#   scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags...]
+#     TARGET: config | rules | pipeline
+#
+# Build dir: build-fuzz/ (clang++, -DLAYERPLAN_FUZZ=ON). Corpus: fuzz/corpus-work/TARGET, seeded on
+# first use from fixtures/ and, when present, the shared HuggingFace configs
+# (LAYERPLAN_HF_CONFIGS, default ../shared/hf-configs); those are copied at run time, never
+# committed. Crashes land in fuzz/corpus-work/TARGET-artifacts/; the log in
+# fuzz/corpus-work/TARGET.log. A crasher becomes a regression test by moving it to
+# fixtures/fuzz-regressions/TARGET/ (tests/lib/regressions_test.cc replays them all).
+# One worker, so two targets can run side by side on a 2-core machine.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+target=${1:?usage: scripts/fuzz.sh config|rules|pipeline SECONDS [libFuzzer flags]}
+seconds=${2:?usage: scripts/fuzz.sh config|rules|pipeline SECONDS [libFuzzer flags]}
+shift 2
+case $target in config|rules|pipeline) ;; *) echo "unknown target '$target'" >&2; exit 2;; esac
+
+build=${LAYERPLAN_FUZZ_BUILD:-$root/build-fuzz}
+cxx=${CXX_FUZZ:-$(command -v clang++-14 || command -v clang++)}
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DLAYERPLAN_FUZZ=ON -DLAYERPLAN_TESTS=OFF -DLAYERPLAN_BENCH=OFF \
+    -DLAYERPLAN_NCCL=OFF -DLAYERPLAN_MPI=OFF > /dev/null
+fi
+cmake --build "$build" -j"${JOBS:-2}" --target "fuzz_$target" > /dev/null
+
+work=$root/fuzz/corpus-work
+corpus=$work/$target
+hf=${LAYERPLAN_HF_CONFIGS:-$root/../shared/hf-configs}
+sep=$'\n#----8<----\n'   # fuzz/targets.h: kSeparator
+if [ ! -d "$corpus" ]; then
+  mkdir -p "$corpus"
+  configs=("$root"/fixtures/models/*.json)
+  if [ -d "$hf" ]; then
+    while IFS= read -r f; do configs+=("$f"); done < <(find "$hf" -name '*.json' | sort)
+  fi
+  case $target in
+    config)
+      for f in "${configs[@]}"; do cp "$f" "$corpus/$(echo "$f" | md5sum | cut -c1-16).json"; done ;;
+    rules)
+      cp "$root"/fixtures/rules/*.yaml "$corpus/" ;;
+    pipeline)
+      # Every fixture rules file against the model it names, and each model with a few rules.
+      n=0
+      for r in "$root"/fixtures/rules/*.yaml; do
+        for m in "$root"/fixtures/models/*.json; do
+          { cat "$m"; printf '%s' "$sep"; cat "$r"; } > "$corpus/seed$((n++)).txt"
+        done
+      done
+      for f in "${configs[@]}"; do
+        { cat "$f"; printf '%s' "$sep"; cat "$root/fixtures/rules/good_tp2_pp2.yaml"; } > "$corpus/seed$((n++)).txt"
+      done ;;
+  esac
+fi
+mkdir -p "$work/$target-artifacts"
+echo "fuzzing $target for ${seconds}s; corpus $corpus ($(ls "$corpus" | wc -l) files)" >&2
+exec "$build/fuzz/fuzz_$target" "$corpus" -max_total_time="$seconds" -timeout=10 \
+  -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+  -dict="$root/fuzz/$target.dict" -artifact_prefix="$work/$target-artifacts/" "$@" \
+  2>&1 | tee "$work/$target.log"

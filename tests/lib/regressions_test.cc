@@ -1,0 +1,55 @@
+// Replays every input a fuzz target once crashed on (fixtures/fuzz-regressions/TARGET/*) through
+// the same body the fuzzer runs (fuzz/targets.h): none may throw, whatever it reports.
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "catch.h"
+#include "fuzz/targets.h"
+#include "test_util.h"
+
+namespace layerplan {
+namespace {
+
+std::vector<std::string> inputs_of(const std::string& target) {
+  std::vector<std::string> names;
+  std::filesystem::path dir =
+      std::filesystem::path(LAYERPLAN_SOURCE_DIR) / "fixtures/fuzz-regressions" / target;
+  if (!std::filesystem::exists(dir)) return names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().filename() != "README.md") {
+      names.push_back("fixtures/fuzz-regressions/" + target + "/" + entry.path().filename().string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void replay(const std::string& target, void (*body)(std::string_view)) {
+  auto names = inputs_of(target);
+  for (const auto& name : names) {
+    INFO(name);
+    std::string input = test::fixture(name);
+    CHECK_NOTHROW(body(input));
+  }
+}
+
+TEST_CASE("fuzz regressions: config reader and layer expansion") {
+  replay("config", fuzz::run_config);
+}
+
+TEST_CASE("fuzz regressions: rules reader") { replay("rules", fuzz::run_rules); }
+
+TEST_CASE("fuzz regressions: check and compile pipeline") {
+  replay("pipeline", fuzz::run_pipeline);
+}
+
+TEST_CASE("fuzz regressions are there to replay") {
+  std::size_t total = 0;
+  for (const char* target : {"config", "rules", "pipeline"}) total += inputs_of(target).size();
+  CHECK(total > 0);
+}
+
+}  // namespace
+}  // namespace layerplan
