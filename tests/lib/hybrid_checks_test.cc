@@ -94,7 +94,7 @@ TEST_CASE("RFC §3.3 on DeepSeek-V3.2 checks clean apart from notes on what vLLM
 }
 
 TEST_CASE("RFC §3.4's mtp_* pattern warns and names DeepSeek's real MTP prefixes") {
-  auto c = compile_rules_fixture("good_rfc_mtp_prefix.yaml");
+  auto c = compile_rules_fixture("good_rfc_mtp.yaml");
   CHECK(codes_of(*c, Severity::kError).empty());
   CHECK(codes_of(*c, Severity::kWarning) == std::vector<std::string>{"rule-matches-nothing"});
   const Diagnostic* d = test::find_code(*c, "rule-matches-nothing");
