@@ -34,7 +34,11 @@ void register_compile(CLI::App& app) {
     if (code != kExitOk || !c->layout) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
     ManifestInputs inputs{flags->inputs.config, flags->inputs.rules};
     if (flags->output == "-") {
-      std::cout << dump_json(c->manifest(inputs)) << "\n";
+      std::cout << dump_json(c->manifest(inputs)) << "\n" << std::flush;
+      if (!std::cout) {  // a full disk or a closed pipe: the manifest is incomplete
+        std::cerr << "layerplan: error: cannot write the manifest to standard output\n";
+        throw CLI::RuntimeError(kExitUsage);
+      }
       throw CLI::RuntimeError(kExitOk);
     }
     if (!flags->output.empty()) {

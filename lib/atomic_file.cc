@@ -59,6 +59,13 @@ std::optional<std::string> write_file_atomically(const std::string& path,
     ::unlink(name.data());
     return message;
   }
+  // Make the rename itself durable. The file is complete and in place already, so a directory
+  // that cannot be synced (some file systems refuse) is not an error.
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    (void)::fsync(dir_fd);
+    ::close(dir_fd);
+  }
   return std::nullopt;
 }
 

@@ -1,5 +1,6 @@
 // Rule hygiene (rules that match nothing, rules shadowed by earlier ones) and the whitelist gate.
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -18,19 +19,32 @@ std::string rule_label(const Rule& rule) {
                            : fmt::format("rule {} '{}'", rule.position, rule.name);
 }
 
-void explain_no_match(const Rule& rule, const Model& model, Diagnostic& d) {
-  const Matcher& m = rule.match;
+// What a model's layers look like, for the notes of rules that match nothing; computed once per
+// model, not once per rule (a model has up to 20002 layers, a file up to 256 rules).
+struct ModelSummary {
   std::vector<std::string> shapes, kinds, flavors;
+};
+
+ModelSummary summarize(const Model& model) {
+  ModelSummary s;
+  std::set<std::string> seen;
   for (const auto& layer : model.layers) {
     std::string shape = prefix_shape(layer) + (layer.mtp ? " (MTP)" : "");
-    if (std::find(shapes.begin(), shapes.end(), shape) == shapes.end()) shapes.push_back(shape);
+    if (seen.insert(shape).second) s.shapes.push_back(shape);
     std::string k(kind_name(layer.kind));
-    if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
+    if (std::find(s.kinds.begin(), s.kinds.end(), k) == s.kinds.end()) s.kinds.push_back(k);
     if (layer.kind == LayerKind::kAttention) {
       std::string f(flavor_name(layer.flavor));
-      if (std::find(flavors.begin(), flavors.end(), f) == flavors.end()) flavors.push_back(f);
+      if (std::find(s.flavors.begin(), s.flavors.end(), f) == s.flavors.end()) s.flavors.push_back(f);
     }
   }
+  return s;
+}
+
+void explain_no_match(const Rule& rule, const Model& model, const ModelSummary& summary,
+                      Diagnostic& d) {
+  const Matcher& m = rule.match;
+  const auto& [shapes, kinds, flavors] = summary;
   if (m.prefix_pattern) {
     d.notes.push_back({m.prefix_location,
                        fmt::format("prefixes of this model look like: {}", fmt::join(shapes, ", "))});
@@ -87,12 +101,14 @@ void check_rule_hygiene(const CheckContext& ctx, Diagnostics& diags) {
     if (!p.fallback()) ++won[static_cast<std::size_t>(p.rule)];
   }
   std::string model_name = ctx.model.architecture.empty() ? ctx.model.model_type : ctx.model.architecture;
+  std::optional<ModelSummary> summary;
   for (const auto& rule : ctx.rules.rules) {
     auto i = static_cast<std::size_t>(rule.position);
     if (matched[i] == 0) {
       Diagnostic d = make_warning("rule-matches-nothing", rule.match.location,
                                   fmt::format("{} matches no layer of {}", rule_label(rule), model_name));
-      explain_no_match(rule, ctx.model, d);
+      if (!summary) summary = summarize(ctx.model);
+      explain_no_match(rule, ctx.model, *summary, d);
       diags.report(std::move(d));
     } else if (won[i] == 0) {
       Diagnostic d = make_warning(

@@ -32,6 +32,10 @@ bool class_match(std::string_view pattern, std::size_t p, char c, std::size_t& e
 
 std::optional<std::string> glob_error(std::string_view pattern) {
   if (pattern.empty()) return "the pattern is empty";
+  if (pattern.size() > kMaxGlobBytes) {
+    return "it is " + std::to_string(pattern.size()) + " bytes long, more than the limit of " +
+           std::to_string(kMaxGlobBytes);
+  }
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     if (pattern[i] != '[') continue;
     std::size_t j = i + 1;
@@ -52,6 +56,7 @@ bool glob_match(std::string_view pattern, std::string_view text) {
     if (p < pattern.size()) {
       char pc = pattern[p];
       if (pc == '*') {
+        while (p + 1 < pattern.size() && pattern[p + 1] == '*') ++p;  // "**" is "*"
         star = p++;
         star_t = t;
         continue;
@@ -80,6 +85,26 @@ bool glob_match(std::string_view pattern, std::string_view text) {
   }
   while (p < pattern.size() && pattern[p] == '*') ++p;
   return p == pattern.size();
+}
+
+std::string glob_compact(std::string_view pattern) {
+  std::string out;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '[') {  // copy a class verbatim, as glob_error delimits it
+      std::size_t j = i + 1;
+      if (j < pattern.size() && (pattern[j] == '!' || pattern[j] == '^')) ++j;
+      if (j < pattern.size() && pattern[j] == ']') ++j;
+      while (j < pattern.size() && pattern[j] != ']') ++j;
+      out.append(pattern.substr(i, j + 1 - i));
+      i = j;
+      continue;
+    }
+    if (pattern[i] == '*' && !out.empty() && out.back() == '*' && i > 0 && pattern[i - 1] == '*') {
+      continue;
+    }
+    out += pattern[i];
+  }
+  return out;
 }
 
 }  // namespace layerplan

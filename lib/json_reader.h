@@ -17,7 +17,7 @@ namespace layerplan {
 struct JsonLimits {
   int max_depth = 64;
   std::size_t max_string_bytes = 1u << 20;
-  std::size_t max_values = 1u << 20;  // real configs hold a few thousand
+  std::size_t max_values = 1u << 18;  // real configs hold a few thousand
   // Every value's position is kept under its JSON pointer, whose length grows with the keys
   // above it: a long key over a long array would otherwise take memory quadratic in the input.
   std::size_t max_pointer_bytes = 1u << 26;  // in total

@@ -28,9 +28,10 @@ struct Layout {
 // Requires checked axes (no overflow, world size within kMaxWorldSize, attn_tp | tp, dcp | tp).
 [[nodiscard]] Layout build_layout(const AxisValues& axes, const std::vector<LayerPlan>& plans);
 
-// Most rank entries the groups of one plan may list, over all group sets: about 8 bytes each in
-// the manifest, so 2^23 entries make a 64 MiB manifest.
-inline constexpr std::int64_t kMaxLayoutEntries = std::int64_t{1} << 23;
+// Most rank entries the groups of one plan may list, over all group sets: the four sets every
+// plan has (world, tp, pp, dp) for the largest world. That manifest is about 45 MB and takes
+// about 0.5 GB and 4 s to write; real plans list thousands of entries, not millions.
+inline constexpr std::int64_t kMaxLayoutEntries = std::int64_t{1} << 22;
 
 // What build_layout would produce, counted without building it: the number of group sets and of
 // rank entries over all of them. Requires a world size that does not overflow.

@@ -83,34 +83,44 @@ ResolvedPlan global_plan(const Layer& layer, const AxisValues& axes, const Rules
 bool rule_matches(const Rule& rule, const Layer& layer, std::vector<std::string>* reasons) {
   const Matcher& m = rule.match;
   bool all = true;
-  auto note = [&](bool ok, std::string text) {
+  // `text` is only called when reasons are wanted: resolving matches every rule against every
+  // layer, and formatting each verdict dominated that.
+  auto note = [&](bool ok, const auto& text) {
     if (!ok) all = false;
-    if (reasons != nullptr) reasons->push_back(fmt::format("{} {}", ok ? "yes:" : "no: ", text));
+    if (reasons != nullptr) reasons->push_back(fmt::format("{} {}", ok ? "yes:" : "no: ", text()));
   };
   if (m.kind) {
-    note(*m.kind == layer.kind,
-         fmt::format("kind {} {} {}", kind_name(layer.kind), *m.kind == layer.kind ? "==" : "!=",
-                     kind_name(*m.kind)));
+    bool ok = *m.kind == layer.kind;
+    note(ok, [&] {
+      return fmt::format("kind {} {} {}", kind_name(layer.kind), ok ? "==" : "!=",
+                         kind_name(*m.kind));
+    });
   }
   if (m.flavor) {
-    note(*m.flavor == layer.flavor,
-         fmt::format("attention_flavor {} {} {}", flavor_name(layer.flavor),
-                     *m.flavor == layer.flavor ? "==" : "!=", flavor_name(*m.flavor)));
+    bool ok = *m.flavor == layer.flavor;
+    note(ok, [&] {
+      return fmt::format("attention_flavor {} {} {}", flavor_name(layer.flavor), ok ? "==" : "!=",
+                         flavor_name(*m.flavor));
+    });
   }
   if (m.prefix_pattern) {
     bool ok = glob_match(*m.prefix_pattern, layer.prefix);
-    note(ok, fmt::format("prefix {} {} \"{}\"", layer.prefix, ok ? "matches" : "does not match",
-                         *m.prefix_pattern));
+    note(ok, [&] {
+      return fmt::format("prefix {} {} \"{}\"", layer.prefix, ok ? "matches" : "does not match",
+                         *m.prefix_pattern);
+    });
   }
   if (m.layers) {
     bool ok = layer.index && *layer.index >= m.layers->first && *layer.index <= m.layers->second;
-    note(ok, layer.index ? fmt::format("index {} {} {}..{}", *layer.index, ok ? "in" : "not in",
+    note(ok, [&] {
+      return layer.index ? fmt::format("index {} {} {}..{}", *layer.index, ok ? "in" : "not in",
                                        m.layers->first, m.layers->second)
                          : fmt::format("layer has no index, range {}..{}", m.layers->first,
-                                       m.layers->second));
+                                       m.layers->second);
+    });
   }
   if (m.mtp) {
-    note(*m.mtp == layer.mtp, fmt::format("mtp is {}, wanted {}", layer.mtp, *m.mtp));
+    note(*m.mtp == layer.mtp, [&] { return fmt::format("mtp is {}, wanted {}", layer.mtp, *m.mtp); });
   }
   if (reasons != nullptr && !m.kind && !m.flavor && !m.prefix_pattern && !m.layers && !m.mtp) {
     reasons->push_back("yes: empty match takes every layer");

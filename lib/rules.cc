@@ -198,7 +198,7 @@ class RulesParser {
           error("bad-pattern", e.value,
                 fmt::format("prefix_pattern '{}' is malformed: {}", e.value.Scalar(), *why));
         } else {
-          m.prefix_pattern = e.value.Scalar();
+          m.prefix_pattern = glob_compact(e.value.Scalar());
         }
       } else if (e.key == "mtp") {
         m.mtp_location = where;

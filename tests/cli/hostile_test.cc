@@ -193,8 +193,8 @@ TEST_CASE("hostile: JSON nesting, long strings, many values and long keys hit th
                  "JSON nests deeper than 64 levels");
   expect_failure(check_config("{\"a\": \"" + std::string(2u << 20, 'x') + "\"}"), 1,
                  "a string is longer than 1048576 bytes");
-  expect_failure(check_config("[" + repeat("0,", 1100000) + "0]"), 1,
-                 "JSON holds more than 1048576 values");
+  expect_failure(check_config("[" + repeat("0,", 300000) + "0]"), 1,
+                 "JSON holds more than 262144 values");
   // A 1 MiB key over 100 values: 100 MiB of JSON pointers if nothing stopped it.
   expect_failure(check_config("{\"" + std::string(1u << 20, 'k') + "\": [" + repeat("0,", 100) + "0]}"),
                  1, "JSON keys are too long for the number of values under them");
@@ -270,6 +270,34 @@ TEST_CASE("hostile: long keys and values, many axes and many rules hit their lim
                  "'rules' holds 300 rules, more than the limit of 256 [yaml-limit]");
 }
 
+TEST_CASE("hostile: many layers times the most rules with the worst patterns stays fast") {
+  // A fifth of the largest model (10000 decoder layers take about 2 s a pattern in a release
+  // build); the cost is linear in layers x rules, so this bounds that too.
+  auto j = nlohmann::json::parse(slurp(std::string(LAYERPLAN_SOURCE_DIR) + "/" + kLlama8));
+  j["num_hidden_layers"] = 2000;
+  std::string config = in_scratch("llama_2000_layers.json");
+  spit(config, j.dump());
+  // The longest patterns allowed, all stars or backtracking; 256 rules, each against every layer.
+  for (const std::string& pattern : {std::string(256, '*'), repeat("*?", 128), repeat("*m", 128),
+                                     "*" + std::string(254, '?') + "x"}) {
+    std::string yaml = "parallelism_rules:\n  axes: {tp: 2}\n  rules:\n";
+    for (int i = 0; i < 256; ++i) {
+      yaml += "    - {match: {prefix_pattern: \"" + pattern + "\"}, plan: {tp_size: 1}}\n";
+    }
+    std::string rules = in_scratch("globs.yaml");
+    spit(rules, yaml);
+    Result r = check(config, rules);
+    INFO(pattern << ": exit " << r.code << " in " << r.seconds << " s");
+    CHECK((r.code == 0 || r.code == 1));
+    CHECK_FALSE(contains(r.all(), "internal error"));
+    CHECK(r.seconds < 30);
+  }
+  expect_failure(check_rules("parallelism_rules:\n  axes: {tp: 2}\n  rules:\n"
+                             "    - {match: {prefix_pattern: \"" + std::string(257, '*') +
+                             "\"}, plan: {tp_size: 1}}\n"),
+                 1, "is malformed: it is 257 bytes long, more than the limit of 256 [bad-pattern]");
+}
+
 TEST_CASE("hostile: tens of thousands of bad keys are all reported, in linear time") {
   std::string yaml = "parallelism_rules:\n  axes: {tp: 2}\n  rules: []\n";
   for (int i = 0; i < 30000; ++i) yaml += "  key_number_" + std::to_string(i) + "_is_unknown: 1\n";
@@ -302,21 +330,35 @@ TEST_CASE("hostile: axes near 2^31 and 2^63 overflow nothing") {
 
 TEST_CASE("hostile: per-layer sizes near 2^63 overflow nothing") {
   const std::string big = "4611686018427387904";  // 2^62
-  std::string yaml = "parallelism_rules:\n  axes: {tp: 2, dcp: 2}\n  rules:\n"
+  std::string yaml = "parallelism_rules:\n  axes: {tp: 4, dcp: 2}\n  rules:\n"
                      "    - match: {kind: attention}\n"
-                     "      plan: {tp_size: 1, dcp_size: " + big + "}\n"
+                     "      plan: {tp_size: 2, dcp_size: " + big + "}\n"
                      "    - match: {kind: mlp}\n"
                      "      plan: {tp_size: " + big + ", ep_size: " + big + "}\n";
-  expect_failure(check_rules(yaml), 1, "[dcp-size-mismatch]");
+  Result r = check_rules(yaml);
+  expect_failure(r, 1, "[dcp-size-mismatch]");
+  CHECK(contains(r.all(), "= more than 2^63 must equal tp (4) on a layer narrower than tp"));
   std::string path = in_scratch("rules_big.yaml");
   spit(path, yaml);
   for (const char* layer : {"model.layers.0.self_attn", "model.layers.0.mlp", "lm_head"}) {
-    Result r = run({"explain", "--config", kLlama8, "--rules", path, "--layer", std::string(layer),
+    Result e = run({"explain", "--config", kLlama8, "--rules", path, "--layer", std::string(layer),
                     "--format", "json"});
-    INFO(layer << ": " << r.all().substr(0, 2000));
-    CHECK(r.code == 1);
-    CHECK_NOTHROW(nlohmann::json::parse(r.out));
+    INFO(layer << ": " << e.all().substr(0, 2000));
+    CHECK(e.code == 1);
+    CHECK_NOTHROW(nlohmann::json::parse(e.out));
   }
+}
+
+TEST_CASE("hostile: a plan whose rank groups would take gigabytes is refused before they are built") {
+  // World 2^20 (the limit) with seven group sets of its own and two tp sub-group sets.
+  Result r = check_rules(
+      "parallelism_rules:\n  axes: {tp: 16, attn_tp: 8, dcp: 2, pcp: 2, dp: 32768}\n  rules:\n"
+      "    - {match: {kind: mlp, layers: 0-15}, plan: {tp_size: 2}}\n"
+      "    - {match: {kind: mlp, layers: 16-31}, plan: {tp_size: 4}}\n");
+  expect_failure(r, 1,
+                 "the rank groups of this plan would list 9437184 ranks (9 group sets over a world "
+                 "of 1048576), more than layerplan writes (4194304) [world-size-limit]");
+  CHECK(r.seconds < 20);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -402,6 +444,20 @@ TEST_CASE("hostile: a successful run replaces the output whole and leaves no tem
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
   CHECK(names == std::vector<std::string>{"manifest.json"});
+}
+
+TEST_CASE("hostile: a manifest that cannot be written to standard output is an error") {
+  if (!fs::exists("/dev/full")) {
+    WARN("no /dev/full: cannot simulate a full disk");
+    return;
+  }
+  std::string cmd = "cd " + quote(LAYERPLAN_SOURCE_DIR) + " && " + quote(LAYERPLAN_BINARY) +
+                    " compile --config " + kLlama8 + " --rules " + kGoodRules +
+                    " -o - >/dev/full 2>" + quote(in_scratch("stderr"));
+  int status = std::system(cmd.c_str());
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 2);
+  CHECK(contains(slurp(in_scratch("stderr")), "cannot write the manifest to standard output"));
 }
 
 TEST_CASE("hostile: paths that are not UTF-8 still give valid JSON") {

@@ -87,6 +87,10 @@ TEST_CASE("globs match whole prefixes") {
   CHECK(glob_match("*", ""));
   CHECK(glob_match("[!a]x", "bx"));
   CHECK_FALSE(glob_match("mtp_*", "model.layers.61"));
+  CHECK(glob_match("model.**.mlp", "model.layers.3.mlp"));
+  CHECK(glob_compact("a***b*?**") == "a*b*?*");
+  CHECK(glob_compact("[**]**x") == "[**]*x");  // classes are copied as they are
+  CHECK(glob_error(std::string(257, '*')).has_value());
   CHECK(glob_error("a[b"));
   CHECK_FALSE(glob_error("a[b]"));
   // Many stars against a long non-matching text: linear, no blow-up.
