@@ -28,13 +28,8 @@ std::string field_origin(const ResolvedField& f) {
 }
 
 nlohmann::ordered_json explain_json(const Compilation& c, const LayerPlan& p) {
-  nlohmann::ordered_json j;
   const Layer& l = *p.layer;
-  j["prefix"] = l.prefix;
-  j["kind"] = kind_name(l.kind);
-  j["flavor"] = l.kind == LayerKind::kAttention ? nlohmann::ordered_json(flavor_name(l.flavor)) : nullptr;
-  j["index"] = l.index ? nlohmann::ordered_json(*l.index) : nullptr;
-  j["mtp"] = l.mtp;
+  nlohmann::ordered_json j = layer_identity(l);
   nlohmann::ordered_json rules = nlohmann::ordered_json::array();
   for (const auto& rule : c.rules->rules) {
     std::vector<std::string> reasons;

@@ -1,19 +1,120 @@
-// `layerplan smoke`: the GPU smoke run of a plan (see smoke/). Built without the smoke library,
-// the command exists and explains why it cannot run.
+// `layerplan smoke`: the GPU smoke run of a plan (smoke/). Takes a manifest as it is, or compiles
+// one from --config and --rules first.
+#include <cstdlib>
 #include <iostream>
+#include <sstream>
 #include <memory>
 
 #include "cli/common.h"
 
+#ifdef LAYERPLAN_HAVE_SMOKE
+#include "smoke/smoke.h"
+#endif
+
 namespace layerplan::cli {
 
+#ifdef LAYERPLAN_HAVE_SMOKE
+namespace {
+
+struct SmokeFlags {
+  InputFlags inputs;
+  std::string manifest;
+  smoke::SmokeOptions options;
+  double min_busbw = 0;
+};
+
+// Under a launcher only the first rank speaks for the compile step.
+bool first_rank() {
+  for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"}) {
+    const char* v = std::getenv(var);
+    if (v != nullptr) return std::string(v) == "0";
+  }
+  return true;
+}
+
+}  // namespace
+
 void register_smoke(CLI::App& app) {
-  CLI::App* sub = app.add_subcommand("smoke", "prove the plan's rank groups on GPUs with NCCL");
+  auto flags = std::make_shared<SmokeFlags>();
+  CLI::App* sub = app.add_subcommand(
+      "smoke", "prove a plan's rank groups with NCCL (or MPI) collectives and time them");
+  sub->add_option("--manifest", flags->manifest, "an existing manifest, checked as it is");
+  sub->add_option("--config", flags->inputs.config, "config.json (compile first, with --rules)");
+  sub->add_option("--rules", flags->inputs.rules, "parallelism_rules YAML (with --config)");
+  sub->add_option("--arch-file", flags->inputs.arch_files, "extra architecture declaration");
+  sub->add_flag("--allow-unverified", flags->inputs.allow_unverified,
+                "accept plans deviating on unverified architectures (as a warning)");
+  sub->add_option("--backend", flags->options.backend, "nccl (GPUs) or mpi (CPU ranks, no GPU)")
+      ->check(CLI::IsMember({"nccl", "mpi"}));
+  sub->add_option("--tokens", flags->options.tokens, "tokens per step: message bytes = tokens x "
+                                                     "elements per token x element size")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 24));
+  sub->add_option("--dtype", flags->options.dtype, "element type (default: the model's)")
+      ->check(CLI::IsMember({"bfloat16", "float16", "float32"}));
+  sub->add_option("--timeout", flags->options.timeout_s, "seconds before a hung collective is aborted")
+      ->check(CLI::Range(0.1, 86400.0));
+  sub->add_option("--min-busbw", flags->min_busbw, "fail (exit 3) below this bus bandwidth, GB/s")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--json", flags->options.json_path, "write the full report as JSON (atomically)");
+  sub->add_option("--warmup", flags->options.warmup, "warm-up iterations per timing")
+      ->check(CLI::Range(0, 10000));
+  sub->add_option("--iters", flags->options.iters, "timed iterations per timing")
+      ->check(CLI::Range(1, 100000));
+  sub->add_option("--sweep-bytes", flags->options.sweep_bytes,
+                  "size of the standard all_reduce/all_gather timed on every group set")
+      ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 34));
+  sub->add_option("--format", flags->inputs.format, "diagnostics format of the compile step")
+      ->check(CLI::IsMember({"text", "json"}));
+  sub->callback([flags, sub] {
+    bool has_manifest = !flags->manifest.empty();
+    bool has_inputs = !flags->inputs.config.empty() || !flags->inputs.rules.empty();
+    if (has_manifest == has_inputs || (has_inputs && (flags->inputs.config.empty() || flags->inputs.rules.empty()))) {
+      std::cerr << "layerplan smoke: error: give either --manifest FILE, or --config and --rules\n";
+      throw CLI::RuntimeError(kExitUsage);
+    }
+    if (sub->count("--min-busbw") > 0) flags->options.min_busbw_gbps = flags->min_busbw;
+    nlohmann::ordered_json manifest;
+    if (has_manifest) {
+      ReadError error;
+      auto source = read_source(flags->manifest, error);
+      if (!source) {
+        std::cerr << "layerplan smoke: error: " << error.message << "\n";
+        throw CLI::RuntimeError(kExitUsage);
+      }
+      try {
+        manifest = nlohmann::ordered_json::parse((*source)->text);
+      } catch (const nlohmann::json::exception& e) {
+        std::cerr << "layerplan smoke: error: " << flags->manifest << " is not valid JSON: " << e.what() << "\n";
+        throw CLI::RuntimeError(kExitUsage);
+      }
+      flags->options.manifest_label = flags->manifest;
+    } else {
+      auto c = compile(make_request(flags->inputs));
+      int code = exit_code_of(*c, false);
+      if (first_rank() || code != kExitOk) {
+        std::ostringstream diags;
+        report_diagnostics(*c, flags->inputs, diags, false);
+        if (code != kExitOk || c->diags.count(Severity::kWarning) > 0) std::cerr << diags.str();
+      }
+      if (code != kExitOk || !c->layout) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
+      manifest = c->manifest({flags->inputs.config, flags->inputs.rules});
+      flags->options.manifest_label = flags->inputs.rules;
+    }
+    throw CLI::RuntimeError(smoke::run_smoke(manifest, flags->options, std::cout, std::cerr));
+  });
+}
+
+#else
+
+void register_smoke(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand("smoke", "prove the plan's rank groups on GPUs (not in this build)");
   sub->allow_extras();
   sub->callback([] {
-    std::cerr << "layerplan: error: this build has no smoke run\n";
+    std::cerr << "layerplan smoke: error: this build has no smoke run (the smoke/ library was not built)\n";
     throw CLI::RuntimeError(kExitUsage);
   });
 }
+
+#endif
 
 }  // namespace layerplan::cli

@@ -16,32 +16,38 @@ struct Row {
   std::vector<int> indices;
 };
 
-std::string shape_of(const Layer& l) {
-  if (!l.index) return l.prefix;
-  std::string needle = "." + std::to_string(*l.index);
-  std::size_t at = l.prefix.find(needle);
-  while (at != std::string::npos) {
-    std::size_t end = at + needle.size();
-    if (end == l.prefix.size() || l.prefix[end] == '.') {
-      return l.prefix.substr(0, at) + ".{}" + l.prefix.substr(end);
-    }
-    at = l.prefix.find(needle, at + 1);
-  }
-  return l.prefix;
-}
-
+// "0-3,5,8,10..20": consecutive runs as a-b, and runs of three or more with a larger step
+// (alternating and periodic layer patterns) as a,a+step..b.
 std::string ranges(const std::vector<int>& v) {
   std::vector<std::string> parts;
   for (std::size_t i = 0; i < v.size();) {
     std::size_t j = i;
     while (j + 1 < v.size() && v[j + 1] == v[j] + 1) ++j;
-    parts.push_back(i == j ? std::to_string(v[i]) : fmt::format("{}-{}", v[i], v[j]));
-    i = j + 1;
+    if (j > i) {
+      parts.push_back(fmt::format("{}-{}", v[i], v[j]));
+      i = j + 1;
+      continue;
+    }
+    std::size_t k = i + 1;
+    if (k < v.size()) {
+      int step = v[k] - v[i];
+      while (k + 1 < v.size() && v[k + 1] - v[k] == step) ++k;
+      // Leave the start of a consecutive run to that run.
+      if (k + 1 < v.size() && v[k + 1] == v[k] + 1) --k;
+    }
+    if (k < v.size() && k >= i + 2) {
+      parts.push_back(fmt::format("{},{}..{}", v[i], v[i + 1], v[k]));
+      i = k + 1;
+      continue;
+    }
+    parts.push_back(std::to_string(v[i]));
+    ++i;
   }
   return fmt::format("{}", fmt::join(parts, ","));
 }
 
-// Folds rows with equal shape and cells whose indices are consecutive runs of the same pattern.
+// Folds the rows with equal shape and cells between two rows without an index (embedding,
+// LM head) into the first of them, so interleaved layer patterns read as a few rows.
 std::vector<Row> fold(std::vector<Row> rows, bool all_layers) {
   if (all_layers) return rows;
   std::vector<Row> out;
@@ -54,7 +60,7 @@ std::vector<Row> fold(std::vector<Row> rows, bool all_layers) {
     }
     std::string key = row.shape + "\x1f" + fmt::format("{}", fmt::join(row.cells, "\x1f"));
     auto it = open.find(key);
-    if (it != open.end() && out[it->second].indices.back() + 1 == row.indices.front()) {
+    if (it != open.end()) {
       out[it->second].indices.push_back(row.indices.front());
       continue;
     }
@@ -112,7 +118,7 @@ std::string plan_table(const Compilation& c, bool all_layers) {
   for (const auto& p : c.plans) {
     const Layer& l = *p.layer;
     Row row;
-    row.shape = all_layers ? l.prefix : shape_of(l);
+    row.shape = all_layers ? l.prefix : prefix_shape(l, "{}");
     if (!all_layers && l.index) row.indices.push_back(*l.index);
     std::string rule = p.fallback() ? "global" : fmt::format("#{} L{}", p.rule,
                                                              c.rules->rules[static_cast<std::size_t>(p.rule)].location.line);
@@ -135,7 +141,7 @@ std::string layers_table(const Model& model, bool all_layers) {
   std::vector<Row> rows;
   for (const auto& l : model.layers) {
     Row row;
-    row.shape = all_layers ? l.prefix : shape_of(l);
+    row.shape = all_layers ? l.prefix : prefix_shape(l, "{}");
     if (!all_layers && l.index) row.indices.push_back(*l.index);
     row.cells = {std::string(kind_name(l.kind)) + (l.mtp ? " (mtp)" : ""),
                  l.kind == LayerKind::kAttention ? std::string(flavor_name(l.flavor)) : "-",

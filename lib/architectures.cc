@@ -1,10 +1,9 @@
 #include "lib/architectures.h"
 
 #include <algorithm>
+#include <array>
 
 #include <fmt/format.h>
-
-#include "lib/yaml_source.h"
 
 namespace layerplan {
 
@@ -13,128 +12,70 @@ const std::vector<std::pair<std::string, std::string>>& builtin_architecture_fil
 
 namespace {
 
-const std::vector<std::string> kDeclKeys = {"family",  "verified", "architectures", "model_types",
-                                            "aliases", "prefixes", "ffn",           "mtp_count"};
-const std::vector<std::string> kPrefixKeys = {"embedding", "attention", "ffn",
-                                              "moe",       "mtp",       "lm_head"};
-const std::vector<std::string> kFfnNames = {"dense", "moe", "dense_then_moe"};
+constexpr std::array<std::pair<Part, std::string_view>, 8> kParts = {{
+    {Part::kNone, "none"},
+    {Part::kAttention, "attention"},
+    {Part::kFullAttention, "full_attention"},
+    {Part::kSlidingAttention, "sliding_attention"},
+    {Part::kMamba, "mamba"},
+    {Part::kLinearAttention, "linear_attention"},
+    {Part::kMlp, "mlp"},
+    {Part::kMoe, "moe"},
+}};
 
-bool read_string(const SourcePtr& file, const YamlEntry& entry, std::string& out,
-                 Diagnostics& diags) {
-  if (!entry.value.IsScalar()) {
-    diags.report(make_error("arch-declaration", location_of(file, entry.value),
-                            fmt::format("'{}' must be a string", entry.key)));
-    return false;
+void replace_all(std::string& text, std::string_view from, std::string_view to) {
+  std::size_t at = text.find(from);
+  while (at != std::string::npos) {
+    text.replace(at, from.size(), to);
+    at = text.find(from, at + to.size());
   }
-  out = entry.value.Scalar();
-  return true;
-}
-
-bool read_string_list(const SourcePtr& file, const YamlEntry& entry,
-                      std::vector<std::string>& out, Diagnostics& diags) {
-  if (!entry.value.IsSequence()) {
-    diags.report(make_error("arch-declaration", location_of(file, entry.value),
-                            fmt::format("'{}' must be a list of strings", entry.key)));
-    return false;
-  }
-  for (const auto& item : entry.value) {
-    if (!item.IsScalar()) {
-      diags.report(make_error("arch-declaration", location_of(file, item),
-                              fmt::format("'{}' must be a list of strings", entry.key)));
-      return false;
-    }
-    out.push_back(item.Scalar());
-  }
-  return true;
-}
-
-std::optional<ArchDecl> parse_decl(const SourcePtr& file, const YAML::Node& node,
-                                   Diagnostics& diags) {
-  int errors_before = diags.count(Severity::kError);
-  if (!node.IsMap()) {
-    diags.report(make_error("arch-declaration", location_of(file, node),
-                            "an architecture declaration must be a mapping"));
-    return std::nullopt;
-  }
-  ArchDecl decl;
-  decl.source = file->path;
-  for (const auto& entry : map_entries(file, node, "an architecture declaration", kDeclKeys, diags)) {
-    if (entry.key == "family") {
-      read_string(file, entry, decl.family, diags);
-    } else if (entry.key == "verified") {
-      if (!entry.value.IsScalar() || (entry.value.Scalar() != "true" && entry.value.Scalar() != "false")) {
-        diags.report(make_error("arch-declaration", location_of(file, entry.value),
-                                "'verified' must be true or false"));
-      } else {
-        decl.verified = entry.value.Scalar() == "true";
-      }
-    } else if (entry.key == "architectures") {
-      read_string_list(file, entry, decl.architectures, diags);
-    } else if (entry.key == "model_types") {
-      read_string_list(file, entry, decl.model_types, diags);
-    } else if (entry.key == "aliases") {
-      if (!entry.value.IsMap()) {
-        diags.report(make_error("arch-declaration", location_of(file, entry.value),
-                                "'aliases' must map a field name to a list of config keys"));
-        continue;
-      }
-      for (const auto& alias : map_entries(file, entry.value, "aliases", {}, diags)) {
-        std::vector<std::string> keys;
-        if (read_string_list(file, alias, keys, diags)) decl.aliases[alias.key] = keys;
-      }
-    } else if (entry.key == "prefixes") {
-      if (!entry.value.IsMap()) {
-        diags.report(make_error("arch-declaration", location_of(file, entry.value),
-                                "'prefixes' must be a mapping"));
-        continue;
-      }
-      for (const auto& p : map_entries(file, entry.value, "prefixes", kPrefixKeys, diags)) {
-        std::string value;
-        if (!read_string(file, p, value, diags)) continue;
-        if (p.key == "embedding") decl.embedding_prefix = value;
-        if (p.key == "attention") decl.attention_prefix = value;
-        if (p.key == "ffn") decl.ffn_prefix = value;
-        if (p.key == "moe") decl.moe_prefix = value;
-        if (p.key == "mtp") decl.mtp_prefix = value;
-        if (p.key == "lm_head") decl.lm_head_prefix = value;
-      }
-    } else if (entry.key == "ffn") {
-      std::string value;
-      if (!read_string(file, entry, value, diags)) continue;
-      auto it = std::find(kFfnNames.begin(), kFfnNames.end(), value);
-      if (it == kFfnNames.end()) {
-        diags.report(make_error("arch-declaration", location_of(file, entry.value),
-                                fmt::format("unknown ffn encoding '{}'; known: {}", value,
-                                            fmt::join(kFfnNames, ", "))));
-        continue;
-      }
-      decl.ffn = static_cast<FfnEncoding>(it - kFfnNames.begin());
-    } else if (entry.key == "mtp_count") {
-      read_string(file, entry, decl.mtp_count_field, diags);
-    }
-  }
-  if (decl.family.empty()) {
-    diags.report(make_error("arch-declaration", location_of(file, node),
-                            "an architecture declaration needs 'family'"));
-  }
-  if (decl.architectures.empty() && decl.model_types.empty()) {
-    diags.report(make_error("arch-declaration", location_of(file, node),
-                            "an architecture declaration needs 'architectures' or 'model_types'"));
-  }
-  if (decl.moe_prefix.empty()) decl.moe_prefix = decl.ffn_prefix;
-  if (diags.count(Severity::kError) != errors_before) return std::nullopt;
-  return decl;
 }
 
 }  // namespace
 
+std::string_view part_name(Part part) {
+  for (const auto& [p, name] : kParts) {
+    if (p == part) return name;
+  }
+  return "none";
+}
+
+std::optional<Part> parse_part(std::string_view name) {
+  for (const auto& [p, n] : kParts) {
+    if (n == name) return p;
+  }
+  return std::nullopt;
+}
+
+bool is_mixer_part(Part part) {
+  return part == Part::kAttention || part == Part::kFullAttention ||
+         part == Part::kSlidingAttention || part == Part::kMamba || part == Part::kLinearAttention;
+}
+
+bool is_ffn_part(Part part) { return part == Part::kMlp || part == Part::kMoe; }
+
+const std::vector<std::string>& encoding_names() {
+  // In the order of enum class Encoding.
+  static const std::vector<std::string> kNames = {"uniform",  "list",           "pattern",
+                                                  "period",   "interval",       "dense_then_moe",
+                                                  "sparse_step", "block_configs"};
+  return kNames;
+}
+
+std::string_view encoding_name(Encoding encoding) {
+  return encoding_names()[static_cast<std::size_t>(encoding)];
+}
+
 std::string expand_prefix(std::string_view pattern, int index) {
-  std::string out;
-  std::size_t at = pattern.find("{i}");
-  if (at == std::string_view::npos) return std::string(pattern);
-  out.append(pattern.substr(0, at));
-  out.append(std::to_string(index));
-  out.append(pattern.substr(at + 3));
+  return format_prefix(pattern, "", index, 0);
+}
+
+std::string format_prefix(std::string_view pattern, std::string_view layer_root, int index,
+                          int ordinal) {
+  std::string out(pattern);
+  replace_all(out, "{layer}", layer_root);
+  replace_all(out, "{i}", std::to_string(index));
+  replace_all(out, "{j}", std::to_string(ordinal));
   return out;
 }
 
@@ -159,29 +100,10 @@ bool ArchRegistry::add_file(const std::string& path, Diagnostics& diags) {
 }
 
 bool ArchRegistry::add_source(const SourcePtr& source, Diagnostics& diags) {
-  auto root = load_yaml(source, diags);
-  if (!root) return false;
-  // A file holds one declaration, or a list of them under `architectures:`... keep it simple:
-  // a mapping is one declaration; a sequence is several.
-  std::vector<YAML::Node> nodes;
-  if (root->IsSequence()) {
-    for (const auto& n : *root) nodes.push_back(n);
-  } else {
-    nodes.push_back(*root);
-  }
-  bool ok = true;
-  std::vector<ArchDecl> parsed;
-  for (const auto& n : nodes) {
-    auto decl = parse_decl(source, n, diags);
-    if (!decl) {
-      ok = false;
-      continue;
-    }
-    parsed.push_back(std::move(*decl));
-  }
-  if (!ok) return false;
-  // A user declaration answering to a known class takes precedence: insert in front.
-  decls_.insert(decls_.begin(), parsed.begin(), parsed.end());
+  auto parsed = parse_arch_decls(source, diags);
+  if (!parsed) return false;
+  // A later file takes precedence over the earlier ones (built-ins come first): insert in front.
+  decls_.insert(decls_.begin(), parsed->begin(), parsed->end());
   return true;
 }
 
@@ -209,7 +131,11 @@ const ArchDecl* ArchRegistry::find(std::string_view architecture,
 std::vector<std::string> ArchRegistry::verified_architectures() const {
   std::vector<std::string> names;
   for (const auto& decl : decls_) {
-    if (decl.verified) names.insert(names.end(), decl.architectures.begin(), decl.architectures.end());
+    if (!decl.verified) continue;
+    for (const auto& name : decl.architectures) {
+      // Only where this declaration is the one that answers (a user file may override it).
+      if (find(name, "") == &decl) names.push_back(name);
+    }
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());

@@ -1,8 +1,11 @@
 // Architecture declarations: which config.json classes a family answers to, how its config
 // encodes the layer sequence, and its module prefixes. Families are data (YAML under
-// schemas/architectures/, compiled in); users add their own with --arch-file.
+// schemas/architectures/, compiled in); users add their own with --arch-file. The encodings
+// themselves (a pattern string, a period and offset, a per-layer list, ...) are C++; a family
+// that uses a known encoding is a declaration only. docs/architectures.md describes the format.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,12 +16,79 @@
 
 namespace layerplan {
 
-// How a family's config says which decoder layers have experts.
-enum class FfnEncoding {
-  kDense,         // every layer a dense MLP
-  kMoe,           // every layer MoE
-  kDenseThenMoe,  // MoE iff i >= first_k_dense_replace and i % moe_layer_freq == 0 (DeepSeek)
+// What one slot of a decoder layer holds. A decoder layer has two slots: the sequence mixer
+// (attention, Mamba, linear attention, or nothing) and the feed-forward (MLP, MoE, or nothing).
+enum class Part {
+  kNone,              // no module in this slot (no-op layer, or the other slot holds the block)
+  kAttention,         // attention; sliding when the model's sliding_window applies to every layer
+  kFullAttention,     // attention, never sliding
+  kSlidingAttention,  // attention with the sliding_window of config.json
+  kMamba,
+  kLinearAttention,
+  kMlp,
+  kMoe,
 };
+
+[[nodiscard]] std::string_view part_name(Part part);
+[[nodiscard]] std::optional<Part> parse_part(std::string_view name);
+[[nodiscard]] bool is_mixer_part(Part part);
+[[nodiscard]] bool is_ffn_part(Part part);
+
+// How config.json says which part a layer has.
+enum class Encoding {
+  kUniform,       // every layer the same part
+  kList,          // a per-layer list (layer_types, layers_block_type, mlp_layer_types, ...)
+  kPattern,       // a string, one character per layer (hybrid_override_pattern)
+  kPeriod,        // `match` iff i % period == offset, else `other` (Jamba)
+  kInterval,      // `match` iff (i + 1) % interval == 0, else `other` (Qwen3-Next)
+  kDenseThenMoe,  // MoE iff experts and i >= first_k_dense_replace and i % moe_layer_freq == 0
+  kSparseStep,    // MoE iff experts and i not in mlp_only_layers and (i+1) % decoder_sparse_step == 0
+  kBlockConfigs,  // DeciLM / Nemotron-NAS per-layer block_configs
+};
+
+[[nodiscard]] std::string_view encoding_name(Encoding encoding);
+[[nodiscard]] const std::vector<std::string>& encoding_names();
+
+// One way of reading a slot out of config.json. A slot lists several; the first that applies
+// (its config key is present) wins, so explicit per-layer lists can override compact forms.
+struct LayerSource {
+  Encoding encoding = Encoding::kUniform;
+  std::string field;         // list, pattern, block_configs: the key; period, interval: the period
+  std::string offset_field;  // period: the offset key
+  std::map<std::string, Part, std::less<>> values;  // list, pattern: element -> part
+  Part value = Part::kNone;                          // uniform
+  Part match = Part::kNone, other = Part::kNone;     // period, interval
+  Location location;                                 // in the declaration
+};
+
+struct Prefixes {
+  std::string embedding = "model.embed_tokens";
+  std::string layer = "model.layers.{i}";  // the root of decoder layer i
+  // Module prefixes; "{layer}" is the layer root (decoder or MTP), "{i}" the layer index and
+  // "{j}" the MTP sub-layer ordinal.
+  std::string attention = "{layer}.self_attn";
+  std::string mlp = "{layer}.mlp";
+  std::string moe = "{layer}.mlp";
+  std::string mamba = "{layer}.mixer";
+  std::string linear_attention = "{layer}.linear_attn";
+  std::string indexer = "{layer}.self_attn.indexer";
+  std::string lm_head = "lm_head";
+};
+
+// Multi-token-prediction layers appended after the decoder stack. Each MTP module has
+// `sublayers` decoder-like sub-layers (one, or the length of an MTP pattern); sub-layer j
+// (counted over all modules) has index num_hidden_layers + j.
+struct MtpDecl {
+  std::string count_field;         // canonical field giving the number of MTP modules
+  std::optional<int> count;        // the count when count_field is absent (or there is none)
+  std::string layer = "model.layers.{i}";  // the root of MTP sub-layer j
+  std::string head = "{layer}";    // the MTP head (enorm, hnorm, eh_proj) of each module
+  std::vector<LayerSource> mixer;  // empty: the decoder's sources at index L + j
+  std::vector<LayerSource> ffn;
+  Location location;
+};
+
+enum class MambaVersion { kMamba1, kMamba2 };
 
 struct ArchDecl {
   std::string source;  // "builtin:llama.yaml" or the --arch-file path
@@ -27,14 +97,12 @@ struct ArchDecl {
   std::vector<std::string> architectures;
   std::vector<std::string> model_types;
   FieldAliases aliases;  // the declaration's own, in front of the defaults
-  std::string embedding_prefix = "model.embed_tokens";
-  std::string attention_prefix = "model.layers.{i}.self_attn";
-  std::string ffn_prefix = "model.layers.{i}.mlp";
-  std::string moe_prefix;  // defaults to ffn_prefix
-  std::string mtp_prefix = "model.layers.{i}";
-  std::string lm_head_prefix = "lm_head";
-  FfnEncoding ffn = FfnEncoding::kDense;
-  std::string mtp_count_field;  // canonical field giving the number of MTP layers, or ""
+  Prefixes prefixes;
+  std::vector<LayerSource> mixer;  // default: every layer attention
+  std::vector<LayerSource> ffn;    // default: every layer a dense MLP
+  std::optional<MtpDecl> mtp;
+  std::string indexer_field;  // config key whose presence gives each attention layer an indexer
+  MambaVersion mamba = MambaVersion::kMamba2;
 };
 
 class ArchRegistry {
@@ -56,6 +124,11 @@ class ArchRegistry {
   std::vector<ArchDecl> decls_;
 };
 
+// Parses the declarations of one YAML file (a mapping, or a list of mappings). Reports
+// arch-declaration errors; returns nothing iff it reported one.
+[[nodiscard]] std::optional<std::vector<ArchDecl>> parse_arch_decls(const SourcePtr& source,
+                                                                    Diagnostics& diags);
+
 // Expands a config into its layer sequence. Reports arch-unknown and config errors.
 [[nodiscard]] std::optional<Model> expand_model(const HfConfig& config,
                                                 const ArchRegistry& registry,
@@ -63,5 +136,8 @@ class ArchRegistry {
 
 // "model.layers.{i}.mlp" with i = 3 -> "model.layers.3.mlp".
 [[nodiscard]] std::string expand_prefix(std::string_view pattern, int index);
+// Replaces {layer} by `layer_root`, then {i} by `index` and {j} by `ordinal`.
+[[nodiscard]] std::string format_prefix(std::string_view pattern, std::string_view layer_root,
+                                        int index, int ordinal);
 
 }  // namespace layerplan

@@ -12,6 +12,10 @@ const std::vector<NamedCheck>& all_checks() {
       {"mlp", check_mlp},
       {"moe", check_moe},
       {"vocab", check_vocab},
+      {"shared-experts", check_shared_experts},
+      {"mamba", check_mamba},
+      {"linear-attention", check_linear_attention},
+      {"indexer", check_indexer},
       {"rule-hygiene", check_rule_hygiene},
       {"whitelist", check_whitelist},
   };
@@ -68,6 +72,13 @@ Note origin_note(const LayerPlan& plan, const RulesFile& rules, const ResolvedFi
   Location where = field.from_rule ? field.location : rule.location;
   std::string label = rule.name.empty() ? "" : fmt::format(" '{}'", rule.name);
   return Note{where, fmt::format("chosen by rule {}{}", rule.position, label)};
+}
+
+void report_for(Diagnostics& diags, Diagnostic d, const LayerPlan& p, const CheckContext& ctx,
+                const ResolvedField& field) {
+  d.notes.insert(d.notes.begin(), origin_note(p, ctx.rules, field));
+  d.subjects.push_back(p.layer->prefix);
+  diags.report(std::move(d));
 }
 
 }  // namespace check_util

@@ -52,6 +52,9 @@ namespace check_util {
 // A note naming the rule (or the fallback) that chose a plan for a layer.
 [[nodiscard]] Note origin_note(const LayerPlan& plan, const RulesFile& rules,
                                const ResolvedField& field);
+// Reports `d` for one layer: adds the rule note and the layer's prefix as a subject.
+void report_for(Diagnostics& diags, Diagnostic d, const LayerPlan& plan, const CheckContext& ctx,
+                const ResolvedField& field);
 }  // namespace check_util
 
 void check_axes(const CheckContext& context, Diagnostics& diags);
@@ -60,6 +63,10 @@ void check_attention(const CheckContext& context, Diagnostics& diags);
 void check_mlp(const CheckContext& context, Diagnostics& diags);
 void check_moe(const CheckContext& context, Diagnostics& diags);
 void check_vocab(const CheckContext& context, Diagnostics& diags);
+void check_shared_experts(const CheckContext& context, Diagnostics& diags);
+void check_mamba(const CheckContext& context, Diagnostics& diags);
+void check_linear_attention(const CheckContext& context, Diagnostics& diags);
+void check_indexer(const CheckContext& context, Diagnostics& diags);
 void check_rule_hygiene(const CheckContext& context, Diagnostics& diags);
 void check_whitelist(const CheckContext& context, Diagnostics& diags);
 

@@ -11,19 +11,12 @@ using check_util::describe;
 using check_util::divisors;
 using check_util::join;
 using check_util::origin_note;
+using check_util::report_for;
 
 namespace {
 
 bool has_kv_cache(LayerKind kind) {
   return kind == LayerKind::kAttention || kind == LayerKind::kIndexer;
-}
-
-// Reports `d` for one layer: adds the rule note and the layer as a subject.
-void report_for(Diagnostics& diags, Diagnostic d, const LayerPlan& p, const CheckContext& ctx,
-                const ResolvedField& field) {
-  d.notes.insert(d.notes.begin(), origin_note(p, ctx.rules, field));
-  d.subjects.push_back(p.layer->prefix);
-  diags.report(std::move(d));
 }
 
 }  // namespace
@@ -259,7 +252,15 @@ void check_moe(const CheckContext& ctx, Diagnostics& diags) {
     }
     std::int64_t etp = domain / ep;
     std::int64_t experts = l.num_experts.value;
-    if (ep > 1 && experts % ep != 0) {
+    if (ep > experts) {
+      Diagnostic d = make_error(
+          "ep-exceeds-experts", blame(epf, a),
+          fmt::format("{} is more than the {} routed experts: {} ranks of each EP group would hold "
+                      "no expert",
+                      describe("ep_size", epf), experts, ep - experts));
+      d.notes.push_back(config_note(l.num_experts));
+      report_for(diags, std::move(d), p, ctx, epf);
+    } else if (ep > 1 && experts % ep != 0) {
       std::int64_t base = experts / ep, rem = experts % ep;
       Diagnostic d = make_warning(
           "experts-uneven", blame(epf, a),

@@ -19,22 +19,6 @@ std::string rule_label(const Rule& rule) {
                            : fmt::format("rule {} '{}'", rule.position, rule.name);
 }
 
-// "model.layers.17.mlp" -> "model.layers.{i}.mlp": the shapes of a model's prefixes.
-std::string prefix_shape(const Layer& layer) {
-  if (!layer.index) return layer.prefix;
-  std::string index = std::to_string(*layer.index);
-  std::string needle = "." + index;
-  std::size_t at = layer.prefix.find(needle);
-  while (at != std::string::npos) {
-    std::size_t end = at + needle.size();
-    if (end == layer.prefix.size() || layer.prefix[end] == '.') {
-      return layer.prefix.substr(0, at) + ".{i}" + layer.prefix.substr(end);
-    }
-    at = layer.prefix.find(needle, at + 1);
-  }
-  return layer.prefix;
-}
-
 // What a model's layers look like, for the notes of rules that match nothing; computed once per
 // model, not once per rule (a model has up to 20002 layers, a file up to 256 rules).
 struct ModelSummary {

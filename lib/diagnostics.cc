@@ -28,6 +28,7 @@ const std::vector<CodeInfo>& diagnostic_codes() {
       {"arch-unknown", S::kError, "the architecture is not one layerplan knows"},
       {"arch-unverified", S::kError, "a plan deviates from the global one on an architecture not verified for per-layer policy"},
       {"arch-declaration", S::kError, "an architecture declaration file is malformed"},
+      {"config-unsupported", S::kError, "config.json asks for a layer vLLM does not build (DeciLM replace_with_linear)"},
       // Rules file syntax.
       {"yaml-syntax", S::kError, "the rules file is not valid YAML"},
       {"yaml-limit", S::kError, "the rules file nests too deeply or expands too many aliases"},
@@ -66,9 +67,16 @@ const std::vector<CodeInfo>& diagnostic_codes() {
       {"ep-on-non-moe", S::kError, "ep_size > 1 on a layer without experts"},
       {"ep-divides-domain", S::kError, "ep_size must divide the expert domain (dp*pcp*tp ranks)"},
       {"ep-needs-full-tp", S::kError, "expert parallelism needs the MoE layer at full tp"},
+      {"ep-exceeds-experts", S::kError, "more EP ranks than routed experts leaves ranks without experts"},
       {"experts-uneven", S::kWarning, "routed experts do not divide evenly over ep_size"},
       {"moe-tp-divides-intermediate", S::kError, "the expert width must be divisible by the expert TP"},
       {"ep-not-expressible", S::kNote, "vLLM derives EP = dp*pcp*tp and cannot express another ep today"},
+      {"moe-shared-tp-divides-intermediate", S::kError, "the shared experts' width must be divisible by the MoE layer's TP"},
+      {"mamba-tp-divides-heads", S::kError, "Mamba-2 heads must be divisible by the layer's TP (vLLM MambaMixer2)"},
+      {"mamba-groups-divisibility", S::kError, "Mamba-2 n_groups must be divisible by the layer's TP, or be 1 (replicated)"},
+      {"mamba-tp-divides-inner", S::kError, "the Mamba-1 inner width must be divisible by the layer's TP (vLLM MambaMixer)"},
+      {"linear-attn-tp-divides-heads", S::kError, "linear-attention key and value heads must be divisible by the layer's TP"},
+      {"indexer-sharded", S::kError, "vLLM replicates the sparse-attention indexer; its tp_size must be 1"},
       {"replicated-layer", S::kNote, "a layer narrower than its TP group is computed redundantly"},
       {"vocab-padding", S::kNote, "the vocabulary is padded to a multiple of 64 per rank"},
       // Rule hygiene.
@@ -109,7 +117,7 @@ int Diagnostics::count(Severity severity) const {
 
 std::vector<Diagnostic> Diagnostics::sorted() const {
   std::vector<Diagnostic> out = diagnostics_;
-  // Keeps report order between files; sorts by position inside one file.
+  // Keeps report order between files; sorts by severity, then position inside one file.
   std::vector<const SourceFile*> file_order;
   for (const auto& d : diagnostics_) {
     const SourceFile* f = d.location.file.get();
@@ -119,7 +127,9 @@ std::vector<Diagnostic> Diagnostics::sorted() const {
   }
   auto rank = [&](const Diagnostic& d) {
     auto it = std::find(file_order.begin(), file_order.end(), d.location.file.get());
-    return std::make_tuple(it - file_order.begin(), d.location.line, d.location.column);
+    // Errors first, then warnings, then notes; by position within each.
+    return std::make_tuple(-static_cast<int>(d.severity), it - file_order.begin(), d.location.line,
+                           d.location.column);
   };
   std::stable_sort(out.begin(), out.end(),
                    [&](const Diagnostic& a, const Diagnostic& b) { return rank(a) < rank(b); });

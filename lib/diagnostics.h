@@ -50,7 +50,7 @@ class Diagnostics {
   [[nodiscard]] const std::vector<Diagnostic>& all() const { return diagnostics_; }
   [[nodiscard]] int count(Severity severity) const;
   [[nodiscard]] bool has_errors() const { return count(Severity::kError) > 0; }
-  // Diagnostics sorted by file, line and column (stable for equal positions).
+  // Diagnostics sorted by severity (errors first), then file, line and column.
   [[nodiscard]] std::vector<Diagnostic> sorted() const;
 
  private:

@@ -1,203 +1,171 @@
-// Layer expansion: config.json + architecture declaration -> ordered layer list.
+// Layer expansion: config.json + architecture declaration -> ordered layer list. The slot
+// encodings live in expand_slots.cc and expand_blocks.cc, the numbers the layers need are read
+// in expand_numbers.cc; this file assembles the layers, the MTP layers, the embedding and the
+// LM head.
 #include <algorithm>
 
 #include <fmt/format.h>
 
-#include "lib/architectures.h"
+#include "lib/expand_internal.h"
 
 namespace layerplan {
+
+using expand_detail::derived;
+using expand_detail::is_attention;
+using expand_detail::Numbers;
+using expand_detail::Position;
+using expand_detail::SlotContext;
+using expand_detail::SlotEntry;
+using expand_detail::Uses;
+
 namespace {
 
-ConfigValue derived(std::int64_t value, std::string formula) {
-  return ConfigValue{value, std::move(formula), Location{}, true};
-}
+// Builds the layers of one decoder (or MTP) layer from its two slot entries.
+class Assembler {
+ public:
+  Assembler(const ArchDecl& decl, const Numbers& n, ConfigReader& r, Model& model)
+      : decl_(decl), n_(n), r_(r), model_(model) {}
 
-// Numbers shared by every layer of a model, read once.
-struct Common {
-  ConfigValue layers, hidden, heads, kv_heads, head_dim, v_head_dim, vocab;
-  ConfigValue kv_lora_rank, qk_rope, qk_nope;
-  ConfigValue intermediate;
-  ConfigValue experts, top_k, moe_intermediate, shared_experts;
-  ConfigValue first_dense, moe_freq, sliding_window, max_positions;
-  Flavor flavor = Flavor::kGqa;
-  int mtp_layers = 0;
-  bool tied = false;
-  std::string dtype = "bfloat16";
+  void layer(const SlotEntry& mixer, const SlotEntry& ffn, const std::string& root, int index,
+             int ordinal, bool mtp) {
+    auto base = [&](LayerKind kind, const std::string& pattern) {
+      Layer l;
+      l.kind = kind;
+      l.prefix = format_prefix(pattern, root, index, ordinal);
+      l.index = index;
+      l.mtp = mtp;
+      l.hidden_size = n_.hidden;
+      return l;
+    };
+    const Prefixes& p = decl_.prefixes;
+    if (is_attention(mixer.part)) {
+      Layer l = base(LayerKind::kAttention, p.attention);
+      attention(mixer, l);
+      model_.layers.push_back(std::move(l));
+      if (n_.indexer) {
+        Layer x = base(LayerKind::kIndexer, p.indexer);
+        x.index_heads = n_.index_heads;
+        x.index_head_dim = n_.index_head_dim;
+        x.index_topk = n_.index_topk;
+        model_.layers.push_back(std::move(x));
+      }
+    } else if (mixer.part == Part::kMamba) {
+      Layer l = base(LayerKind::kMamba, p.mamba);
+      l.mamba_heads = n_.mamba_heads;
+      l.mamba_head_dim = n_.mamba_head_dim;
+      l.mamba_groups = n_.mamba_groups;
+      l.mamba_inner = n_.mamba_inner;
+      l.ssm_state_size = n_.ssm_state;
+      model_.layers.push_back(std::move(l));
+    } else if (mixer.part == Part::kLinearAttention) {
+      Layer l = base(LayerKind::kLinearAttention, p.linear_attention);
+      l.linear_key_heads = n_.lin_k_heads;
+      l.linear_value_heads = n_.lin_v_heads;
+      l.linear_key_head_dim = n_.lin_k_dim;
+      l.linear_value_head_dim = n_.lin_v_dim;
+      model_.layers.push_back(std::move(l));
+    }
+    if (ffn.part == Part::kMlp) {
+      Layer l = base(LayerKind::kMlp, p.mlp);
+      l.intermediate_size = ffn.intermediate ? ffn.intermediate : mlp_width();
+      model_.layers.push_back(std::move(l));
+    } else if (ffn.part == Part::kMoe) {
+      Layer l = base(LayerKind::kMoe, p.moe);
+      l.num_experts = n_.experts;
+      l.top_k = n_.top_k;
+      l.moe_intermediate_size = n_.moe_intermediate;
+      l.num_shared_experts = n_.shared_experts;
+      l.shared_intermediate_size = n_.shared_intermediate;
+      model_.layers.push_back(std::move(l));
+    }
+  }
+
+ private:
+  void attention(const SlotEntry& e, Layer& l) const {
+    l.num_heads = n_.heads;
+    l.head_dim = n_.head_dim;
+    l.v_head_dim = n_.v_head_dim ? n_.v_head_dim : n_.head_dim;
+    if (n_.kv_lora_rank) {
+      l.flavor = Flavor::kMla;
+      l.num_kv_heads = derived(1, "kv_lora_rank (MLA caches one latent KV head)");
+      l.num_kv_heads.location = n_.kv_lora_rank.location;
+      l.kv_lora_rank = n_.kv_lora_rank;
+      l.qk_rope_head_dim = n_.qk_rope;
+      return;
+    }
+    l.num_kv_heads = e.kv_heads ? e.kv_heads : n_.kv_heads;
+    bool sliding = e.part == Part::kSlidingAttention || (e.part == Part::kAttention && n_.global_sliding);
+    if (sliding) {
+      l.flavor = Flavor::kSliding;
+      l.sliding_window = e.sliding_window ? e.sliding_window : n_.sliding_window;
+    } else {
+      l.flavor = l.num_kv_heads && l.num_heads && l.num_kv_heads.value == l.num_heads.value
+                     ? Flavor::kMha
+                     : Flavor::kGqa;
+    }
+  }
+
+  // The width of the next MLP layer: the scalar, or the next element of a per-MLP list.
+  ConfigValue mlp_width() {
+    if (n_.intermediate_list == nullptr) return n_.intermediate;
+    std::size_t k = mlp_ordinal_++;
+    std::string pointer = r_.config().pointer_of(n_.intermediate_key) + "/" + std::to_string(k);
+    if (k >= n_.intermediate_list->size()) {
+      r_.diagnostics().report(make_error(
+          "config-invalid-field", r_.config().locate(n_.intermediate_key),
+          fmt::format("{} lists {} widths, fewer than the model's MLP layers", n_.intermediate_key,
+                      n_.intermediate_list->size())));
+      return ConfigValue{};
+    }
+    return r_.integer_at(pointer, fmt::format("{}[{}]", n_.intermediate_key, k));
+  }
+
+  const ArchDecl& decl_;
+  const Numbers& n_;
+  ConfigReader& r_;
+  Model& model_;
+  std::size_t mlp_ordinal_ = 0;
 };
 
-bool is_moe_layer(const ArchDecl& decl, const Common& c, int i) {
-  switch (decl.ffn) {
-    case FfnEncoding::kDense: return false;
-    case FfnEncoding::kMoe: return true;
-    case FfnEncoding::kDenseThenMoe:
-      return c.experts.present && i >= c.first_dense.value && i % c.moe_freq.value == 0;
-  }
-  return false;
+struct Slots {
+  std::vector<SlotEntry> mixer, ffn;
+};
+
+std::optional<Slots> resolve(const std::vector<LayerSource>& mixer_sources,
+                             const std::vector<LayerSource>& ffn_sources,
+                             const std::vector<Position>& at, int length, SlotContext& ctx) {
+  const LayerSource* m = expand_detail::applicable_source(mixer_sources, "mixer", ctx);
+  const LayerSource* f = expand_detail::applicable_source(ffn_sources, "feed-forward", ctx);
+  if (m == nullptr || f == nullptr) return std::nullopt;
+  auto mixer = expand_detail::resolve_slot(*m, "mixer", at, length, ctx);
+  auto ffn = expand_detail::resolve_slot(*f, "feed-forward", at, length, ctx);
+  if (!mixer || !ffn) return std::nullopt;
+  return Slots{std::move(*mixer), std::move(*ffn)};
 }
 
-bool needs_dense(const ArchDecl& decl, const Common& c, int total) {
-  for (int i = 0; i < total; ++i) {
-    if (!is_moe_layer(decl, c, i)) return true;
-  }
-  return false;
-}
-
-bool needs_moe(const ArchDecl& decl, const Common& c, int total) {
-  if (decl.ffn == FfnEncoding::kMoe) return true;
-  if (decl.ffn == FfnEncoding::kDense) return false;
-  for (int i = 0; i < total; ++i) {
-    if (i >= c.first_dense.value && i % std::max<std::int64_t>(1, c.moe_freq.value) == 0) return true;
-  }
-  return false;
-}
-
-std::optional<Common> read_common(const ArchDecl& decl, ConfigReader& r) {
-  Diagnostics& diags = r.diagnostics();
-  int errors_before = diags.count(Severity::kError);
-  std::string who = fmt::format("{} ({})", r.config().architecture.empty()
-                                               ? r.config().model_type
-                                               : r.config().architecture,
-                                decl.family);
-  Common c;
-  c.layers = r.integer("num_hidden_layers", who, 1, kMaxLayers);
-  c.hidden = r.integer("hidden_size", who);
-  c.heads = r.integer("num_attention_heads", who);
-  c.vocab = r.integer("vocab_size", who);
-  c.kv_lora_rank = r.integer("kv_lora_rank");
-  c.kv_heads = r.integer("num_key_value_heads");
-  if (!c.kv_heads && c.heads) {
-    c.kv_heads = c.heads;
-    c.kv_heads.key = "num_attention_heads (num_key_value_heads is absent: MHA)";
-  }
-  if (c.kv_lora_rank) {
-    c.qk_rope = r.integer("qk_rope_head_dim", "MLA attention");
-    c.qk_nope = r.integer("qk_nope_head_dim", "MLA attention");
-    c.v_head_dim = r.integer("v_head_dim", "MLA attention");
-    if (c.qk_rope && c.qk_nope) {
-      c.head_dim = derived(c.qk_rope.value + c.qk_nope.value, "qk_nope_head_dim + qk_rope_head_dim");
-    }
-    c.flavor = Flavor::kMla;
-  } else {
-    c.head_dim = r.integer("head_dim");
-    if (!c.head_dim && c.hidden && c.heads) {
-      if (c.hidden.value % c.heads.value != 0) {
-        diags.report(make_error(
-            "config-invalid-field", c.heads.location,
-            fmt::format("config.json has no head_dim and hidden_size ({}) is not divisible by "
-                        "num_attention_heads ({})",
-                        c.hidden.value, c.heads.value)));
-      } else {
-        c.head_dim = derived(c.hidden.value / c.heads.value, "hidden_size / num_attention_heads");
-      }
-    }
-    c.sliding_window = r.integer("sliding_window");
-    c.max_positions = r.integer("max_position_embeddings");
-    bool sliding = c.sliding_window &&
-                   (!c.max_positions || c.sliding_window.value < c.max_positions.value);
-    c.flavor = sliding ? Flavor::kSliding
-               : (c.kv_heads && c.heads && c.kv_heads.value == c.heads.value) ? Flavor::kMha
-                                                                            : Flavor::kGqa;
-    if (!sliding) c.sliding_window = ConfigValue{};
-  }
-  if (c.kv_heads && c.heads && c.flavor != Flavor::kMla && c.heads.value % c.kv_heads.value != 0) {
-    diags.report(make_error(
-        "config-invalid-field", c.kv_heads.location,
-        fmt::format("{} ({}) does not divide num_attention_heads ({})", c.kv_heads.key,
-                    c.kv_heads.value, c.heads.value)));
-  }
-  if (decl.ffn != FfnEncoding::kDense) {
-    c.experts = r.integer("num_experts", decl.ffn == FfnEncoding::kMoe ? who : "");
-    c.first_dense = r.integer("first_k_dense_replace", "", 0, kMaxLayers);
-    if (!c.first_dense) c.first_dense = derived(0, "first_k_dense_replace (absent: 0)");
-    c.moe_freq = r.integer("moe_layer_freq", "", 1, kMaxLayers);
-    if (!c.moe_freq) c.moe_freq = derived(1, "moe_layer_freq (absent: 1)");
-  }
-  if (!c.layers) return std::nullopt;
-  if (!decl.mtp_count_field.empty()) {
-    ConfigValue mtp = r.integer(decl.mtp_count_field, "", 0, 64);
-    c.mtp_layers = mtp ? static_cast<int>(mtp.value) : 0;
-  }
-  int total = static_cast<int>(c.layers.value) + c.mtp_layers;
-  if (needs_dense(decl, c, total)) c.intermediate = r.integer("intermediate_size", "its dense MLP layers");
-  if (c.experts && needs_moe(decl, c, total)) {
-    c.top_k = r.integer("num_experts_per_tok", "its MoE layers");
-    c.moe_intermediate = r.integer("moe_intermediate_size");
-    if (!c.moe_intermediate) c.moe_intermediate = r.integer("intermediate_size", "its MoE experts");
-    c.shared_experts = r.integer("n_shared_experts", "", 0);
-    if (c.top_k && c.top_k.value > c.experts.value) {
-      diags.report(make_error("config-invalid-field", c.top_k.location,
-                              fmt::format("{} ({}) exceeds the number of experts ({})",
-                                          c.top_k.key, c.top_k.value, c.experts.value)));
+// MTP layers inherit the decoder's compact sources; per-layer lists describe the decoder only.
+std::vector<LayerSource> compact_only(const std::vector<LayerSource>& sources) {
+  std::vector<LayerSource> out;
+  for (const auto& s : sources) {
+    if (s.encoding != Encoding::kList && s.encoding != Encoding::kPattern &&
+        s.encoding != Encoding::kBlockConfigs) {
+      out.push_back(s);
     }
   }
-  c.tied = r.boolean("tie_word_embeddings", false);
-  for (const char* key : {"torch_dtype", "dtype"}) {
-    const nlohmann::json* value = r.config().find(key);
-    if (value != nullptr && value->is_string()) {
-      c.dtype = value->get<std::string>();
-      break;
-    }
-  }
-  if (diags.count(Severity::kError) != errors_before) return std::nullopt;
-  return c;
+  return out;
 }
 
-Layer attention_layer(const ArchDecl& decl, const Common& c, int i, bool mtp) {
-  Layer l;
-  l.prefix = expand_prefix(decl.attention_prefix, i);
-  l.kind = LayerKind::kAttention;
-  l.flavor = c.flavor;
-  l.index = i;
-  l.mtp = mtp;
-  l.hidden_size = c.hidden;
-  l.num_heads = c.heads;
-  l.head_dim = c.head_dim;
-  l.v_head_dim = c.v_head_dim ? c.v_head_dim : c.head_dim;
-  l.sliding_window = c.sliding_window;
-  if (c.flavor == Flavor::kMla) {
-    l.num_kv_heads = derived(1, "kv_lora_rank (MLA caches one latent KV head)");
-    l.num_kv_heads.location = c.kv_lora_rank.location;
-    l.kv_lora_rank = c.kv_lora_rank;
-    l.qk_rope_head_dim = c.qk_rope;
-  } else {
-    l.num_kv_heads = c.kv_heads;
-  }
-  return l;
-}
-
-Layer ffn_layer(const ArchDecl& decl, const Common& c, int i, bool mtp) {
-  Layer l;
-  l.index = i;
-  l.mtp = mtp;
-  l.hidden_size = c.hidden;
-  if (is_moe_layer(decl, c, i)) {
-    l.kind = LayerKind::kMoe;
-    l.prefix = expand_prefix(decl.moe_prefix, i);
-    l.num_experts = c.experts;
-    l.top_k = c.top_k;
-    l.moe_intermediate_size = c.moe_intermediate;
-    l.num_shared_experts = c.shared_experts;
-    if (c.shared_experts && c.shared_experts.value > 0 && c.moe_intermediate) {
-      l.shared_intermediate_size =
-          derived(c.shared_experts.value * c.moe_intermediate.value,
-                  fmt::format("{} * {}", c.shared_experts.key, c.moe_intermediate.key));
-    }
-  } else {
-    l.kind = LayerKind::kMlp;
-    l.prefix = expand_prefix(decl.ffn_prefix, i);
-    l.intermediate_size = c.intermediate;
-  }
-  return l;
-}
-
-Layer simple_layer(LayerKind kind, std::string prefix, const Common& c) {
-  Layer l;
-  l.kind = kind;
-  l.prefix = std::move(prefix);
-  l.hidden_size = c.hidden;
-  l.vocab_size = c.vocab;
-  l.tied = c.tied;
-  return l;
+Diagnostic unknown_architecture(const HfConfig& config, const ArchRegistry& registry) {
+  Diagnostic d = make_error(
+      "arch-unknown", config.locate_pointer("/architectures"),
+      fmt::format("architecture '{}' (model_type '{}') is not one layerplan knows",
+                  config.architecture.empty() ? "(none)" : config.architecture,
+                  config.model_type.empty() ? "(none)" : config.model_type));
+  d.notes.push_back({{}, fmt::format("known architectures: {}",
+                                     fmt::join(registry.known_architectures(), ", "))});
+  d.notes.push_back({{}, "describe a new family in a YAML declaration and pass it with "
+                         "--arch-file FILE (see docs/architectures.md)"});
+  return d;
 }
 
 }  // namespace
@@ -206,16 +174,7 @@ std::optional<Model> expand_model(const HfConfig& config, const ArchRegistry& re
                                   Diagnostics& diags) {
   const ArchDecl* decl = registry.find(config.architecture, config.model_type);
   if (decl == nullptr) {
-    Diagnostic d = make_error(
-        "arch-unknown", config.locate_pointer("/architectures"),
-        fmt::format("architecture '{}' (model_type '{}') is not one layerplan knows",
-                    config.architecture.empty() ? "(none)" : config.architecture,
-                    config.model_type.empty() ? "(none)" : config.model_type));
-    d.notes.push_back({{}, fmt::format("known architectures: {}",
-                                       fmt::join(registry.known_architectures(), ", "))});
-    d.notes.push_back({{}, "describe a new family in a YAML declaration and pass it with "
-                           "--arch-file FILE (see docs/architectures.md)"});
-    diags.report(std::move(d));
+    diags.report(unknown_architecture(config, registry));
     return std::nullopt;
   }
   FieldAliases aliases = default_field_aliases();
@@ -226,10 +185,59 @@ std::optional<Model> expand_model(const HfConfig& config, const ArchRegistry& re
     }
     aliases[field] = merged;
   }
-  ConfigReader reader(config, diags, aliases);
-  auto common = read_common(*decl, reader);
-  if (!common) return std::nullopt;
-  const Common& c = *common;
+  ConfigReader r(config, diags, aliases);
+  int errors_before = diags.count(Severity::kError);
+  std::string who = fmt::format("{} ({})", config.architecture.empty() ? config.model_type
+                                                                      : config.architecture,
+                                decl->family);
+  SlotContext ctx{*decl, r, who};
+  Numbers n;
+  ConfigValue layers = r.integer("num_hidden_layers", who, 1, kMaxLayers);
+  n.hidden = r.integer("hidden_size", who);
+  n.vocab = r.integer("vocab_size", who);
+  if (!layers) return std::nullopt;
+  int count = static_cast<int>(layers.value);
+
+  std::vector<Position> decoder;
+  for (int i = 0; i < count; ++i) decoder.push_back({i, i});
+  auto slots = resolve(decl->mixer, decl->ffn, decoder, count, ctx);
+
+  // MTP: `modules` modules of `sub` sub-layers each, indices continuing after the decoder.
+  std::optional<Slots> mtp_slots;
+  int modules = 0, sub = 1;
+  if (decl->mtp) {
+    const MtpDecl& m = *decl->mtp;
+    ConfigValue c = m.count_field.empty() ? ConfigValue{} : r.integer(m.count_field, "", 0, 64);
+    modules = c ? static_cast<int>(c.value) : m.count.value_or(0);
+    std::vector<LayerSource> mixer = m.mixer.empty() ? compact_only(decl->mixer) : m.mixer;
+    std::vector<LayerSource> ffn = m.ffn.empty() ? compact_only(decl->ffn) : m.ffn;
+    if (modules > 0 && (mixer.empty() || ffn.empty())) {
+      diags.report(make_error("arch-declaration", m.location,
+                              fmt::format("{}: MTP layers need their own mixer and ffn sources "
+                                          "(the decoder's are per-layer lists)",
+                                          decl->source)));
+    } else if (modules > 0) {
+      for (const auto* sources : {&mixer, &ffn}) {
+        const LayerSource* s = expand_detail::applicable_source(*sources, "MTP", ctx);
+        if (s == nullptr) continue;
+        if (auto len = expand_detail::source_length(*s, ctx)) sub = std::max(1, *len);
+      }
+      std::vector<Position> at;
+      for (int j = 0; j < modules * sub; ++j) at.push_back({j % sub, count + j});
+      mtp_slots = resolve(mixer, ffn, at, sub, ctx);
+    }
+  }
+  if (!slots || (modules > 0 && !mtp_slots)) return std::nullopt;
+
+  Uses uses;
+  uses.add(slots->mixer);
+  uses.add(slots->ffn);
+  if (mtp_slots) {
+    uses.add(mtp_slots->mixer);
+    uses.add(mtp_slots->ffn);
+  }
+  expand_detail::read_numbers(*decl, r, who, uses, n);
+  if (diags.count(Severity::kError) != errors_before) return std::nullopt;
 
   Model model;
   model.config_file = config.doc.file;
@@ -237,29 +245,42 @@ std::optional<Model> expand_model(const HfConfig& config, const ArchRegistry& re
   model.model_type = config.model_type;
   model.family = decl->family;
   model.verified = decl->verified;
-  model.dtype = c.dtype;
-  model.num_hidden_layers = static_cast<int>(c.layers.value);
-  model.num_mtp_layers = c.mtp_layers;
-  model.hidden_size = c.hidden;
-  model.vocab_size = c.vocab;
+  model.dtype = n.dtype;
+  model.num_hidden_layers = count;
+  model.num_mtp_layers = mtp_slots ? modules * sub : 0;
+  model.hidden_size = n.hidden;
+  model.vocab_size = n.vocab;
 
-  auto& layers = model.layers;
-  layers.reserve(static_cast<std::size_t>(2 * (model.num_hidden_layers + c.mtp_layers) + 3));
-  layers.push_back(simple_layer(LayerKind::kEmbedding, decl->embedding_prefix, c));
-  for (int i = 0; i < model.num_hidden_layers; ++i) {
-    layers.push_back(attention_layer(*decl, c, i, false));
-    layers.push_back(ffn_layer(*decl, c, i, false));
+  auto simple = [&](LayerKind kind, const std::string& prefix) {
+    Layer l;
+    l.kind = kind;
+    l.prefix = prefix;
+    l.hidden_size = n.hidden;
+    l.vocab_size = n.vocab;
+    l.tied = n.tied;
+    return l;
+  };
+  Assembler assemble(*decl, n, r, model);
+  model.layers.push_back(simple(LayerKind::kEmbedding, decl->prefixes.embedding));
+  for (int i = 0; i < count; ++i) {
+    std::string root = format_prefix(decl->prefixes.layer, "", i, i);
+    assemble.layer(slots->mixer[static_cast<std::size_t>(i)], slots->ffn[static_cast<std::size_t>(i)],
+                   root, i, i, false);
   }
-  for (int k = 0; k < c.mtp_layers; ++k) {
-    int n = model.num_hidden_layers + k;
-    Layer head = simple_layer(LayerKind::kMtp, expand_prefix(decl->mtp_prefix, n), c);
-    head.index = n;
-    head.mtp = true;
-    layers.push_back(std::move(head));
-    layers.push_back(attention_layer(*decl, c, n, true));
-    layers.push_back(ffn_layer(*decl, c, n, true));
+  for (int j = 0; j < model.num_mtp_layers; ++j) {
+    int index = count + j;
+    std::string root = format_prefix(decl->mtp->layer, "", index, j);
+    if (j % sub == 0) {
+      Layer head = simple(LayerKind::kMtp, format_prefix(decl->mtp->head, root, index, j));
+      head.index = index;
+      head.mtp = true;
+      model.layers.push_back(std::move(head));
+    }
+    auto u = static_cast<std::size_t>(j);
+    assemble.layer(mtp_slots->mixer[u], mtp_slots->ffn[u], root, index, j, true);
   }
-  layers.push_back(simple_layer(LayerKind::kLmHead, decl->lm_head_prefix, c));
+  model.layers.push_back(simple(LayerKind::kLmHead, decl->prefixes.lm_head));
+  if (diags.count(Severity::kError) != errors_before) return std::nullopt;
   return model;
 }
 

@@ -115,6 +115,14 @@ const FieldAliases& default_field_aliases() {
       {"sliding_window", {"sliding_window"}},
       {"max_position_embeddings", {"max_position_embeddings"}},
       {"tie_word_embeddings", {"tie_word_embeddings"}},
+      {"shared_expert_intermediate_size",
+       {"moe_shared_expert_intermediate_size", "shared_expert_intermediate_size",
+        "shared_intermediate_size"}},
+      {"mamba_num_heads", {"mamba_num_heads", "mamba_n_heads"}},
+      {"mamba_head_dim", {"mamba_head_dim", "mamba_d_head"}},
+      {"mamba_n_groups", {"n_groups", "mamba_n_groups"}},
+      {"ssm_state_size", {"ssm_state_size", "mamba_d_state"}},
+      {"mamba_expand", {"mamba_expand"}},
   };
   return kAliases;
 }

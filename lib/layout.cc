@@ -1,6 +1,7 @@
 #include "lib/layout.h"
 
 #include <algorithm>
+#include <array>
 #include <set>
 
 #include <fmt/format.h>
@@ -18,6 +19,29 @@ struct Grid {
   }
   [[nodiscard]] std::int64_t world() const { return dp * pp * pcp * tp; }
 };
+
+enum Dim { kDp = 0, kPp = 1, kPcp = 2, kTp = 3 };
+
+// The groups along one dimension of the (dp, pp, pcp, tp) grid, in vLLM's order: the dimension
+// is transposed with the last one and the grid reshaped to (-1, size), so the other dimensions
+// are walked in their order after that swap.
+Groups varying(const Grid& g, Dim dim) {
+  std::array<Dim, 4> order = {kDp, kPp, kPcp, kTp};
+  std::swap(order[dim], order[kTp]);
+  std::array<std::int64_t, 4> size = {g.dp, g.pp, g.pcp, g.tp};
+  std::array<std::int64_t, 4> at = {0, 0, 0, 0};
+  Groups out;
+  for (at[order[0]] = 0; at[order[0]] < size[order[0]]; ++at[order[0]])
+    for (at[order[1]] = 0; at[order[1]] < size[order[1]]; ++at[order[1]])
+      for (at[order[2]] = 0; at[order[2]] < size[order[2]]; ++at[order[2]]) {
+        std::vector<std::int64_t> group;
+        for (at[dim] = 0; at[dim] < size[dim]; ++at[dim]) {
+          group.push_back(g.rank(at[kDp], at[kPp], at[kPcp], at[kTp]));
+        }
+        out.push_back(std::move(group));
+      }
+  return out;
+}
 
 // Sub-groups of every TP group of size `size`, taking ranks `tp / size` apart.
 Groups strided_tp_subgroups(const Grid& g, std::int64_t size) {
@@ -118,39 +142,9 @@ Layout build_layout(const AxisValues& axes, const std::vector<LayerPlan>& plans)
   std::set<std::int64_t> sub_sizes, ep_sizes;
   distinct_sizes(axes, plans, sub_sizes, ep_sizes);
   for (auto k : sub_sizes) layout.sets.push_back({tp_group_name(k, axes), strided_tp_subgroups(g, k)});
-  if (axes.pcp > 1) {
-    GroupSet set{"pcp", {}};
-    for (std::int64_t d = 0; d < g.dp; ++d)
-      for (std::int64_t p = 0; p < g.pp; ++p)
-        for (std::int64_t t = 0; t < g.tp; ++t) {
-          std::vector<std::int64_t> group;
-          for (std::int64_t c = 0; c < g.pcp; ++c) group.push_back(g.rank(d, p, c, t));
-          set.groups.push_back(std::move(group));
-        }
-    layout.sets.push_back(std::move(set));
-  }
-  {
-    GroupSet set{"pp", {}};
-    for (std::int64_t d = 0; d < g.dp; ++d)
-      for (std::int64_t t = 0; t < g.tp; ++t)
-        for (std::int64_t c = 0; c < g.pcp; ++c) {
-          std::vector<std::int64_t> group;
-          for (std::int64_t p = 0; p < g.pp; ++p) group.push_back(g.rank(d, p, c, t));
-          set.groups.push_back(std::move(group));
-        }
-    layout.sets.push_back(std::move(set));
-  }
-  {
-    GroupSet set{"dp", {}};
-    for (std::int64_t t = 0; t < g.tp; ++t)
-      for (std::int64_t p = 0; p < g.pp; ++p)
-        for (std::int64_t c = 0; c < g.pcp; ++c) {
-          std::vector<std::int64_t> group;
-          for (std::int64_t d = 0; d < g.dp; ++d) group.push_back(g.rank(d, p, c, t));
-          set.groups.push_back(std::move(group));
-        }
-    layout.sets.push_back(std::move(set));
-  }
+  if (axes.pcp > 1) layout.sets.push_back({"pcp", varying(g, kPcp)});
+  layout.sets.push_back({"pp", varying(g, kPp)});
+  layout.sets.push_back({"dp", varying(g, kDp)});
   auto domains = expert_domains(g);
   for (auto ep : ep_sizes) {
     GroupSet eps{ep_group_name(ep, axes), {}};

@@ -48,6 +48,16 @@ MoeNumbers moe_numbers(const LayerPlan& p, const AxisValues& a) {
 
 }  // namespace
 
+ojson layer_identity(const Layer& l) {
+  ojson j;
+  j["prefix"] = l.prefix;
+  j["kind"] = kind_name(l.kind);
+  j["flavor"] = l.kind == LayerKind::kAttention ? ojson(flavor_name(l.flavor)) : ojson(nullptr);
+  j["index"] = l.index ? ojson(*l.index) : ojson(nullptr);
+  j["mtp"] = l.mtp;
+  return j;
+}
+
 ojson layer_shape(const Layer& l) {
   ojson j = ojson::object();
   switch (l.kind) {
@@ -79,7 +89,23 @@ ojson layer_shape(const Layer& l) {
     case LayerKind::kMtp:
       put(j, "hidden_size", l.hidden_size);
       break;
-    default:
+    case LayerKind::kMamba:
+      put(j, "mamba_heads", l.mamba_heads);
+      put(j, "mamba_head_dim", l.mamba_head_dim);
+      put(j, "n_groups", l.mamba_groups);
+      put(j, "inner_size", l.mamba_inner);
+      put(j, "ssm_state_size", l.ssm_state_size);
+      break;
+    case LayerKind::kLinearAttention:
+      put(j, "key_heads", l.linear_key_heads);
+      put(j, "value_heads", l.linear_value_heads);
+      put(j, "key_head_dim", l.linear_key_head_dim);
+      put(j, "value_head_dim", l.linear_value_head_dim);
+      break;
+    case LayerKind::kIndexer:
+      put(j, "index_heads", l.index_heads);
+      put(j, "index_head_dim", l.index_head_dim);
+      put(j, "index_topk", l.index_topk);
       break;
   }
   return j;
@@ -136,7 +162,24 @@ ojson layer_per_rank(const LayerPlan& p, const AxisValues& a) {
     case LayerKind::kMtp:
       j["eh_proj"] = "replicated";
       break;
-    default:
+    case LayerKind::kMamba:
+      if (l.mamba_heads) {
+        j["mamba_heads"] = l.mamba_heads.value / tp;
+        // n_groups == 1 with tp > 1: vLLM replicates the one B/C group on every rank.
+        std::int64_t groups = l.mamba_groups.value;
+        j["n_groups"] = groups % tp == 0 ? groups / tp : 1;
+      }
+      if (l.mamba_inner) j["inner_size"] = l.mamba_inner.value / tp;
+      j["kv_elements_per_token"] = 0;  // constant-size recurrent state, no KV cache
+      break;
+    case LayerKind::kLinearAttention:
+      j["key_heads"] = l.linear_key_heads.value / tp;
+      j["value_heads"] = l.linear_value_heads.value / tp;
+      j["kv_elements_per_token"] = 0;
+      break;
+    case LayerKind::kIndexer:
+      j["index_heads"] = l.index_heads.value / tp;
+      j["index_k_elements_per_token"] = l.index_head_dim.value;
       break;
   }
   if (a.tp % tp == 0) j["replicas"] = a.tp / tp;
@@ -175,6 +218,10 @@ ojson layer_comms(const LayerPlan& p, const AxisValues& a) {
     }
     case LayerKind::kMlp:
       if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "down_proj row-parallel output"));
+      break;
+    case LayerKind::kMamba:
+    case LayerKind::kLinearAttention:
+      if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "out_proj row-parallel output"));
       break;
     case LayerKind::kMoe: {
       MoeNumbers m = moe_numbers(p, a);
@@ -254,12 +301,7 @@ ojson build_manifest(const Model& model, const RulesFile& rules, const AxisValue
   ojson layers = ojson::array();
   for (const auto& p : plans) {
     const Layer& l = *p.layer;
-    ojson j;
-    j["prefix"] = l.prefix;
-    j["kind"] = kind_name(l.kind);
-    j["flavor"] = l.kind == LayerKind::kAttention ? ojson(flavor_name(l.flavor)) : ojson(nullptr);
-    j["index"] = l.index ? ojson(*l.index) : ojson(nullptr);
-    j["mtp"] = l.mtp;
+    ojson j = layer_identity(l);
     int stage = l.kind == LayerKind::kEmbedding ? 0
                 : l.index ? stage_of(stages, *l.index)
                           : stages.back().stage;
@@ -367,12 +409,7 @@ ojson layers_json(const Model& model) {
   out["num_mtp_layers"] = model.num_mtp_layers;
   ojson layers = ojson::array();
   for (const auto& l : model.layers) {
-    ojson j;
-    j["prefix"] = l.prefix;
-    j["kind"] = kind_name(l.kind);
-    j["flavor"] = l.kind == LayerKind::kAttention ? ojson(flavor_name(l.flavor)) : ojson(nullptr);
-    j["index"] = l.index ? ojson(*l.index) : ojson(nullptr);
-    j["mtp"] = l.mtp;
+    ojson j = layer_identity(l);
     j["shape"] = layer_shape(l);
     layers.push_back(std::move(j));
   }

@@ -16,6 +16,9 @@ struct ManifestInputs {
   std::string rules_path;
 };
 
+// prefix, kind, flavor, index and mtp of a layer: the keys every layer listing starts with.
+[[nodiscard]] nlohmann::ordered_json layer_identity(const Layer& layer);
+
 // Per-rank sizes and the collectives of one layer under its plan (also used by `explain`).
 [[nodiscard]] nlohmann::ordered_json layer_shape(const Layer& layer);
 [[nodiscard]] nlohmann::ordered_json layer_per_rank(const LayerPlan& plan, const AxisValues& axes);

@@ -75,4 +75,18 @@ const std::vector<std::string>& flavor_names() {
   return kNames;
 }
 
+std::string prefix_shape(const Layer& layer, std::string_view placeholder) {
+  if (!layer.index) return layer.prefix;
+  std::string needle = "." + std::to_string(*layer.index);
+  std::size_t at = layer.prefix.find(needle);
+  while (at != std::string::npos) {
+    std::size_t end = at + needle.size();
+    if (end == layer.prefix.size() || layer.prefix[end] == '.') {
+      return layer.prefix.substr(0, at) + "." + std::string(placeholder) + layer.prefix.substr(end);
+    }
+    at = layer.prefix.find(needle, at + 1);
+  }
+  return layer.prefix;
+}
+
 }  // namespace layerplan

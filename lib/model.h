@@ -62,13 +62,17 @@ struct Layer {
   // embedding / lm_head
   ConfigValue vocab_size;
   bool tied = false;
-  // mamba
-  ConfigValue mamba_heads, mamba_head_dim, mamba_groups;
+  // mamba: Mamba-2 has heads and B/C groups; Mamba-1 (Jamba) only an inner width
+  ConfigValue mamba_heads, mamba_head_dim, mamba_groups, mamba_inner, ssm_state_size;
   // linear attention (Gated DeltaNet)
   ConfigValue linear_key_heads, linear_value_heads, linear_key_head_dim, linear_value_head_dim;
   // indexer (DeepSeek-V3.2 sparse attention)
-  ConfigValue index_heads, index_head_dim;
+  ConfigValue index_heads, index_head_dim, index_topk;
 };
+
+// The layer's prefix with its decoder index replaced by `placeholder`:
+// "model.layers.17.mlp" -> "model.layers.{i}.mlp". Prefixes without an index are returned as is.
+[[nodiscard]] std::string prefix_shape(const Layer& layer, std::string_view placeholder = "{i}");
 
 struct Model {
   SourcePtr config_file;

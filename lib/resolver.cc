@@ -66,7 +66,11 @@ AxisValues resolve_axes(const RulesFile& rules) {
 
 ResolvedPlan global_plan(const Layer& layer, const AxisValues& axes, const RulesFile& rules) {
   ResolvedPlan p;
-  p.tp_size = field_from_axis(axes, rules, "tp", axes.tp);
+  // vLLM replicates the DeepSeek-V3.2 indexer on every rank ("no tensor parallel, just
+  // replicated"): its global plan is tp_size 1, so a model without a rule for it is valid.
+  p.tp_size = layer.kind == LayerKind::kIndexer
+                  ? ResolvedField{1, "", rules.axes_root, false}
+                  : field_from_axis(axes, rules, "tp", axes.tp);
   bool has_kv_cache = layer.kind == LayerKind::kAttention;
   p.dcp_size = has_kv_cache && axes.dcp > 1 ? field_from_axis(axes, rules, "dcp", axes.dcp)
                                             : ResolvedField{1, "", rules.axes_root, false};

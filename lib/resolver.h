@@ -48,8 +48,9 @@ struct LayerPlan {
   [[nodiscard]] bool fallback() const { return rule < 0; }
 };
 
-// The plan a layer gets when no rule matches: today's global wiring in vLLM. tp_size = tp;
-// dcp_size = dcp on attention layers; ep_size = ep on MoE layers when an ep axis is declared.
+// The plan a layer gets when no rule matches: today's global wiring in vLLM. tp_size = tp (1 on
+// indexers, which vLLM replicates); dcp_size = dcp on attention layers; ep_size = ep on MoE
+// layers when an ep axis is declared.
 [[nodiscard]] ResolvedPlan global_plan(const Layer& layer, const AxisValues& axes,
                                        const RulesFile& rules);
 

@@ -3,11 +3,11 @@
 // library is installed. Compiled only when cuda_runtime_api.h and nccl.h were found.
 #pragma once
 
-#include <string>
-#include <variant>
-
 #include <cuda_runtime_api.h>
 #include <nccl.h>
+
+#include <string>
+#include <variant>
 
 namespace layerplan::smoke {
 

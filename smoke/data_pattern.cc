@@ -41,11 +41,10 @@ float half_value(std::uint16_t bits) {
   const int m = bits & 0x3ff;
   if (e == 0) return static_cast<float>(sign) * static_cast<float>(m) / 16777216.0f;  // 2^-24
   if (e == 31) {
-    return static_cast<float>(sign) * (m ? std::numeric_limits<float>::quiet_NaN()
-                                         : std::numeric_limits<float>::infinity());
+    return static_cast<float>(sign) *
+           (m ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity());
   }
-  return static_cast<float>(sign) * static_cast<float>(1024 + m) *
-         std::ldexp(1.0f, e - 25);
+  return static_cast<float>(sign) * static_cast<float>(1024 + m) * std::ldexp(1.0f, e - 25);
 }
 
 void encode_value(std::byte* dst, int v, ElementType type) {
@@ -83,7 +82,8 @@ template <typename F>
 void fill_periodic(std::byte* dst, std::int64_t count, int period, ElementType type, F&& f) {
   const auto es = static_cast<std::size_t>(element_bytes(type));
   const std::int64_t head = std::min<std::int64_t>(period, count);
-  for (std::int64_t i = 0; i < head; ++i) encode_value(dst + static_cast<std::size_t>(i) * es, f(i), type);
+  for (std::int64_t i = 0; i < head; ++i)
+    encode_value(dst + static_cast<std::size_t>(i) * es, f(i), type);
   std::int64_t filled = head;
   while (filled < count) {
     const std::int64_t n = std::min(filled, count - filled);

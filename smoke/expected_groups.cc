@@ -80,9 +80,10 @@ DerivedSet expert_sets(const ManifestView& view, const std::string& name, const 
   const int e = ep_size(view, name, source);
   const int domain = l.a.dp * l.a.pcp * l.a.tp;
   if (e <= 0 || domain % e != 0) {
-    return {false, "EP size " + std::to_string(e) + " (from " + source +
-                       ") does not divide the expert domain of " + std::to_string(domain) +
-                       " ranks", {}};
+    return {false,
+            "EP size " + std::to_string(e) + " (from " + source +
+                ") does not divide the expert domain of " + std::to_string(domain) + " ranks",
+            {}};
   }
   DerivedSet out{true, "", {}};
   for (int p = 0; p < l.a.pp; ++p) {
@@ -102,7 +103,8 @@ DerivedSet expert_sets(const ManifestView& view, const std::string& name, const 
                        std::to_string(e) + " from " + source + ")"
                  : "vLLM layout: consecutive chunks of " + std::to_string(e) +
                        " ranks of each stage's expert domain, ordered dp, pcp, tp (EP size "
-                       "from " + source + ")";
+                       "from " +
+                       source + ")";
   return out;
 }
 
@@ -155,8 +157,9 @@ DerivedSet derive_vllm_groups(const ManifestView& view, const std::string& name)
   } else if (numbered(name, "tp_sub") && name.size() > 6) {
     const int k = std::stoi(name.substr(6));
     if (k < 1 || a.tp % k != 0) {
-      return {false, "tp_sub size " + std::to_string(k) + " does not divide tp=" +
-                         std::to_string(a.tp), {}};
+      return {false,
+              "tp_sub size " + std::to_string(k) + " does not divide tp=" + std::to_string(a.tp),
+              {}};
     }
     out.groups = strided_in_tp(l, a.tp / k);
     out.rule = "vLLM layout: stride " + std::to_string(a.tp / k) + " inside each TP group" + where;
@@ -193,8 +196,10 @@ DerivedSet derive_vllm_groups(const ManifestView& view, const std::string& name)
   } else if (numbered(name, "ep") || numbered(name, "etp")) {
     return expert_sets(view, name, l);
   } else {
-    return {false, "no vLLM derivation is known for group set \"" + name +
-                       "\"; its communicators are still checked against its lists", {}};
+    return {false,
+            "no vLLM derivation is known for group set \"" + name +
+                "\"; its communicators are still checked against its lists",
+            {}};
   }
   return out;
 }
@@ -208,7 +213,10 @@ std::vector<MembershipFinding> compare_with_derivation(const GroupSet& set,
   const int want = derived.groups.empty() ? 0 : static_cast<int>(derived.groups.front().size());
   if (size == 0) return out;  // reported by check_set_sizes
   if (size != want || set.groups.size() != derived.groups.size()) {
-    out.push_back({set.name, -1, {}, {},
+    out.push_back({set.name,
+                   -1,
+                   {},
+                   {},
                    head + ": the manifest lists " + std::to_string(set.groups.size()) +
                        " group(s) of " + std::to_string(size) + ", expected " +
                        std::to_string(derived.groups.size()) + " group(s) of " +
@@ -230,9 +238,9 @@ std::vector<MembershipFinding> compare_with_derivation(const GroupSet& set,
     const std::vector<int>& expected = same_members ? *same_members : *holding_first;
     const std::string what = same_members ? "same ranks in another order" : "different ranks";
     out.push_back({set.name, static_cast<int>(g), expected, listed,
-                   head + " group " + std::to_string(g) + ": expected " +
-                       format_ranks(expected) + ", the manifest lists " + format_ranks(listed) +
-                       " (" + what + "; " + derived.rule + ")"});
+                   head + " group " + std::to_string(g) + ": expected " + format_ranks(expected) +
+                       ", the manifest lists " + format_ranks(listed) + " (" + what + "; " +
+                       derived.rule + ")"});
   }
   return out;
 }
@@ -243,8 +251,12 @@ std::vector<MembershipFinding> check_set_sizes(const ManifestView& view, const G
   const int size = set.uniform_size();
   if (size == 0) {
     std::string sizes;
-    for (const auto& g : set.groups) sizes += (sizes.empty() ? "" : ", ") + std::to_string(g.size());
-    out.push_back({set.name, -1, {}, {},
+    for (const auto& g : set.groups)
+      sizes += (sizes.empty() ? "" : ", ") + std::to_string(g.size());
+    out.push_back({set.name,
+                   -1,
+                   {},
+                   {},
                    head + ": groups of unequal sizes (" + sizes +
                        "); every group of a set must have the same size"});
     return out;
@@ -254,7 +266,10 @@ std::vector<MembershipFinding> check_set_sizes(const ManifestView& view, const G
     if (ps.set != set.name || ps.size == size) continue;
     const std::string key = ps.field + "=" + std::to_string(ps.size);
     if (!reported.insert(key).second) continue;
-    out.push_back({set.name, -1, {}, {},
+    out.push_back({set.name,
+                   -1,
+                   {},
+                   {},
                    head + ": groups have " + std::to_string(size) + " rank(s), but " + ps.user +
                        " plans " + ps.field + " = " + std::to_string(ps.size) + " on it"});
   }

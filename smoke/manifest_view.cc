@@ -212,7 +212,8 @@ void read_comms(const Json& holder, const std::string& where, const std::string&
       reader.fail(op == comm.end() ? cwhere : child(cwhere, "op"),
                   op == comm.end() ? "missing key \"op\""
                                    : "op must be one of all_reduce, all_gather, reduce_scatter, "
-                                     "all_to_all, send_recv; got " + op->dump());
+                                     "all_to_all, send_recv; got " +
+                                         op->dump());
       ok = false;
     } else {
       use.op = *parse_op(op->get<std::string>());
@@ -221,9 +222,9 @@ void read_comms(const Json& holder, const std::string& where, const std::string&
     if (group == comm.end() || !group->is_string() ||
         !set_named(groups, group->get<std::string>())) {
       reader.fail(group == comm.end() ? cwhere : child(cwhere, "group"),
-                  group == comm.end() ? "missing key \"group\""
-                                      : "group must name a group set of /groups; got " +
-                                            group->dump());
+                  group == comm.end()
+                      ? "missing key \"group\""
+                      : "group must name a group set of /groups; got " + group->dump());
       ok = false;
     } else {
       use.set = group->get<std::string>();
@@ -242,8 +243,8 @@ void read_plan(const Json& layer, const std::string& where, const std::string& u
                const Json& groups, Reader& reader, ManifestView& view) {
   auto plan = layer.find("plan");
   if (plan == layer.end() || !plan->is_object()) return;
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kFields{{
-      {"tp_size", "tp_group"}, {"dcp_size", "dcp_group"}, {"ep_size", "ep_group"}}};
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kFields{
+      {{"tp_size", "tp_group"}, {"dcp_size", "dcp_group"}, {"ep_size", "ep_group"}}};
   for (const auto& [size_key, group_key] : kFields) {
     auto group = plan->find(std::string(group_key));
     auto size = plan->find(std::string(size_key));
@@ -346,8 +347,8 @@ std::string render_problem(const Problem& problem) {
 }
 
 int canonical_set_rank(std::string_view name) {
-  static constexpr std::array<std::string_view, 9> kOrder{
-      "world", "tp", "dcp", "attn_tp", "pcp", "pp", "dp", "ep", "etp"};
+  static constexpr std::array<std::string_view, 9> kOrder{"world", "tp", "dcp", "attn_tp", "pcp",
+                                                          "pp",    "dp", "ep",  "etp"};
   for (std::size_t i = 0; i < kOrder.size(); ++i) {
     if (kOrder[i] == name) return static_cast<int>(i);
   }

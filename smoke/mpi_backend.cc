@@ -78,8 +78,8 @@ class MpiCoordinator final : public Coordinator {
     std::vector<std::string> out;
     if (rank_ == 0) {
       for (std::size_t i = 0; i < lengths.size(); ++i) {
-        out.push_back(all.substr(static_cast<std::size_t>(offsets[i]),
-                                 static_cast<std::size_t>(lengths[i])));
+        out.push_back(
+            all.substr(static_cast<std::size_t>(offsets[i]), static_cast<std::size_t>(lengths[i])));
       }
     }
     return out;
@@ -171,8 +171,9 @@ class MpiTransport final : public Transport {
 
   std::variant<std::vector<double>, Failure> run(const CollectiveCall& call) override {
     if (call.count > INT_MAX) {
-      return Failure{4, call.what + ": " + std::to_string(call.count) +
-                            " elements exceed MPI's int count", false};
+      return Failure{
+          4, call.what + ": " + std::to_string(call.count) + " elements exceed MPI's int count",
+          false};
     }
     const Comm& c = comms_.at(call.comm);
     const bool skip = !call.skip.empty() && call.skip[0];
@@ -184,8 +185,9 @@ class MpiTransport final : public Transport {
       const int count = start_call(c, call, req);
       if (!wait_all(count, req, timeout_s_)) {
         hung_ = true;
-        return Failure{4, "watchdog: " + call.what + " did not finish within " +
-                              std::to_string(static_cast<int>(timeout_s_)) + " s (--timeout)",
+        return Failure{4,
+                       "watchdog: " + call.what + " did not finish within " +
+                           std::to_string(static_cast<int>(timeout_s_)) + " s (--timeout)",
                        true};
       }
     }
@@ -260,8 +262,7 @@ int mpi_node_rank(Coordinator& coordinator) {
   auto* mpi = dynamic_cast<MpiCoordinator*>(&coordinator);
   if (mpi == nullptr) return 0;
   MPI_Comm node;
-  MPI_Comm_split_type(mpi->comm(), MPI_COMM_TYPE_SHARED, mpi->process_rank(), MPI_INFO_NULL,
-                      &node);
+  MPI_Comm_split_type(mpi->comm(), MPI_COMM_TYPE_SHARED, mpi->process_rank(), MPI_INFO_NULL, &node);
   int rank = 0;
   MPI_Comm_rank(node, &rank);
   MPI_Comm_free(&node);

@@ -1,6 +1,12 @@
 // NCCL on GPUs: one process drives every slot (single-process mode) or one slot (under MPI).
-// Communicators are nonblocking (ncclConfig_t.blocking = 0) so that every wait is a poll with a
-// deadline: a collective that does not finish in time aborts every communicator (ncclCommAbort).
+//
+// Each group set gets two communicators. The first is nonblocking (ncclConfig_t.blocking = 0):
+// bring-up (init, split, the first connections) and the membership checks run on it, so every
+// wait is a poll with a deadline, and a peer that never arrives ends in ncclCommAbort, not a
+// hang. A nonblocking group launch returns ncclInProgress and runs on a helper thread, which
+// adds about 0.1-0.2 ms to every call. The timed collectives therefore run on a blocking twin,
+// made once every rank has proved it is alive. Its kernels are still polled against the
+// deadline, and a collective that hangs on the GPU aborts every communicator.
 #include <unistd.h>
 
 #include <chrono>
@@ -17,8 +23,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 Clock::time_point deadline_after(double seconds) {
-  return Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                            std::chrono::duration<double>(seconds));
+  return Clock::now() +
+         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
 ncclDataType_t nccl_type(ElementType type) {
@@ -50,6 +56,8 @@ class NcclTransport final : public Transport {
     for (std::size_t k = 0; k < ranks_.size(); ++k) slots_.push_back({ranks_[k], devices[k]});
     config_ = NCCL_CONFIG_INITIALIZER;
     config_.blocking = 0;
+    blocking_config_ = NCCL_CONFIG_INITIALIZER;
+    blocking_config_.blocking = 1;
   }
 
   ~NcclTransport() override {
@@ -85,14 +93,16 @@ class NcclTransport final : public Transport {
       if (e == cudaSuccess) e = cu().cudaEventCreate(&s.stop);
       if (e != cudaSuccess) return cuda_failure(e, "creating a stream and events", s);
     }
-    // Process 0 makes the unique id; byte 0 says whether it could.
-    std::vector<char> bytes(sizeof(ncclUniqueId) + 1, 0);
-    ncclUniqueId id{};
+    // Process 0 makes the unique ids (nonblocking and blocking world); byte 0 says it could.
+    std::vector<char> bytes(2 * sizeof(ncclUniqueId) + 1, 0);
+    ncclUniqueId id{}, timed_id{};
     if (coordinator.process_rank() == 0) {
-      const ncclResult_t r = nc().ncclGetUniqueId(&id);
+      ncclResult_t r = nc().ncclGetUniqueId(&id);
+      if (r == ncclSuccess) r = nc().ncclGetUniqueId(&timed_id);
       if (r == ncclSuccess) {
         bytes[0] = 1;
         std::memcpy(bytes.data() + 1, &id, sizeof id);
+        std::memcpy(bytes.data() + 1 + sizeof id, &timed_id, sizeof timed_id);
       } else {
         pending_ = nccl_failure(r, nullptr, "ncclGetUniqueId");
       }
@@ -103,6 +113,7 @@ class NcclTransport final : public Transport {
     if (pending_) return std::exchange(pending_, std::nullopt);
     if (bytes[0] != 1) return Failure{4, "process 0 could not create an NCCL unique id", false};
     std::memcpy(&id, bytes.data() + 1, sizeof id);
+    std::memcpy(&timed_id, bytes.data() + 1 + sizeof id, sizeof timed_id);
 
     Comm& world = comms_[0];
     world.per_slot.assign(slots_.size(), nullptr);
@@ -114,9 +125,25 @@ class NcclTransport final : public Transport {
             nullptr, "ncclCommInitRankConfig");
     }
     check(nc().ncclGroupEnd(), nullptr, "ncclGroupEnd after ncclCommInitRankConfig");
+    in_progress_ = false;
     if (pending_) return std::exchange(pending_, std::nullopt);
-    return wait_comms(world.per_slot, deadline_after(timeout_s_),
-                      "creating the world communicator");
+    if (auto f = wait_comms(world.per_slot, deadline_after(timeout_s_),
+                            "creating the world communicator")) {
+      return f;
+    }
+    // Every rank is up: the blocking twin of the world cannot wait on a missing peer.
+    world.timed.assign(slots_.size(), nullptr);
+    nc().ncclGroupStart();
+    for (std::size_t k = 0; k < slots_.size() && !pending_; ++k) {
+      cu().cudaSetDevice(slots_[k].device);
+      check(nc().ncclCommInitRankConfig(&world.timed[k], world_, timed_id, ranks_[k],
+                                        &blocking_config_),
+            nullptr, "ncclCommInitRankConfig (blocking world)");
+    }
+    check(nc().ncclGroupEnd(), nullptr, "ncclGroupEnd after ncclCommInitRankConfig (blocking)");
+    in_progress_ = false;
+    if (pending_) return std::exchange(pending_, std::nullopt);
+    return std::nullopt;
   }
 
   const std::vector<int>& slots() const override { return ranks_; }
@@ -127,7 +154,9 @@ class NcclTransport final : public Transport {
     nc().ncclGetVersion(&nccl);
     cu().cudaRuntimeGetVersion(&runtime);
     cu().cudaDriverGetVersion(&driver);
-    auto cuda = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
+    auto cuda = [](int v) {
+      return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10);
+    };
     return "NCCL " + nccl_version_text(nccl) + " (" + libs_.nccl_path + "), CUDA runtime " +
            cuda(runtime) + ", driver " + cuda(driver);
   }
@@ -166,8 +195,26 @@ class NcclTransport final : public Transport {
             parent.per_slot[k], "ncclCommSplit for " + what);
     }
     check(nc().ncclGroupEnd(), nullptr, "ncclGroupEnd after ncclCommSplit for " + what);
+    in_progress_ = false;
     if (pending_) return std::exchange(pending_, std::nullopt);
-    return wait_comms(made.per_slot, deadline_after(timeout_s_), "ncclCommSplit for " + what);
+    // The parents are busy while their children come up: wait for both.
+    std::vector<ncclComm_t> all = made.per_slot;
+    all.insert(all.end(), parent.per_slot.begin(), parent.per_slot.end());
+    if (auto f = wait_comms(all, deadline_after(timeout_s_), "ncclCommSplit for " + what)) {
+      return f;
+    }
+    made.timed.assign(slots_.size(), nullptr);
+    nc().ncclGroupStart();
+    for (std::size_t k = 0; k < slots_.size() && !pending_; ++k) {
+      cu().cudaSetDevice(slots_[k].device);
+      check(nc().ncclCommSplit(parent.timed[k], colors[k], keys[k], &made.timed[k],
+                               &blocking_config_),
+            parent.timed[k], "ncclCommSplit (blocking) for " + what);
+    }
+    check(nc().ncclGroupEnd(), nullptr, "ncclGroupEnd after ncclCommSplit (blocking) for " + what);
+    in_progress_ = false;
+    if (pending_) return std::exchange(pending_, std::nullopt);
+    return std::nullopt;
   }
 
   std::optional<Failure> reserve(std::size_t bytes) override {
@@ -188,43 +235,40 @@ class NcclTransport final : public Transport {
   }
 
   std::optional<Failure> upload(const Buffers& inputs) override {
-    for (std::size_t k = 0; k < slots_.size(); ++k) {
-      Slot& s = slots_[k];
-      cu().cudaSetDevice(s.device);
-      const cudaError_t e = cu().cudaMemcpyAsync(s.in, inputs[k].data(), inputs[k].size(),
-                                                 cudaMemcpyHostToDevice, s.stream);
-      if (e != cudaSuccess) return cuda_failure(e, "copying inputs to the device", s);
-    }
-    return wait_streams(nullptr, deadline_after(timeout_s_), "copying inputs to the devices");
+    return copy(
+        [&](std::size_t k, Slot& s) {
+          return cu().cudaMemcpyAsync(s.in, inputs[k].data(), inputs[k].size(),
+                                      cudaMemcpyHostToDevice, s.stream);
+        },
+        "copying inputs to the devices");
   }
 
   std::optional<Failure> download(std::size_t bytes, Buffers& outputs) override {
     outputs.resize(slots_.size());
-    for (std::size_t k = 0; k < slots_.size(); ++k) {
-      Slot& s = slots_[k];
-      outputs[k].resize(bytes);
-      cu().cudaSetDevice(s.device);
-      const cudaError_t e = cu().cudaMemcpyAsync(outputs[k].data(), s.out, bytes,
-                                                 cudaMemcpyDeviceToHost, s.stream);
-      if (e != cudaSuccess) return cuda_failure(e, "copying outputs from the device", s);
-    }
-    return wait_streams(nullptr, deadline_after(timeout_s_), "copying outputs from the devices");
+    return copy(
+        [&](std::size_t k, Slot& s) {
+          outputs[k].resize(bytes);
+          return cu().cudaMemcpyAsync(outputs[k].data(), s.out, bytes, cudaMemcpyDeviceToHost,
+                                      s.stream);
+        },
+        "copying outputs from the devices");
   }
 
   std::variant<std::vector<double>, Failure> run(const CollectiveCall& call) override {
     const Comm& comm = comms_.at(call.comm);
+    const std::vector<ncclComm_t>& handles = call.timed ? comm.timed : comm.per_slot;
     const auto deadline = deadline_after(timeout_s_);
     auto launch = [&]() -> std::optional<Failure> {
       nc().ncclGroupStart();
       for (std::size_t k = 0; k < slots_.size() && !pending_; ++k) {
         if (k < call.skip.size() && call.skip[k]) continue;
-        issue(comm, call, k);
+        issue(handles[k], comm.positions[k], call, k);
       }
       check(nc().ncclGroupEnd(), nullptr, "ncclGroupEnd for " + call.what);
       if (pending_) return std::exchange(pending_, std::nullopt);
       if (in_progress_) {
         in_progress_ = false;
-        return wait_comms(comm.per_slot, deadline, call.what);
+        return wait_comms(handles, deadline, call.what);
       }
       return std::nullopt;
     };
@@ -232,14 +276,14 @@ class NcclTransport final : public Transport {
       if (auto f = launch()) return *f;
     }
     if (call.warmup > 0) {
-      if (auto f = wait_streams(&comm.per_slot, deadline, call.what)) return *f;
+      if (auto f = wait_streams(&handles, deadline, call.what)) return *f;
     }
     for (Slot& s : slots_) cu().cudaEventRecord(s.start, s.stream);
     for (int i = 0; i < call.iters; ++i) {
       if (auto f = launch()) return *f;
     }
     for (Slot& s : slots_) cu().cudaEventRecord(s.stop, s.stream);
-    if (auto f = wait_streams(&comm.per_slot, deadline, call.what)) return *f;
+    if (auto f = wait_streams(&handles, deadline, call.what)) return *f;
     std::vector<double> us;
     for (Slot& s : slots_) {
       float ms = 0;
@@ -250,13 +294,26 @@ class NcclTransport final : public Transport {
     return us;
   }
 
+  // Children first, one thread per communicator: an abort is slow (it stops NCCL's proxy
+  // threads), and the last abort of a communicator's local ranks reclaims them all.
   void abort() override {
-    for (auto it = comms_.rbegin(); it != comms_.rend(); ++it) {  // children before the world
-      for (ncclComm_t& c : it->second.per_slot) {
-        if (c != nullptr) nc().ncclCommAbort(c);
-        c = nullptr;
+    auto abort_all = [this](bool worlds) {
+      std::vector<std::thread> threads;
+      for (auto& [id, comm] : comms_) {
+        if ((id == 0) != worlds) continue;
+        for (auto* handles : {&comm.per_slot, &comm.timed}) {
+          threads.emplace_back([this, handles] {
+            for (ncclComm_t& c : *handles) {
+              if (c != nullptr) nc().ncclCommAbort(c);
+              c = nullptr;
+            }
+          });
+        }
       }
-    }
+      for (auto& t : threads) t.join();
+    };
+    abort_all(false);
+    abort_all(true);
   }
 
  private:
@@ -268,24 +325,49 @@ class NcclTransport final : public Transport {
     void* out = nullptr;
   };
   struct Comm {
-    std::vector<ncclComm_t> per_slot;
-    std::vector<int> positions;  // each slot's rank in this communicator
+    std::vector<ncclComm_t> per_slot;  // nonblocking: bring-up and membership checks
+    std::vector<ncclComm_t> timed;     // blocking twin: timed collectives
+    std::vector<int> positions;        // each slot's rank in this communicator
   };
 
   const CudaApi& cu() const { return libs_.cuda; }
   const NcclApi& nc() const { return libs_.nccl; }
   std::string seconds() const { return std::to_string(static_cast<int>(timeout_s_)); }
 
+  // Pageable copies block the calling thread, so each slot copies on its own thread.
+  template <typename F>
+  std::optional<Failure> copy(F&& start, const std::string& what) {
+    std::vector<cudaError_t> errors(slots_.size(), cudaSuccess);
+    auto one = [&](std::size_t k) {
+      errors[k] = cu().cudaSetDevice(slots_[k].device);
+      if (errors[k] == cudaSuccess) errors[k] = start(k, slots_[k]);
+    };
+    if (slots_.size() == 1) {
+      one(0);
+    } else {
+      std::vector<std::thread> threads;
+      for (std::size_t k = 0; k < slots_.size(); ++k) threads.emplace_back(one, k);
+      for (auto& t : threads) t.join();
+    }
+    for (std::size_t k = 0; k < slots_.size(); ++k) {
+      if (errors[k] != cudaSuccess) return cuda_failure(errors[k], what, slots_[k]);
+    }
+    return wait_streams(nullptr, deadline_after(timeout_s_), what);
+  }
+
   Failure cuda_failure(cudaError_t e, const std::string& what, const Slot& s) const {
-    return {4, "CUDA error on rank " + std::to_string(s.rank) + " (device " +
-                   std::to_string(s.device) + ") while " + what + ": " +
-                   cu().cudaGetErrorString(e), false};
+    return {4,
+            "CUDA error on rank " + std::to_string(s.rank) + " (device " +
+                std::to_string(s.device) + ") while " + what + ": " + cu().cudaGetErrorString(e),
+            false};
   }
 
   Failure nccl_failure(ncclResult_t r, ncclComm_t comm, const std::string& what) const {
     std::string last = nc().ncclGetLastError(comm) ? nc().ncclGetLastError(comm) : "";
-    return {4, "NCCL error in " + what + ": " + nc().ncclGetErrorString(r) +
-                   (last.empty() ? "" : " (" + last + ")"), false};
+    return {4,
+            "NCCL error in " + what + ": " + nc().ncclGetErrorString(r) +
+                (last.empty() ? "" : " (" + last + ")"),
+            false};
   }
 
   // Records the first failure of a call made inside a group; ncclInProgress is expected.
@@ -297,9 +379,8 @@ class NcclTransport final : public Transport {
     }
   }
 
-  void issue(const Comm& comm, const CollectiveCall& call, std::size_t k) {
+  void issue(ncclComm_t c, int pos, const CollectiveCall& call, std::size_t k) {
     const Slot& s = slots_[k];
-    ncclComm_t c = comm.per_slot[k];
     const ncclDataType_t dt = nccl_type(call.type);
     const int n = call.group_size;
     const auto count = static_cast<std::size_t>(call.count);
@@ -325,7 +406,6 @@ class NcclTransport final : public Transport {
         }
         return;
       case Op::kSendRecv: {
-        const int pos = comm.positions[k];
         check(nc().ncclSend(in, count, dt, (pos + 1) % n, c, s.stream), c, call.what);
         check(nc().ncclRecv(out, count, dt, (pos + n - 1) % n, c, s.stream), c, call.what);
         return;
@@ -350,8 +430,10 @@ class NcclTransport final : public Transport {
   }
 
   Failure timeout(const std::string& what) const {
-    return {4, "watchdog: " + what + " did not finish within " + seconds() +
-                   " s (--timeout); every communicator was aborted (ncclCommAbort)", true};
+    return {4,
+            "watchdog: " + what + " did not finish within " + seconds() +
+                " s (--timeout); every communicator was aborted (ncclCommAbort)",
+            true};
   }
 
   static void pause(int spins) {
@@ -400,6 +482,7 @@ class NcclTransport final : public Transport {
   std::vector<Slot> slots_;
   std::map<int, Comm> comms_;
   ncclConfig_t config_{};
+  ncclConfig_t blocking_config_{};
   int world_ = 0;
   double timeout_s_ = 60;
   std::size_t capacity_ = 0;

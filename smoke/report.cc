@@ -16,8 +16,8 @@ std::string gbps(double v) {
 }
 
 // Observations of one set, by group index and position.
-using SetObservations = std::map<int, std::map<int, std::pair<const RankResult*,
-                                                              const GroupObservation*>>>;
+using SetObservations =
+    std::map<int, std::map<int, std::pair<const RankResult*, const GroupObservation*>>>;
 
 SetObservations observations(const std::vector<const RankResult*>& ranks, const std::string& set) {
   SetObservations out;
@@ -63,11 +63,10 @@ void check_set(const ReportInput& in, std::size_t si, const std::vector<const Ra
                                format_ranks(listed));
       }
       if (o->allreduce_wrong > 0) {
-        out.problems.push_back(head + ": seeded all_reduce wrong on rank " +
-                               std::to_string(rank->info.rank) + ": " +
-                               std::to_string(o->allreduce_wrong) + " of " +
-                               std::to_string(o->allreduce_count) + " elements (" +
-                               o->first_wrong + ")");
+        out.problems.push_back(
+            head + ": seeded all_reduce wrong on rank " + std::to_string(rank->info.rank) + ": " +
+            std::to_string(o->allreduce_wrong) + " of " + std::to_string(o->allreduce_count) +
+            " elements (" + o->first_wrong + ")");
       }
     }
   }
@@ -139,10 +138,10 @@ Report build_report(const ReportInput& in) {
     const GroupSet& gs = in.view->sets[si];
     const auto& gate = in.options->min_busbw_gbps;
     if (gate && gs.uniform_size() > 1 && set.sweep_busbw_gbps && *set.sweep_busbw_gbps < *gate) {
-      report.gate_failures.push_back(
-          quoted(gs.name) + ": busbw " + gbps(*set.sweep_busbw_gbps) + " GB/s of all_reduce at " +
-          std::to_string(in.options->sweep_bytes) + " bytes is below --min-busbw " +
-          gbps(*gate) + " GB/s");
+      report.gate_failures.push_back(quoted(gs.name) + ": busbw " + gbps(*set.sweep_busbw_gbps) +
+                                     " GB/s of all_reduce at " +
+                                     std::to_string(in.options->sweep_bytes) +
+                                     " bytes is below --min-busbw " + gbps(*gate) + " GB/s");
       slow_sets.push_back(gs.name);
     }
     if (!set.problems.empty()) wrong_sets.push_back(gs.name);

@@ -5,11 +5,10 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "smoke/comm_plan.h"
 #include "smoke/data_pattern.h"
@@ -23,12 +22,12 @@ namespace layerplan::smoke {
 struct ReportInput {
   const ManifestView* view = nullptr;
   const SmokeOptions* options = nullptr;
-  std::vector<DerivedSet> derived;                         // per set
-  std::vector<std::vector<MembershipFinding>> findings;    // per set, from the manifest alone
+  std::vector<DerivedSet> derived;                       // per set
+  std::vector<std::vector<MembershipFinding>> findings;  // per set, from the manifest alone
   const std::vector<TimedEntry>* entries = nullptr;
-  std::vector<char> runnable;                              // per set
-  std::vector<std::string> shared_with;                    // per set
-  std::string dtype;  // the plan's dtype
+  std::vector<char> runnable;             // per set
+  std::vector<std::string> shared_with;   // per set
+  std::string dtype;                      // the plan's dtype
   ElementType type = ElementType::kBf16;  // what moves: the dtype, or its CPU stand-in
   bool on_cpu = false;
   std::string launch;  // "single process driving 4 GPUs", "MPI, 4 processes (OMPI_COMM_WORLD_SIZE)"
@@ -53,7 +52,7 @@ struct SetResult {
 struct Report {
   std::vector<RankInfo> ranks;  // by global rank
   std::string versions;
-  std::vector<SetResult> sets;  // per set of the view
+  std::vector<SetResult> sets;                   // per set of the view
   std::vector<std::string> membership_failures;  // exit 3
   std::vector<std::string> gate_failures;        // exit 3
   std::vector<std::string> runtime_failures;     // exit 4

@@ -62,8 +62,8 @@ void render_set(const Report& report, const ReportInput& in, std::size_t si, std
   }
   if (r.entries.empty() || report.ranks.empty()) return;  // nothing ran on the devices
   out << "#" << pad("size", 13) << pad("count", 12) << pad("type", 11) << pad("redop", 6)
-      << pad("op", 15) << pad("time", 10) << pad("algbw", 9) << pad("busbw", 9)
-      << pad("#wrong", 8) << "  used by\n";
+      << pad("op", 15) << pad("time", 10) << pad("algbw", 9) << pad("busbw", 9) << pad("#wrong", 8)
+      << "  used by\n";
   out << "#" << pad("(B)", 13) << pad("(elements)", 12) << pad("", 11) << pad("", 6) << pad("", 15)
       << pad("(us)", 10) << pad("(GB/s)", 9) << pad("(GB/s)", 9) << "\n";
   for (std::size_t i = 0; i < r.entries.size(); ++i) {
@@ -98,9 +98,8 @@ void render_text(const Report& report, const ReportInput& in, std::ostream& out)
       << (in.dtype != element_name(in.type)
               ? " (moved as " + std::string(element_name(in.type)) + " on the CPU backend)"
               : "")
-      << ", tokens " << o.tokens << ", warmup "
-      << o.warmup << ", iters " << o.iters << ", timeout " << fixed(o.timeout_s, 0)
-      << " s, sweep " << o.sweep_bytes << " B"
+      << ", tokens " << o.tokens << ", warmup " << o.warmup << ", iters " << o.iters << ", timeout "
+      << fixed(o.timeout_s, 0) << " s, sweep " << o.sweep_bytes << " B"
       << (o.min_busbw_gbps ? ", min busbw " + fixed(*o.min_busbw_gbps, 2) + " GB/s" : "") << "\n";
   out << "#\n";
   for (const RankInfo& r : report.ranks) {
@@ -145,7 +144,7 @@ nlohmann::ordered_json render_json(const Report& report, const ReportInput& in) 
   j["manifest"] = o.manifest_label;
   j["architecture"] = in.view->architecture;
   j["world_size"] = in.view->world_size;
-  j["axes"] = {{"tp", a.tp}, {"attn_tp", a.attn_tp}, {"dcp", a.dcp},
+  j["axes"] = {{"tp", a.tp},   {"attn_tp", a.attn_tp}, {"dcp", a.dcp},
                {"pcp", a.pcp}, {"pp", a.pp},           {"dp", a.dp}};
   if (a.ep > 0) j["axes"]["ep"] = a.ep;
   j["backend"] = o.backend;
@@ -162,8 +161,11 @@ nlohmann::ordered_json render_json(const Report& report, const ReportInput& in) 
   j["min_busbw_gbps"] = o.min_busbw_gbps ? J(*o.min_busbw_gbps) : J(nullptr);
   j["ranks"] = J::array();
   for (const RankInfo& r : report.ranks) {
-    j["ranks"].push_back({{"rank", r.rank}, {"host", r.host}, {"pid", r.pid},
-                          {"device", r.device}, {"device_name", r.device_name},
+    j["ranks"].push_back({{"rank", r.rank},
+                          {"host", r.host},
+                          {"pid", r.pid},
+                          {"device", r.device},
+                          {"device_name", r.device_name},
                           {"pci_bus_id", r.pci_bus_id}});
   }
   j["group_sets"] = J::array();
@@ -203,8 +205,7 @@ nlohmann::ordered_json render_json(const Report& report, const ReportInput& in) 
     j["group_sets"].push_back(std::move(s));
   }
   j["out_of_bounds"] = {{"count", report.wrong}, {"okay", report.wrong == 0}};
-  j["average_bus_bandwidth_gbps"] =
-      report.avg_busbw_gbps ? J(*report.avg_busbw_gbps) : J(nullptr);
+  j["average_bus_bandwidth_gbps"] = report.avg_busbw_gbps ? J(*report.avg_busbw_gbps) : J(nullptr);
   j["failures"] = {{"membership", report.membership_failures},
                    {"gate", report.gate_failures},
                    {"runtime", report.runtime_failures}};

@@ -3,9 +3,12 @@
 namespace layerplan::smoke {
 
 void to_json(nlohmann::json& j, const RankInfo& v) {
-  j = {{"rank", v.rank},     {"host", v.host},
-       {"pid", v.pid},       {"device", v.device},
-       {"device_name", v.device_name}, {"pci_bus_id", v.pci_bus_id}};
+  j = {{"rank", v.rank},
+       {"host", v.host},
+       {"pid", v.pid},
+       {"device", v.device},
+       {"device_name", v.device_name},
+       {"pci_bus_id", v.pci_bus_id}};
 }
 
 void from_json(const nlohmann::json& j, RankInfo& v) {
@@ -21,8 +24,8 @@ void to_json(nlohmann::json& j, const ProcessResult& v) {
   j = nlohmann::json::object();
   j["versions"] = v.versions;
   j["failure"] = v.failure ? nlohmann::json{{"exit_code", v.failure->exit_code},
-                                             {"message", v.failure->message},
-                                             {"hung", v.failure->hung}}
+                                            {"message", v.failure->message},
+                                            {"hung", v.failure->hung}}
                            : nlohmann::json(nullptr);
   auto& ranks = j["ranks"] = nlohmann::json::array();
   for (const RankResult& r : v.ranks) {
@@ -57,11 +60,10 @@ void from_json(const nlohmann::json& j, ProcessResult& v) {
     RankResult out;
     out.info = r.at("info").get<RankInfo>();
     for (const auto& g : r.at("groups")) {
-      out.groups.push_back({g.at("set").get<std::string>(), g.at("group").get<int>(),
-                            g.at("position").get<int>(), g.at("observed").get<std::vector<int>>(),
-                            g.at("allreduce_wrong").get<std::int64_t>(),
-                            g.at("allreduce_count").get<std::int64_t>(),
-                            g.at("first_wrong").get<std::string>()});
+      out.groups.push_back(
+          {g.at("set").get<std::string>(), g.at("group").get<int>(), g.at("position").get<int>(),
+           g.at("observed").get<std::vector<int>>(), g.at("allreduce_wrong").get<std::int64_t>(),
+           g.at("allreduce_count").get<std::int64_t>(), g.at("first_wrong").get<std::string>()});
     }
     for (const auto& t : r.at("timings")) {
       out.timings.push_back({t.at("entry").get<int>(), t.at("time_us").get<double>(),

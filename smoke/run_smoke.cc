@@ -49,24 +49,29 @@ Launched launch(const ManifestView& view, const SmokeOptions& o, const LauncherE
   const int world = view.world_size;
   const bool want_mpi = env.present || o.backend == "mpi";
   if (want_mpi && !mpi_built()) {
-    l.failure = Failure{2, env.present ? "launched by an MPI launcher (" + env.source + "=" +
-                                             std::to_string(env.size) + "), but " +
-                                             mpi_library_name()
-                                       : mpi_library_name(), false};
+    l.failure = Failure{2,
+                        env.present ? "launched by an MPI launcher (" + env.source + "=" +
+                                          std::to_string(env.size) + "), but " + mpi_library_name()
+                                    : mpi_library_name(),
+                        false};
     return l;
   }
   if (o.backend == "mpi" && !env.present && world > 1) {
-    l.failure = Failure{2, "the mpi backend runs one rank per process and the manifest has "
-                               "world_size " + std::to_string(world) + "; launch " +
-                               std::to_string(world) + " ranks: " + launch_hint(world, "mpi"),
+    l.failure = Failure{2,
+                        "the mpi backend runs one rank per process and the manifest has "
+                        "world_size " +
+                            std::to_string(world) + "; launch " + std::to_string(world) +
+                            " ranks: " + launch_hint(world, "mpi"),
                         false};
     return l;
   }
   if (env.present && env.size != world) {
-    l.failure = Failure{2, "the manifest needs " + std::to_string(world) +
-                               " ranks (world_size) but the launcher started " +
-                               std::to_string(env.size) + " (" + env.source + "); launch with: " +
-                               launch_hint(world, o.backend), false};
+    l.failure =
+        Failure{2,
+                "the manifest needs " + std::to_string(world) +
+                    " ranks (world_size) but the launcher started " + std::to_string(env.size) +
+                    " (" + env.source + "); launch with: " + launch_hint(world, o.backend),
+                false};
     return l;
   }
   if (!want_mpi) {  // one process drives every GPU
@@ -77,11 +82,12 @@ Launched launch(const ManifestView& view, const SmokeOptions& o, const LauncherE
     }
     const int count = std::get<int>(gpus);
     if (count < world) {
-      l.failure = Failure{2, "the manifest needs " + std::to_string(world) +
-                                 " GPUs (world_size) but this node has " + std::to_string(count) +
-                                 " visible; run it on a node with " + std::to_string(world) +
-                                 " GPUs, or one rank per GPU across nodes: " +
-                                 launch_hint(world, "nccl"), false};
+      l.failure = Failure{
+          2,
+          "the manifest needs " + std::to_string(world) + " GPUs (world_size) but this node has " +
+              std::to_string(count) + " visible; run it on a node with " + std::to_string(world) +
+              " GPUs, or one rank per GPU across nodes: " + launch_hint(world, "nccl"),
+          false};
       return l;
     }
     std::vector<int> ranks(static_cast<std::size_t>(world));
@@ -105,10 +111,11 @@ Launched launch(const ManifestView& view, const SmokeOptions& o, const LauncherE
   l.coordinator = std::move(std::get<std::unique_ptr<Coordinator>>(started));
   Coordinator& c = *l.coordinator;
   if (c.process_count() != world) {
-    l.failure = Failure{2, "the manifest needs " + std::to_string(world) +
-                               " ranks (world_size) but MPI has " +
-                               std::to_string(c.process_count()) + "; launch with: " +
-                               launch_hint(world, o.backend), false};
+    l.failure = Failure{2,
+                        "the manifest needs " + std::to_string(world) +
+                            " ranks (world_size) but MPI has " + std::to_string(c.process_count()) +
+                            "; launch with: " + launch_hint(world, o.backend),
+                        false};
     return l;
   }
   const std::string job = "MPI job of " + std::to_string(world) + " processes, one rank each";
@@ -120,25 +127,30 @@ Launched launch(const ManifestView& view, const SmokeOptions& o, const LauncherE
     if (auto* why = std::get_if<std::string>(&gpus)) {
       mine = Failure{4, "rank " + std::to_string(c.process_rank()) + ": " + *why, false};
     } else if (device >= std::get<int>(gpus)) {
-      mine = Failure{2, "rank " + std::to_string(c.process_rank()) + " is local rank " +
-                            std::to_string(device) + " of its node, which has " +
-                            std::to_string(std::get<int>(gpus)) +
-                            " visible GPU(s): start at most that many ranks per node "
-                            "(mpirun --map-by ppr:N:node)", false};
+      mine = Failure{2,
+                     "rank " + std::to_string(c.process_rank()) + " is local rank " +
+                         std::to_string(device) + " of its node, which has " +
+                         std::to_string(std::get<int>(gpus)) +
+                         " visible GPU(s): start at most that many ranks per node "
+                         "(mpirun --map-by ppr:N:node)",
+                     false};
     }
   }
   auto agreed = c.agree_max(mine ? mine->exit_code : 0, 2 * o.timeout_s + 10);
   if (!agreed || *agreed != 0) {
     l.own = mine.has_value();
     l.failure = mine ? *mine
-                     : Failure{agreed ? *agreed : 4, "another rank could not start (see its "
-                                                     "message)", !agreed};
+                     : Failure{agreed ? *agreed : 4,
+                               "another rank could not start (see its "
+                               "message)",
+                               !agreed};
     return l;
   }
   if (o.backend == "nccl") {
     l.text = job + " (GPU = local rank, from " +
              (env.local_rank >= 0 ? env.source.substr(0, env.source.find('_')) + " env"
-                                  : std::string("MPI_COMM_TYPE_SHARED")) + ")";
+                                  : std::string("MPI_COMM_TYPE_SHARED")) +
+             ")";
     auto t = make_nccl_transport({c.process_rank()}, {device}, world, c, o.timeout_s);
     if (auto* f = std::get_if<Failure>(&t)) {
       l.failure = *f;
@@ -219,8 +231,8 @@ int run_smoke(const nlohmann::ordered_json& manifest, const SmokeOptions& option
   in.on_cpu = options.backend == "mpi";
   ProcessResult mine;
   if (l.transport) {
-    SessionPlan plan{&*view, &entries, in.runnable, *type, options.warmup, options.iters,
-                     options.timeout_s, options.inject_hang};
+    SessionPlan plan{&*view,         &entries,      in.runnable,       *type,
+                     options.warmup, options.iters, options.timeout_s, options.inject_hang};
     SessionOutcome outcome = run_session(*l.transport, *l.coordinator, plan);
     mine.ranks = std::move(outcome.ranks);
     mine.failure = std::move(outcome.failure);
@@ -245,9 +257,12 @@ int run_smoke(const nlohmann::ordered_json& manifest, const SmokeOptions& option
     } else {
       unclean = true;
       in.processes.push_back(mine);
-      in.processes.push_back({{}, Failure{4, "some ranks did not report within " +
-                                                 std::to_string(static_cast<int>(patience)) +
-                                                 " s", true}, ""});
+      in.processes.push_back({{},
+                              Failure{4,
+                                      "some ranks did not report within " +
+                                          std::to_string(static_cast<int>(patience)) + " s",
+                                      true},
+                              ""});
     }
     in.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const Report report = build_report(in);
@@ -266,8 +281,8 @@ int run_smoke(const nlohmann::ordered_json& manifest, const SmokeOptions& option
   // One decision for all: the exit code (rank 0's) and whether any process still has an MPI
   // request that will never complete, in which case every process ends with MPI_Abort together
   // (mixing MPI_Abort with MPI_Finalize across ranks upsets some launchers).
-  auto agreed = coord.agree_max((coord.process_rank() == 0 ? code : 0) | (unclean ? 256 : 0),
-                                patience);
+  auto agreed =
+      coord.agree_max((coord.process_rank() == 0 ? code : 0) | (unclean ? 256 : 0), patience);
   if (agreed) {
     code = *agreed & 255;
     unclean = (*agreed & 256) != 0;

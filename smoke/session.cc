@@ -4,6 +4,7 @@
 #include <cstring>
 #include <map>
 #include <sstream>
+#include <thread>
 
 namespace layerplan::smoke {
 namespace {
@@ -15,6 +16,31 @@ std::string describe_mismatch(const Mismatch& m) {
   std::ostringstream s;
   s << "element " << m.first << ": got " << m.got << ", expected " << m.expected;
   return s.str();
+}
+
+// Runs fn(k) for every slot, one thread each when there are several: the host-side fills and
+// checks of 64 MiB buffers are a large part of a run's wall time.
+template <typename F>
+void for_each_slot(std::size_t slots, F&& fn) {
+  if (slots <= 1) {
+    if (slots == 1) fn(std::size_t{0});
+    return;
+  }
+  std::vector<std::thread> threads;
+  for (std::size_t k = 0; k < slots; ++k) threads.emplace_back([&fn, k] { fn(k); });
+  for (auto& t : threads) t.join();
+}
+
+CollectiveCall make_call(int comm, Op op, ElementType type, std::int64_t count, int n,
+                         std::string what) {
+  CollectiveCall c;
+  c.comm = comm;
+  c.op = op;
+  c.type = type;
+  c.count = count;
+  c.group_size = n;
+  c.what = std::move(what);
+  return c;
 }
 
 class Runner {
@@ -129,8 +155,10 @@ class Runner {
     fail(t_.upload(in));
     if (!ok()) return;
     const std::string what = "group set \"" + set.name + "\"";
-    if (!call({comm, Op::kAllGather, ElementType::kInt32, n, n, 0, 1, skips(set.name),
-               "all_gather of global ranks on " + what})) {
+    CollectiveCall gather = make_call(comm, Op::kAllGather, ElementType::kInt32, n, n,
+                                      "all_gather of global ranks on " + what);
+    gather.skip = skips(set.name);
+    if (!call(gather)) {
       return;
     }
     fail(t_.download(static_cast<std::size_t>(n) * 4, got));
@@ -150,10 +178,10 @@ class Runner {
       if (e.set == set.name) longest = std::max(longest, input_count(e.op, e.count, n));
     }
     const auto es = static_cast<std::size_t>(element_bytes(plan_.type));
-    for (std::size_t k = 0; k < slots.size(); ++k) {
+    for_each_slot(slots.size(), [&](std::size_t k) {
       in[k].resize(static_cast<std::size_t>(longest) * es);
       fill_input(in[k].data(), longest, slots[k], pattern, plan_.type);
-    }
+    });
     fail(t_.upload(in));
     if (!ok()) return;
     auto checked = [&](Op op, std::int64_t count, Mismatch* each) {
@@ -161,17 +189,17 @@ class Runner {
       if (!ok()) return;
       fail(t_.download(static_cast<std::size_t>(outn) * es, got));
       if (!ok()) return;
-      std::vector<std::byte> expected(static_cast<std::size_t>(outn) * es);
-      for (std::size_t k = 0; k < slots.size(); ++k) {
+      for_each_slot(slots.size(), [&](std::size_t k) {
         auto [g, p] = set.locate(slots[k]);
+        std::vector<std::byte> expected(static_cast<std::size_t>(outn) * es);
         fill_expected(expected.data(), op, count, set.groups[static_cast<std::size_t>(g)], p,
                       pattern, plan_.type);
         each[k] = compare(got[k].data(), expected.data(), outn, plan_.type);
-      }
+      });
     };
     std::vector<Mismatch> wrong(slots.size());
-    if (!call({comm, Op::kAllReduce, plan_.type, kCheckCount, n, 0, 1, {},
-               "seeded all_reduce on " + what})) {
+    if (!call(make_call(comm, Op::kAllReduce, plan_.type, kCheckCount, n,
+                        "seeded all_reduce on " + what))) {
       return;
     }
     checked(Op::kAllReduce, kCheckCount, wrong.data());
@@ -186,15 +214,19 @@ class Runner {
     for (std::size_t ei = 0; ei < entries.size(); ++ei) {
       const TimedEntry& e = entries[ei];
       if (e.set != set.name) continue;
-      auto us = call({comm, e.op, plan_.type, e.count, n, plan_.warmup, plan_.iters, {},
-                      std::string(op_name(e.op)) + " of " + std::to_string(e.bytes) +
-                          " bytes on " + what});
+      CollectiveCall timed = make_call(
+          comm, e.op, plan_.type, e.count, n,
+          std::string(op_name(e.op)) + " of " + std::to_string(e.bytes) + " bytes on " + what);
+      timed.warmup = plan_.warmup;
+      timed.iters = plan_.iters;
+      timed.timed = true;
+      auto us = call(timed);
       if (!us) return;
       checked(e.op, e.count, wrong.data());
       if (!ok()) return;
       for (std::size_t k = 0; k < slots.size(); ++k) {
-        out_.ranks[k].timings.push_back({static_cast<int>(ei), (*us)[k], wrong[k].wrong,
-                                         describe_mismatch(wrong[k])});
+        out_.ranks[k].timings.push_back(
+            {static_cast<int>(ei), (*us)[k], wrong[k].wrong, describe_mismatch(wrong[k])});
       }
     }
   }

@@ -50,11 +50,31 @@ int main(int argc, char** argv) {
   std::string manifest_path;
   double busbw = 0;
   const std::map<std::string, std::function<bool(const std::string&)>> flags{
-      {"--manifest", [&](const std::string& v) { manifest_path = v; return true; }},
-      {"--backend", [&](const std::string& v) { options.backend = v; return true; }},
-      {"--dtype", [&](const std::string& v) { options.dtype = v; return true; }},
-      {"--json", [&](const std::string& v) { options.json_path = v; return true; }},
-      {"--inject-hang", [&](const std::string& v) { options.inject_hang = v; return true; }},
+      {"--manifest",
+       [&](const std::string& v) {
+         manifest_path = v;
+         return true;
+       }},
+      {"--backend",
+       [&](const std::string& v) {
+         options.backend = v;
+         return true;
+       }},
+      {"--dtype",
+       [&](const std::string& v) {
+         options.dtype = v;
+         return true;
+       }},
+      {"--json",
+       [&](const std::string& v) {
+         options.json_path = v;
+         return true;
+       }},
+      {"--inject-hang",
+       [&](const std::string& v) {
+         options.inject_hang = v;
+         return true;
+       }},
       {"--tokens", [&](const std::string& v) { return parse_number(v, options.tokens); }},
       {"--timeout", [&](const std::string& v) { return parse_number(v, options.timeout_s); }},
       {"--warmup", [&](const std::string& v) { return parse_number(v, options.warmup); }},

@@ -53,6 +53,7 @@ struct CollectiveCall {
   std::int64_t count = 0;  // nccl-tests count
   int group_size = 1;
   int warmup = 0, iters = 1;
+  bool timed = false;      // a timed measurement (NCCL: on the blocking twin communicators)
   std::vector<char> skip;  // per slot; 1 = this slot does not issue the call (fault injection)
   std::string what;        // names the set and the collective in errors
 };

@@ -185,6 +185,9 @@ def main():
         m["groups"]["pp"] = [[0, 4], [1, 5], [2, 6], [3, 7]]
         m["groups"]["dp"] = [[0, 2], [1, 3], [4, 6], [5, 7]]
 
+    def swap_tp2(m):
+        m["groups"]["tp"][0] = [1, 0]
+
     def out_of_range(m):
         m["groups"]["tp"][0][3] = 4
 
@@ -202,6 +205,8 @@ def main():
 
     bads = {
         "bad_dcp_swapped": bad(tpa, 3, 'group set "dcp" group 0: expected [0, 1]', swap_dcp),
+        "bad_tp2_swapped": bad(good["good_llama8b_tp2"], 3,
+                               'group set "tp" group 0: expected [0, 1]', swap_tp2),
         "bad_dcp_strided": bad(tpa, 3, 'group set "dcp" group 0: expected [0, 1]',
                                dcp_as_strided),
         "bad_megatron_pp_dp": bad(dp2pp2, 3, 'group set "pp" group 0: expected [0, 2]',

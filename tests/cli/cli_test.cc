@@ -217,6 +217,23 @@ TEST_CASE("layers works without rules, as a table and as JSON") {
   CHECK(parsed["layers"].size() == 1 + 61 * 2 + 3 + 1);
 }
 
+TEST_CASE("smoke: input errors exit 2 before anything is launched") {
+  Result none = run("smoke");
+  CHECK(none.code == 2);
+  CHECK(contains(none.err, "--manifest FILE, or --config and --rules"));
+  Result both = run("smoke --manifest x.json " + kLlama8);
+  CHECK(both.code == 2);
+  Result missing = run("smoke --manifest fixtures/manifests/none.json");
+  CHECK(missing.code == 2);
+  CHECK(contains(missing.err, "cannot read"));
+  Result not_json = run("smoke --manifest fixtures/rules/good_tp2_pp2.yaml");
+  CHECK(not_json.code == 2);
+  CHECK(contains(not_json.err, "not valid JSON"));
+  Result invalid_plan = run("smoke " + kLlama70 + " --rules fixtures/rules/bad_tpa_invariant.yaml");
+  CHECK(invalid_plan.code == 1);
+  CHECK(contains(invalid_plan.err, "[tpa-invariant]"));
+}
+
 TEST_CASE("--version and --help") {
   Result v = run("--version");
   CHECK(v.code == 0);

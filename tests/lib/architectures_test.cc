@@ -1,0 +1,193 @@
+// Architecture declarations: the built-in families, user declarations (--arch-file), the
+// declaration format's errors, and each layer encoding on small inline configs.
+#include <algorithm>
+
+#include "arch_test_util.h"
+#include "catch.h"
+
+namespace layerplan {
+
+// Generated from schemas/architectures/*.yaml (lib/embed_architectures.cmake).
+const std::vector<std::pair<std::string, std::string>>& builtin_architecture_files();
+
+namespace {
+
+using test::compile_text;
+using test::compile_with_arch;
+using test::count_kind;
+using test::find_layer;
+using test::fixture;
+using test::has_code;
+
+std::vector<std::string> decl_errors(const std::string& yaml) {
+  ArchRegistry registry;
+  Diagnostics diags;
+  CHECK_FALSE(registry.add_source(make_source("arch.yaml", yaml), diags));
+  std::vector<std::string> messages;
+  for (const auto& d : diags.all()) messages.push_back(d.code + ": " + d.message);
+  return messages;
+}
+
+bool any_contains(const std::vector<std::string>& messages, const std::string& text) {
+  for (const auto& m : messages) {
+    if (m.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("every built-in declaration parses") {
+  for (const auto& [name, text] : builtin_architecture_files()) {
+    INFO(name);
+    Diagnostics diags;
+    auto decls = parse_arch_decls(make_source("builtin:" + name, text), diags);
+    for (const auto& d : diags.all()) INFO(d.message);
+    CHECK(decls.has_value());
+    CHECK(diags.all().empty());
+  }
+}
+
+TEST_CASE("the whitelist is the RFC's: Llama derivatives, the MLA family and Nemotron-H") {
+  auto verified = ArchRegistry::builtin().verified_architectures();
+  for (const char* arch :
+       {"LlamaForCausalLM", "MistralForCausalLM", "Phi3ForCausalLM", "DeciLMForCausalLM",
+        "TeleChat2ForCausalLM", "GlmForCausalLM", "DeepseekV2ForCausalLM", "DeepseekV3ForCausalLM",
+        "DeepseekV32ForCausalLM", "Glm4MoeLiteForCausalLM", "MistralLarge3ForCausalLM",
+        "NemotronHForCausalLM"}) {
+    INFO(arch);
+    CHECK(std::find(verified.begin(), verified.end(), arch) != verified.end());
+  }
+  for (const char* arch :
+       {"MixtralForCausalLM", "PhiMoEForCausalLM", "Qwen3ForCausalLM", "Qwen3MoeForCausalLM",
+        "Qwen3NextForCausalLM", "GptOssForCausalLM", "MiniMaxM2ForCausalLM", "JambaForCausalLM",
+        "Glm4MoeForCausalLM", "GlmMoeDsaForCausalLM"}) {
+    INFO(arch);
+    CHECK(std::find(verified.begin(), verified.end(), arch) == verified.end());
+    CHECK(ArchRegistry::builtin().find(arch, "") != nullptr);
+  }
+}
+
+TEST_CASE("an unknown architecture is refused with the known ones and a pointer to --arch-file") {
+  auto c = compile_text(fixture("fixtures/models/gemma2_9b.json"), "");
+  REQUIRE(has_code(*c, "arch-unknown"));
+  const Diagnostic* d = test::find_code(*c, "arch-unknown");
+  CHECK(d->message.find("Gemma2ForCausalLM") != std::string::npos);
+  REQUIRE(d->notes.size() == 2);
+  CHECK(d->notes[0].message.find("NemotronHForCausalLM") != std::string::npos);
+  CHECK(d->notes[1].message.find("--arch-file") != std::string::npos);
+}
+
+TEST_CASE("a user declaration (--arch-file) adds a family that uses a known encoding") {
+  std::string arch = std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/architectures/gemma2.yaml";
+  auto c = compile_with_arch(fixture("fixtures/models/gemma2_9b.json"), "", {arch});
+  REQUIRE(c->model.has_value());
+  CHECK(c->model->family == "gemma2");
+  CHECK_FALSE(c->model->verified);
+  CHECK(count_kind(*c, LayerKind::kAttention) == 42);
+  CHECK(count_kind(*c, LayerKind::kMlp) == 42);
+  // interval 2: layers 0, 2, ... slide; 1, 3, ... are full attention.
+  CHECK(find_layer(*c, "model.layers.0.self_attn")->flavor == Flavor::kSliding);
+  CHECK(find_layer(*c, "model.layers.0.self_attn")->sliding_window.value == 4096);
+  CHECK(find_layer(*c, "model.layers.1.self_attn")->flavor == Flavor::kGqa);
+
+  SECTION("an explicit layer_types list overrides the interval") {
+    std::string config = fixture("fixtures/models/gemma2_9b.json");
+    std::string types = "\"layer_types\": [";
+    for (int i = 0; i < 42; ++i) types += std::string(i ? "," : "") + "\"full_attention\"";
+    config.replace(config.find("\"hidden_size\""), 0, types + "],\n  ");
+    auto e = compile_with_arch(config, "", {arch});
+    REQUIRE(e->model.has_value());
+    CHECK(find_layer(*e, "model.layers.0.self_attn")->flavor == Flavor::kGqa);
+  }
+  SECTION("per-layer rules on it are refused by the whitelist gate") {
+    auto r = compile_with_arch(fixture("fixtures/models/gemma2_9b.json"),
+                               "parallelism_rules:\n  axes: {tp: 8, attn_tp: 4, dcp: 2}\n  rules:\n"
+                               "    - match: {kind: attention}\n"
+                               "      plan: {tp_size: attn_tp, dcp_size: dcp}\n",
+                               {arch});
+    CHECK(has_code(*r, "arch-unverified"));
+  }
+}
+
+TEST_CASE("a user declaration takes precedence over a built-in one") {
+  auto c = compile_with_arch(fixture("fixtures/models/llama3_8b.json"), "", {});
+  REQUIRE(c->model.has_value());
+  CHECK(c->model->verified);
+  ArchRegistry registry = ArchRegistry::builtin();
+  Diagnostics diags;
+  REQUIRE(registry.add_source(make_source("mine.yaml",
+                                          "family: my_llama\nverified: false\n"
+                                          "architectures: [LlamaForCausalLM]\n"
+                                          "prefixes: {layer: \"decoder.{i}\"}\n"),
+                              diags));
+  const ArchDecl* decl = registry.find("LlamaForCausalLM", "llama");
+  REQUIRE(decl != nullptr);
+  CHECK(decl->family == "my_llama");
+  auto verified = registry.verified_architectures();
+  CHECK(std::find(verified.begin(), verified.end(), "LlamaForCausalLM") == verified.end());
+  auto config = parse_hf_config(make_source("config.json", fixture("fixtures/models/llama3_8b.json")), diags);
+  REQUIRE(config.has_value());
+  auto model = expand_model(*config, registry, diags);
+  REQUIRE(model.has_value());
+  CHECK(model->layers[1].prefix == "decoder.0.self_attn");
+}
+
+TEST_CASE("malformed declarations are reported with arch-declaration") {
+  CHECK(any_contains(decl_errors("architectures: [X]\n"), "needs 'family'"));
+  CHECK(any_contains(decl_errors("family: x\n"), "needs 'architectures' or 'model_types'"));
+  CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\nmixer: moe\n"),
+                     "a uniform value of a mixer source must be one of"));
+  CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\nffn: [{encoding: spiral}]\n"),
+                     "unknown encoding 'spiral'"));
+  CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\nmixer: [{encoding: pattern, field: p}]\n"),
+                     "needs 'values'"));
+  CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\n"
+                                 "mixer: [{encoding: pattern, field: p, values: {MM: mamba}}]\n"),
+                     "single characters"));
+  CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\nmixer: dense_then_moe\n"),
+                     "cannot be a mixer source"));
+  CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\nmtp: {layer: \"m.{j}\"}\n"),
+                     "'mtp' needs 'count'"));
+  CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\nmamba: mamba3\n"),
+                     "mamba1 or mamba2"));
+  CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\nverified: maybe\n"),
+                     "true or false"));
+}
+
+TEST_CASE("the earlier declaration shorthands still read") {
+  ArchRegistry registry;
+  Diagnostics diags;
+  REQUIRE(registry.add_source(make_source("old.yaml",
+                                          "family: old_deepseek\nverified: true\n"
+                                          "architectures: [DeepseekV3ForCausalLM]\n"
+                                          "prefixes: {ffn: \"model.layers.{i}.ffn\", mtp: \"model.layers.{i}\"}\n"
+                                          "ffn: dense_then_moe\nmtp_count: num_nextn_predict_layers\n"),
+                              diags));
+  auto config = parse_hf_config(make_source("config.json", fixture("fixtures/models/deepseek_v3.json")), diags);
+  REQUIRE(config.has_value());
+  auto model = expand_model(*config, registry, diags);
+  REQUIRE(model.has_value());
+  CHECK(model->num_mtp_layers == 1);
+  CHECK(model->layers[2].prefix == "model.layers.0.ffn");
+  CHECK(model->layers[2].kind == LayerKind::kMlp);
+  CHECK(model->layers[8].kind == LayerKind::kMoe);  // layer 3: embedding + 3 * 2 + attention
+}
+
+TEST_CASE("a malformed --arch-file is reported at its position") {
+  std::string path = std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/architectures/bad_unknown_encoding.yaml";
+  auto c = test::compile_with_arch(fixture("fixtures/models/llama3_8b.json"), "", {path});
+  REQUIRE(has_code(*c, "arch-declaration"));
+  const Diagnostic* d = test::find_code(*c, "arch-declaration");
+  CHECK(d->location.line == 5);
+  CHECK(d->message.find("unknown encoding 'every_other'") != std::string::npos);
+  CHECK(c->diags.has_errors());
+}
+
+TEST_CASE("prefix placeholders") {
+  CHECK(format_prefix("{layer}.mixer", "model.layers.3", 3, 0) == "model.layers.3.mixer");
+  CHECK(format_prefix("mtp.layers.{j}", "", 89, 1) == "mtp.layers.1");
+  CHECK(expand_prefix("model.layers.{i}.mlp", 7) == "model.layers.7.mlp");
+}
+
+}  // namespace layerplan

@@ -1,0 +1,44 @@
+# Runs a command and checks its exit code and output, for the smoke tests that run the driver
+# under mpirun (CTest alone checks only zero/non-zero).
+#   cmake -DCOMMAND="prog|arg|arg" -DEXPECT=3 [-DREGEX=...] [-DJSON=file -DJSON_REGEX=...]
+#         [-DPROBE="prog|arg" -DPROBE_WANT=present|absent] -P expect_exit.cmake
+# With PROBE, the probe runs first; when its exit status says the wanted GPUs are not there
+# (PROBE_WANT=present) or are there (PROBE_WANT=absent), the script prints "SKIP: ..." (matched
+# by the test's SKIP_REGULAR_EXPRESSION) and stops.
+if(DEFINED PROBE)
+  string(REPLACE "|" ";" probe "${PROBE}")
+  execute_process(COMMAND ${probe} RESULT_VARIABLE probe_rc OUTPUT_VARIABLE probe_out
+                  ERROR_VARIABLE probe_out)
+  if(PROBE_WANT STREQUAL "present" AND NOT probe_rc EQUAL 0)
+    message("SKIP: needs GPUs: ${probe_out}")
+    return()
+  endif()
+  if(PROBE_WANT STREQUAL "absent" AND probe_rc EQUAL 0)
+    message("SKIP: GPUs are present here, this test is for machines without: ${probe_out}")
+    return()
+  endif()
+endif()
+string(REPLACE "|" ";" command "${COMMAND}")
+if(DEFINED JSON)
+  file(REMOVE "${JSON}")
+endif()
+execute_process(COMMAND ${command} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err
+                TIMEOUT 300)
+message("${out}")
+message("${err}")
+if(NOT rc STREQUAL "${EXPECT}")
+  message(FATAL_ERROR "exit status ${rc}, expected ${EXPECT}")
+endif()
+if(DEFINED REGEX AND NOT "${out}${err}" MATCHES "${REGEX}")
+  message(FATAL_ERROR "output does not match: ${REGEX}")
+endif()
+if(DEFINED JSON)
+  if(NOT EXISTS "${JSON}")
+    message(FATAL_ERROR "no JSON report at ${JSON}")
+  endif()
+  file(READ "${JSON}" json)
+  if(DEFINED JSON_REGEX AND NOT json MATCHES "${JSON_REGEX}")
+    message(FATAL_ERROR "JSON report does not match: ${JSON_REGEX}")
+  endif()
+endif()
+message("ok: exit status ${rc}")
