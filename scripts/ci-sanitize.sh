@@ -4,14 +4,19 @@
 #
 #   scripts/ci-sanitize.sh [BUILD_DIR]      (default: build-sanitize)
 #
-# Fast on purpose (a 2-core CI machine, a budget of a few minutes): -O1 -g1, the library and
-# the CLI as unity builds (LAYERPLAN_UNITY_BUILD), no benchmarks, no NCCL or MPI (so the MPI
-# tests are not even registered). Excluded: tests labelled gpu or mpi (the smoke run's NCCL and
-# MPI tests). They cannot work under ASan here: the CUDA runtime
-# and NCCL map memory at addresses ASan reserves for its shadow (it needs protect_shadow_gap=0
-# and still reports false positives from uninstrumented driver code), and mpiexec starts the
-# ranks with an uninstrumented Open MPI whose allocations LeakSanitizer reports as leaks.
-# Every failure exits non-zero: sanitizer reports abort the test (halt_on_error, no recover).
+# Fast on purpose (a 2-core CI machine, a budget of about four minutes): -O1 -g1, the library
+# and the CLI as unity builds (LAYERPLAN_UNITY_BUILD), no benchmarks, NCCL or MPI, and only the
+# target layerplan_core_tests (the binary and every test not labelled smoke), built in parallel.
+#
+# Left out: the tests labelled smoke (and gpu, mpi). The GPU and MPI ones cannot work under ASan
+# here: the CUDA runtime and NCCL map memory where ASan keeps its shadow (ASan needs
+# protect_shadow_gap=0 and still reports false positives from the uninstrumented driver), and
+# mpiexec starts ranks through an uninstrumented Open MPI whose allocations LeakSanitizer reports
+# as leaks. The CPU-only smoke unit tests could run, but they expect the MPI launch path to be
+# built, and building the smoke library and its tests would double this stage; they run in the
+# normal stage.
+#
+# Any sanitizer report fails its test: ASan aborts, UBSan does not recover.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build-sanitize}
@@ -25,9 +30,9 @@ cmake -S "$root" -B "$build" \
   -DLAYERPLAN_NCCL=OFF -DLAYERPLAN_MPI=OFF > "$build/configure.log" 2>&1 ||
   { cat "$build/configure.log"; exit 1; }
 
-cmake --build "$build" -j"$jobs"
+cmake --build "$build" -j"$jobs" --target layerplan_core_tests
 
-exclude='gpu|mpi'
+exclude='smoke|gpu|mpi'
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir "$build" -LE "$exclude" --output-on-failure -j"$jobs"
