@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "lib/expand_internal.h"
+#include "lib/source.h"
 #include "lib/yaml_source.h"
 
 namespace layerplan::expand_detail {
@@ -62,6 +63,27 @@ std::optional<std::vector<SlotEntry>> list_or_pattern(const LayerSource& s, std:
                             fmt::format("{} must be {}, which {} reads as its {} layer by layer",
                                         key, pattern ? "a string" : "a list", ctx.who, slot)));
     return std::nullopt;
+  }
+  if (pattern) {
+    // A pattern holds one ASCII character per layer; anything else would be miscounted (its
+    // length is in bytes) and reported one byte at a time, which is not text.
+    const std::string& text = value.get_ref<const std::string&>();
+    auto bad = std::find_if(text.begin(), text.end(),
+                            [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+    if (bad != text.end()) {
+      auto at_byte = static_cast<std::size_t>(bad - text.begin());
+      std::size_t n = utf8_sequence_length(text, at_byte);
+      std::size_t layer = 0;  // characters before it
+      for (std::size_t i = 0; i < at_byte; ++i) layer += (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+      diags.report(make_error(
+          "config-invalid-field", where,
+          fmt::format("{} holds the non-ASCII character {} at layer {}; it must be one character "
+                      "per layer, each one of: {}",
+                      key, n > 0 ? fmt::format("'{}'", text.substr(at_byte, n))
+                                 : fmt::format("byte 0x{:02X}", static_cast<unsigned char>(*bad)),
+                      layer, known_values(s))));
+      return std::nullopt;
+    }
   }
   std::int64_t size = pattern ? static_cast<std::int64_t>(value.get_ref<const std::string&>().size())
                               : static_cast<std::int64_t>(value.size());

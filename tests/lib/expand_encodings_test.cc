@@ -92,6 +92,16 @@ TEST_CASE("a pattern that does not fit is refused, naming the key") {
     CHECK(test::find_code(*c, "config-invalid-field")->message.find("hybrid_override_pattern[5] is 'X'") !=
           std::string::npos);
   }
+  SECTION("a non-ASCII character is named whole, not byte by byte") {
+    // U+04F4 is two bytes in UTF-8: the byte length would pass for 7 layers, and the old message
+    // quoted a lone lead byte (invalid UTF-8) as the character of layer 4 (found by fuzz_config).
+    auto c = compile_text(edit(edit(nemotron_h(), "M-M*-E", "M-M*\u04F4E"), "\"num_hidden_layers\": 6",
+                               "\"num_hidden_layers\": 7"), "");
+    REQUIRE(test::codes(*c) == std::vector<std::string>{"config-invalid-field"});
+    const std::string& message = test::find_code(*c, "config-invalid-field")->message;
+    CHECK(message.find("holds the non-ASCII character '\xD3\xB4' at layer 4") != std::string::npos);
+    CHECK(find_invalid_utf8(message) == std::string_view::npos);
+  }
   SECTION("no pattern at all") {
     auto c = compile_text(edit(nemotron_h(), "\"hybrid_override_pattern\": \"M-M*-E\",", ""), "");
     CHECK(has_code(*c, "config-missing-field"));

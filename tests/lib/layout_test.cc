@@ -9,6 +9,7 @@ namespace {
 using test::compile_text;
 using test::fixture;
 using test::groups_string;
+using test::layer_at;
 
 std::string tpa_rules(int tp, int attn_tp, int dcp) {
   return "parallelism_rules:\n  axes: {tp: " + std::to_string(tp) + ", attn_tp: " +
@@ -17,19 +18,13 @@ std::string tpa_rules(int tp, int attn_tp, int dcp) {
          "    - match: {kind: mlp}\n      plan: {tp_size: tp}\n";
 }
 
-const LayerPlan& layer(const Compilation& c, const std::string& prefix) {
-  const LayerPlan* p = c.find_layer(prefix);
-  REQUIRE(p != nullptr);
-  return *p;
-}
-
 TEST_CASE("example A: tp=16 attn_tp=4 dcp=4 on 64 heads / 8 KV heads") {
   auto c = compile_text(fixture("fixtures/models/llama3_70b.json"), tpa_rules(16, 4, 4));
   REQUIRE_FALSE(c->diags.has_errors());
   CHECK(groups_string(*c, "tp") == "[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15]");
   CHECK(groups_string(*c, "dcp") == "[0,1,2,3] [4,5,6,7] [8,9,10,11] [12,13,14,15]");
   CHECK(groups_string(*c, "attn_tp") == "[0,4,8,12] [1,5,9,13] [2,6,10,14] [3,7,11,15]");
-  auto per_rank = layer_per_rank(layer(*c, "model.layers.0.self_attn"), c->axes);
+  auto per_rank = layer_per_rank(layer_at(*c, "model.layers.0.self_attn"), c->axes);
   CHECK(per_rank["q_heads"] == 16);
   CHECK(per_rank["kv_heads"] == 2);
   CHECK(per_rank["o_proj_heads"] == 4);
@@ -41,7 +36,7 @@ TEST_CASE("example B: tp=8 attn_tp=4 dcp=2 on Llama-3.1-8B") {
   REQUIRE_FALSE(c->diags.has_errors());
   CHECK(groups_string(*c, "dcp") == "[0,1] [2,3] [4,5] [6,7]");
   CHECK(groups_string(*c, "attn_tp") == "[0,2,4,6] [1,3,5,7]");
-  auto per_rank = layer_per_rank(layer(*c, "model.layers.31.self_attn"), c->axes);
+  auto per_rank = layer_per_rank(layer_at(*c, "model.layers.31.self_attn"), c->axes);
   CHECK(per_rank["q_heads"] == 8);
   CHECK(per_rank["kv_heads"] == 2);
   CHECK(per_rank["kv_head_replicas"] == 1);
@@ -92,7 +87,7 @@ TEST_CASE("expert TP groups when ep is smaller than the expert domain") {
   CHECK(groups_string(*c, "ep") == "[0,1,2,3] [4,5,6,7]");
   CHECK(groups_string(*c, "etp") == "[0,4] [1,5] [2,6] [3,7]");
   CHECK(test::has_code(*c, "ep-not-expressible"));
-  auto per_rank = layer_per_rank(layer(*c, "model.layers.3.mlp"), c->axes);
+  auto per_rank = layer_per_rank(layer_at(*c, "model.layers.3.mlp"), c->axes);
   CHECK(per_rank["experts_min"] == 64);
   CHECK(per_rank["expert_tp"] == 2);
   CHECK(per_rank["moe_intermediate_size"] == 1024);

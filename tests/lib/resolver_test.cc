@@ -7,12 +7,7 @@ namespace {
 
 using test::compile_text;
 using test::fixture;
-
-const LayerPlan& layer(const Compilation& c, const std::string& prefix) {
-  const LayerPlan* p = c.find_layer(prefix);
-  REQUIRE(p != nullptr);
-  return *p;
-}
+using test::layer_at;
 
 TEST_CASE("the first matching rule wins and every match is recorded") {
   auto c = compile_text(fixture("fixtures/models/deepseek_v3.json"),
@@ -21,16 +16,16 @@ TEST_CASE("the first matching rule wins and every match is recorded") {
                         "    - match: {kind: attention}\n      plan: {tp_size: tp, dcp_size: dcp}\n"
                         "    - match: {layers: \"0-2\"}\n      plan: {tp_size: 4}\n"
                         "    - match: {kind: moe}\n      plan: {ep_size: ep}\n");
-  const LayerPlan& mtp_attn = layer(*c, "model.layers.61.self_attn");
+  const LayerPlan& mtp_attn = layer_at(*c, "model.layers.61.self_attn");
   CHECK(mtp_attn.rule == 0);
   CHECK(mtp_attn.matched == std::vector<int>{0, 1});
   CHECK(mtp_attn.plan.tp_size.value == 1);
   CHECK(mtp_attn.plan.dcp_size.value == 1);
-  const LayerPlan& dense = layer(*c, "model.layers.1.mlp");
+  const LayerPlan& dense = layer_at(*c, "model.layers.1.mlp");
   CHECK(dense.rule == 2);
   CHECK(dense.plan.tp_size.value == 4);
   CHECK(dense.plan.tp_size.from_rule);
-  const LayerPlan& moe = layer(*c, "model.layers.30.mlp");
+  const LayerPlan& moe = layer_at(*c, "model.layers.30.mlp");
   CHECK(moe.rule == 3);
   CHECK(moe.plan.ep_size.value == 8);
   CHECK(moe.plan.tp_size.value == 8);  // omitted: keeps the global tp
@@ -41,14 +36,14 @@ TEST_CASE("the first matching rule wins and every match is recorded") {
 TEST_CASE("unmatched layers fall back to vLLM's global wiring") {
   auto c = compile_text(fixture("fixtures/models/deepseek_v3.json"),
                         "parallelism_rules:\n  axes: {tp: 8, dcp: 8, attn_tp: 1, ep: 8}\n  rules: []\n");
-  const LayerPlan& attn = layer(*c, "model.layers.0.self_attn");
+  const LayerPlan& attn = layer_at(*c, "model.layers.0.self_attn");
   CHECK(attn.fallback());
   CHECK(attn.plan.tp_size.value == 8);
   CHECK(attn.plan.dcp_size.value == 8);  // DCP applies to every attention layer
-  const LayerPlan& moe = layer(*c, "model.layers.5.mlp");
+  const LayerPlan& moe = layer_at(*c, "model.layers.5.mlp");
   CHECK(moe.plan.ep_size.value == 8);
   CHECK(moe.plan.dcp_size.value == 1);
-  const LayerPlan& dense = layer(*c, "model.layers.0.mlp");
+  const LayerPlan& dense = layer_at(*c, "model.layers.0.mlp");
   CHECK(dense.plan.ep_size.value == 1);
 }
 

@@ -53,4 +53,10 @@ std::string groups_string(const Compilation& c, const std::string& set) {
   return fmt::format("{}", fmt::join(parts, " "));
 }
 
+const LayerPlan& layer_at(const Compilation& c, const char* prefix) {
+  const LayerPlan* p = c.find_layer(prefix);
+  if (p == nullptr) throw std::runtime_error(fmt::format("no layer with prefix '{}'", prefix));
+  return *p;
+}
+
 }  // namespace layerplan::test

@@ -19,6 +19,10 @@ std::string fixture(const std::string& relative_path);
 std::vector<std::string> codes(const Compilation& c);
 bool has_code(const Compilation& c, const std::string& code);
 const Diagnostic* find_code(const Compilation& c, const std::string& code);
+// The plan of the layer with this prefix; throws (so the test fails) when there is none. Takes a
+// C string: GCC 13 warns (-Wdangling-reference) when a function returning a reference is called
+// with a temporary std::string.
+const LayerPlan& layer_at(const Compilation& c, const char* prefix);
 // Groups of a set as a string "[0,1] [2,3]".
 std::string groups_string(const Compilation& c, const std::string& set);
 
