@@ -17,7 +17,8 @@
 # built, and building the smoke library and its tests would double this stage; they run in the
 # normal stage.
 #
-# Any sanitizer report fails its test: ASan aborts, UBSan does not recover.
+# Any sanitizer report fails its test: ASan aborts, UBSan does not recover. Two canary tests
+# (tests/sanitize/canary.cc) pass only when ASan and UBSan report an error planted on purpose.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build-sanitize}
