@@ -73,8 +73,7 @@ std::optional<std::vector<SlotEntry>> list_or_pattern(const LayerSource& s, std:
     if (bad != text.end()) {
       auto at_byte = static_cast<std::size_t>(bad - text.begin());
       std::size_t n = utf8_sequence_length(text, at_byte);
-      std::size_t layer = 0;  // characters before it
-      for (std::size_t i = 0; i < at_byte; ++i) layer += (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+      std::size_t layer = at_byte;  // every byte before it is ASCII, one layer each
       diags.report(make_error(
           "config-invalid-field", where,
           fmt::format("{} holds the non-ASCII character {} at layer {}; it must be one character "

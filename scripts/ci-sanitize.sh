@@ -11,7 +11,8 @@
 # Included: the library, CLI, hostile-input and fuzz-regression tests, the smoke unit tests and
 # the smoke driver's end-to-end tests under mpirun on the MPI (CPU) backend. For those, Open MPI's
 # own allocations (uninstrumented, kept until exit) are suppressed by library name
-# (tests/sanitize/lsan.supp, set per test in tests/smoke/CMakeLists.txt); the driver's are not.
+# (tests/sanitize/lsan.supp, set for those tests only by tests/smoke/expect_exit.cmake); the
+# driver's own allocations are still checked.
 # Left out: the tests labelled gpu. The CUDA runtime and NCCL map memory where ASan keeps its
 # shadow (ASan needs protect_shadow_gap=0 and still reports false positives from the
 # uninstrumented driver); they are skipped without a GPU anyway.
