@@ -24,23 +24,6 @@ inline std::string read_file(const std::string& path) {
   return s.str();
 }
 
-// Compiles config and rules text with extra --arch-file paths.
-inline std::unique_ptr<Compilation> compile_with_arch(const std::string& config_json,
-                                                      const std::string& rules_yaml,
-                                                      std::vector<std::string> arch_files,
-                                                      CheckOptions options = {}) {
-  CompileRequest request;
-  request.config_path = "config.json";
-  request.config = make_source("config.json", config_json);
-  if (!rules_yaml.empty()) {
-    request.rules_path = "rules.yaml";
-    request.rules = make_source("rules.yaml", rules_yaml);
-  }
-  request.arch_files = std::move(arch_files);
-  request.checks = options;
-  return compile(request);
-}
-
 // Layers of `c`'s model with this kind (MTP layers included when `mtp`).
 inline int count_kind(const Compilation& c, LayerKind kind, bool mtp = false) {
   int n = 0;

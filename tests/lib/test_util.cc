@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -10,6 +11,13 @@ namespace layerplan::test {
 
 std::unique_ptr<Compilation> compile_text(const std::string& config_json,
                                           const std::string& rules_yaml, CheckOptions options) {
+  return compile_with_arch(config_json, rules_yaml, {}, options);
+}
+
+std::unique_ptr<Compilation> compile_with_arch(const std::string& config_json,
+                                               const std::string& rules_yaml,
+                                               std::vector<std::string> arch_files,
+                                               CheckOptions options) {
   CompileRequest request;
   request.config_path = "config.json";
   request.config = make_source("config.json", config_json);
@@ -17,6 +25,7 @@ std::unique_ptr<Compilation> compile_text(const std::string& config_json,
     request.rules_path = "rules.yaml";
     request.rules = make_source("rules.yaml", rules_yaml);
   }
+  request.arch_files = std::move(arch_files);
   request.checks = options;
   return compile(request);
 }

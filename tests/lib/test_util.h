@@ -13,6 +13,11 @@ namespace layerplan::test {
 std::unique_ptr<Compilation> compile_text(const std::string& config_json,
                                           const std::string& rules_yaml,
                                           CheckOptions options = {});
+// The same with extra --arch-file paths.
+std::unique_ptr<Compilation> compile_with_arch(const std::string& config_json,
+                                               const std::string& rules_yaml,
+                                               std::vector<std::string> arch_files,
+                                               CheckOptions options = {});
 // Reads a fixture under the source tree (fixtures/...).
 std::string fixture(const std::string& relative_path);
 // The codes of all diagnostics, in report order.
