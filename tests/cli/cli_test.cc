@@ -12,45 +12,17 @@
 #include <nlohmann/json.hpp>
 
 #include "catch.h"
+#include "run_binary.h"
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
+using layerplan::test::contains;
+using layerplan::test::Result;
+using layerplan::test::scratch;
+using layerplan::test::slurp;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string scratch() {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/layerplan_cli_XXXXXX";
-    return std::string(::mkdtemp(tmpl));
-  }();
-  return dir;
-}
-
-// Runs `layerplan ARGS` from the source tree with stdin closed.
-Result run(const std::string& args) {
-  std::string out = scratch() + "/stdout", err = scratch() + "/stderr";
-  std::string cmd = std::string("cd '") + LAYERPLAN_SOURCE_DIR + "' && '" + LAYERPLAN_BINARY + "' " + args +
-                    " >'" + out + "' 2>'" + err + "' </dev/null";
-  int status = std::system(cmd.c_str());
-  Result r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+// Runs `layerplan ARGS` (shell words) from the source tree with stdin closed.
+Result run(const std::string& args) { return layerplan::test::run_shell(args); }
 
 const std::string kLlama8 = "--config fixtures/models/llama3_8b.json";
 const std::string kLlama70 = "--config fixtures/models/llama3_70b.json";

@@ -16,65 +16,20 @@
 #include <nlohmann/json.hpp>
 
 #include "catch.h"
+#include "run_binary.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-  double seconds = 0;
-  [[nodiscard]] std::string all() const { return out + err; }
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void spit(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string scratch() {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/layerplan_hostile_XXXXXX";
-    return std::string(::mkdtemp(tmpl));
-  }();
-  return dir;
-}
-
-std::string in_scratch(const std::string& name) { return scratch() + "/" + name; }
-
-std::string quote(const std::string& arg) {
-  std::string q = "'";
-  for (char c : arg) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-// Runs `layerplan ARGS...` from the source tree, stdin closed, killed after 60 s (exit 124).
-Result run(const std::vector<std::string>& args, const std::string& env = "") {
-  std::string out = in_scratch("stdout"), err = in_scratch("stderr");
-  std::string cmd = "cd " + quote(LAYERPLAN_SOURCE_DIR) + " && " + env + " timeout 60 " +
-                    quote(LAYERPLAN_BINARY);
-  for (const auto& a : args) cmd += " " + quote(a);
-  cmd += " >" + quote(out) + " 2>" + quote(err) + " </dev/null";
-  auto start = std::chrono::steady_clock::now();
-  int status = std::system(cmd.c_str());
-  Result r;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using layerplan::test::contains;
+using layerplan::test::in_scratch;
+using layerplan::test::quote;
+using layerplan::test::Result;
+using layerplan::test::run;
+using layerplan::test::scratch;
+using layerplan::test::slurp;
+using layerplan::test::spit;
 
 const std::string kLlama8 = "fixtures/models/llama3_8b.json";
 const std::string kGoodRules = "fixtures/rules/good_tp2_pp2.yaml";
