@@ -42,6 +42,16 @@ std::vector<std::int64_t> divisors(std::int64_t n) {
   return low;
 }
 
+std::optional<std::int64_t> checked_product(std::int64_t a, std::int64_t b) {
+  std::int64_t out = 0;
+  if (__builtin_mul_overflow(a, b, &out)) return std::nullopt;
+  return out;
+}
+
+std::string product_text(std::optional<std::int64_t> product) {
+  return product ? std::to_string(*product) : std::string("more than 2^63");
+}
+
 std::string join(const std::vector<std::int64_t>& values) {
   if (values.empty()) return "(too many to list)";
   return fmt::format("{}", fmt::join(values, ", "));

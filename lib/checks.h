@@ -2,6 +2,7 @@
 // into the diagnostics sink under its own kebab-case codes. All run; none stops the others.
 #pragma once
 
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -40,6 +41,10 @@ inline constexpr std::int64_t kMaxWorldSize = std::int64_t{1} << 20;
 namespace check_util {
 // The divisors of n, ascending; empty when n > kMaxDimension (too many to be worth listing).
 [[nodiscard]] std::vector<std::int64_t> divisors(std::int64_t n);
+// a * b, or nullopt when it overflows 64 bits (a rule's literal may be anything up to 2^63).
+[[nodiscard]] std::optional<std::int64_t> checked_product(std::int64_t a, std::int64_t b);
+// A checked product as a message shows it: the number, or "more than 2^63".
+[[nodiscard]] std::string product_text(std::optional<std::int64_t> product);
 // "1, 2, 4, 8"; "(too many to list)" for an empty list.
 [[nodiscard]] std::string join(const std::vector<std::int64_t>& values);
 // A note pointing into config.json: "num_attention_heads is 64".

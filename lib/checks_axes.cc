@@ -5,8 +5,10 @@
 
 namespace layerplan {
 
+using check_util::checked_product;
 using check_util::divisors;
 using check_util::join;
+using check_util::product_text;
 
 void check_axes(const CheckContext& ctx, Diagnostics& diags) {
   const AxisValues& a = ctx.axes;
@@ -44,8 +46,7 @@ void check_axes(const CheckContext& ctx, Diagnostics& diags) {
     d.notes.push_back({{}, fmt::format("valid dcp values for tp {}: {}", a.tp, join(divisors(a.tp)))});
     diags.report(std::move(d));
   }
-  std::int64_t attn_dcp = 0;
-  bool attn_dcp_overflows = __builtin_mul_overflow(a.attn_tp, a.dcp, &attn_dcp);
+  std::optional<std::int64_t> attn_dcp = checked_product(a.attn_tp, a.dcp);
   if (a.attn_tp > a.tp) {
     Diagnostic d = make_error("attn-tp-exceeds-tp", loc("attn_tp"),
                               fmt::format("attn_tp ({}) exceeds tp ({})", a.attn_tp, a.tp));
@@ -58,13 +59,12 @@ void check_axes(const CheckContext& ctx, Diagnostics& diags) {
     d.notes.push_back(
         {{}, fmt::format("valid attn_tp values for tp {}: {}", a.tp, join(divisors(a.tp)))});
     diags.report(std::move(d));
-  } else if (a.attn_tp < a.tp && (attn_dcp_overflows || attn_dcp != a.tp)) {
+  } else if (a.attn_tp < a.tp && attn_dcp != a.tp) {  // an overflowed product differs too
     std::int64_t need = a.tp / a.attn_tp;
     Diagnostic d = make_error(
         "tpa-invariant", loc("dcp"),
         fmt::format("attn_tp ({}) * dcp ({}) = {} must equal tp ({}) when attn_tp < tp", a.attn_tp,
-                    a.dcp, attn_dcp_overflows ? std::string("more than 2^63") : std::to_string(attn_dcp),
-                    a.tp));
+                    a.dcp, product_text(attn_dcp), a.tp));
     d.notes.push_back(axis_note("attn_tp", a.attn_tp));
     d.notes.push_back(axis_note("tp", a.tp));
     std::string alt = a.tp % a.dcp == 0 && a.dcp > 1

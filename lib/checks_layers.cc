@@ -6,11 +6,13 @@
 namespace layerplan {
 
 using check_util::blame;
+using check_util::checked_product;
 using check_util::config_note;
 using check_util::describe;
 using check_util::divisors;
 using check_util::join;
 using check_util::origin_note;
+using check_util::product_text;
 using check_util::report_for;
 
 namespace {
@@ -129,15 +131,13 @@ void check_attention(const CheckContext& ctx, Diagnostics& diags) {
       report_for(diags, std::move(d), p, ctx, p.plan.dcp_size);
     }
     bool axes_pair = tp_size == a.attn_tp && dcp == a.dcp;  // then tpa-invariant says it once
-    std::int64_t tp_dcp = 0;
-    bool tp_dcp_overflows = __builtin_mul_overflow(tp_size, dcp, &tp_dcp);  // dcp may be any literal
-    if (tp_size < a.tp && dcp > 1 && (tp_dcp_overflows || tp_dcp != a.tp) && !axes_pair) {
+    std::optional<std::int64_t> tp_dcp = checked_product(tp_size, dcp);  // dcp may be any literal
+    if (tp_size < a.tp && dcp > 1 && tp_dcp != a.tp && !axes_pair) {  // overflowed differs too
       Diagnostic d = make_error(
           "layer-tpa-invariant", blame(tpf, a),
           fmt::format("attention {} * {} = {} must equal tp ({}) on a layer narrower than tp",
                       describe("tp_size", tpf), describe("dcp_size", p.plan.dcp_size),
-                      tp_dcp_overflows ? std::string("more than 2^63") : std::to_string(tp_dcp),
-                      a.tp));
+                      product_text(tp_dcp), a.tp));
       d.notes.push_back({{}, fmt::format("valid: dcp_size {} for tp_size {}", a.tp / tp_size, tp_size)});
       report_for(diags, std::move(d), p, ctx, tpf);
     } else if (tp_size < a.tp && dcp == 1 && !l.mtp) {
