@@ -23,6 +23,7 @@ std::string rule_label(const Rule& rule) {
 // model, not once per rule (a model has up to 20002 layers, a file up to 256 rules).
 struct ModelSummary {
   std::vector<std::string> shapes, kinds, flavors;
+  std::vector<std::string> mtp_prefixes;
 };
 
 ModelSummary summarize(const Model& model) {
@@ -37,6 +38,7 @@ ModelSummary summarize(const Model& model) {
       std::string f(flavor_name(layer.flavor));
       if (std::find(s.flavors.begin(), s.flavors.end(), f) == s.flavors.end()) s.flavors.push_back(f);
     }
+    if (layer.mtp) s.mtp_prefixes.push_back(layer.prefix);
   }
   return s;
 }
@@ -44,17 +46,13 @@ ModelSummary summarize(const Model& model) {
 void explain_no_match(const Rule& rule, const Model& model, const ModelSummary& summary,
                       Diagnostic& d) {
   const Matcher& m = rule.match;
-  const auto& [shapes, kinds, flavors] = summary;
+  const auto& [shapes, kinds, flavors, mtp_prefixes] = summary;
   if (m.prefix_pattern) {
     d.notes.push_back({m.prefix_location,
                        fmt::format("prefixes of this model look like: {}", fmt::join(shapes, ", "))});
     std::string lower = *m.prefix_pattern;
     std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
     if (lower.find("mtp") != std::string::npos || lower.find("nextn") != std::string::npos) {
-      std::vector<std::string> mtp_prefixes;
-      for (const auto& layer : model.layers) {
-        if (layer.mtp) mtp_prefixes.push_back(layer.prefix);
-      }
       if (mtp_prefixes.empty()) {
         d.notes.push_back({{}, "this model has no MTP layers"});
       } else {
