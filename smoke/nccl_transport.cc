@@ -118,32 +118,23 @@ class NcclTransport final : public Transport {
     Comm& world = comms_[0];
     world.per_slot.assign(slots_.size(), nullptr);
     world.positions = ranks_;
-    nc().ncclGroupStart();
-    for (std::size_t k = 0; k < slots_.size() && !pending_; ++k) {
-      cu().cudaSetDevice(slots_[k].device);
-      check(nc().ncclCommInitRankConfig(&world.per_slot[k], world_, id, ranks_[k], &config_),
-            nullptr, "ncclCommInitRankConfig");
+    if (auto f = grouped("ncclCommInitRankConfig", [&](std::size_t k) {
+          check(nc().ncclCommInitRankConfig(&world.per_slot[k], world_, id, ranks_[k], &config_),
+                nullptr, "ncclCommInitRankConfig");
+        })) {
+      return f;
     }
-    check(nc().ncclGroupEnd(), nullptr, "ncclGroupEnd after ncclCommInitRankConfig");
-    in_progress_ = false;
-    if (pending_) return std::exchange(pending_, std::nullopt);
     if (auto f = wait_comms(world.per_slot, deadline_after(timeout_s_),
                             "creating the world communicator")) {
       return f;
     }
     // Every rank is up: the blocking twin of the world cannot wait on a missing peer.
     world.timed.assign(slots_.size(), nullptr);
-    nc().ncclGroupStart();
-    for (std::size_t k = 0; k < slots_.size() && !pending_; ++k) {
-      cu().cudaSetDevice(slots_[k].device);
+    return grouped("ncclCommInitRankConfig (blocking)", [&](std::size_t k) {
       check(nc().ncclCommInitRankConfig(&world.timed[k], world_, timed_id, ranks_[k],
                                         &blocking_config_),
             nullptr, "ncclCommInitRankConfig (blocking world)");
-    }
-    check(nc().ncclGroupEnd(), nullptr, "ncclGroupEnd after ncclCommInitRankConfig (blocking)");
-    in_progress_ = false;
-    if (pending_) return std::exchange(pending_, std::nullopt);
-    return std::nullopt;
+    });
   }
 
   const std::vector<int>& slots() const override { return ranks_; }
@@ -188,15 +179,13 @@ class NcclTransport final : public Transport {
     Comm& made = comms_[comm];
     made.per_slot.assign(slots_.size(), nullptr);
     made.positions = keys;
-    nc().ncclGroupStart();
-    for (std::size_t k = 0; k < slots_.size() && !pending_; ++k) {
-      cu().cudaSetDevice(slots_[k].device);
-      check(nc().ncclCommSplit(parent.per_slot[k], colors[k], keys[k], &made.per_slot[k], &config_),
-            parent.per_slot[k], "ncclCommSplit for " + what);
+    if (auto f = grouped("ncclCommSplit for " + what, [&](std::size_t k) {
+          check(nc().ncclCommSplit(parent.per_slot[k], colors[k], keys[k], &made.per_slot[k],
+                                   &config_),
+                parent.per_slot[k], "ncclCommSplit for " + what);
+        })) {
+      return f;
     }
-    check(nc().ncclGroupEnd(), nullptr, "ncclGroupEnd after ncclCommSplit for " + what);
-    in_progress_ = false;
-    if (pending_) return std::exchange(pending_, std::nullopt);
     // The parents are busy while their children come up: wait for both.
     std::vector<ncclComm_t> all = made.per_slot;
     all.insert(all.end(), parent.per_slot.begin(), parent.per_slot.end());
@@ -204,17 +193,11 @@ class NcclTransport final : public Transport {
       return f;
     }
     made.timed.assign(slots_.size(), nullptr);
-    nc().ncclGroupStart();
-    for (std::size_t k = 0; k < slots_.size() && !pending_; ++k) {
-      cu().cudaSetDevice(slots_[k].device);
+    return grouped("ncclCommSplit (blocking) for " + what, [&](std::size_t k) {
       check(nc().ncclCommSplit(parent.timed[k], colors[k], keys[k], &made.timed[k],
                                &blocking_config_),
             parent.timed[k], "ncclCommSplit (blocking) for " + what);
-    }
-    check(nc().ncclGroupEnd(), nullptr, "ncclGroupEnd after ncclCommSplit (blocking) for " + what);
-    in_progress_ = false;
-    if (pending_) return std::exchange(pending_, std::nullopt);
-    return std::nullopt;
+    });
   }
 
   std::optional<Failure> reserve(std::size_t bytes) override {
@@ -377,6 +360,21 @@ class NcclTransport final : public Transport {
     } else if (r != ncclSuccess && !pending_) {
       pending_ = nccl_failure(r, comm, what);
     }
+  }
+
+  // Calls make(k) for every slot, with that slot's device current, inside one NCCL group, and
+  // returns the first failure of make or of ncclGroupEnd (named "ncclGroupEnd after WHAT").
+  template <typename F>
+  std::optional<Failure> grouped(const std::string& what, F make) {
+    nc().ncclGroupStart();
+    for (std::size_t k = 0; k < slots_.size() && !pending_; ++k) {
+      cu().cudaSetDevice(slots_[k].device);
+      make(k);
+    }
+    check(nc().ncclGroupEnd(), nullptr, "ncclGroupEnd after " + what);
+    in_progress_ = false;
+    if (pending_) return std::exchange(pending_, std::nullopt);
+    return std::nullopt;
   }
 
   void issue(ncclComm_t c, int pos, const CollectiveCall& call, std::size_t k) {
