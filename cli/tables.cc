@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "lib/layout.h"
+#include "lib/engine/vllm_layout.h"
 #include "lib/manifest.h"
 
 namespace layerplan::cli {

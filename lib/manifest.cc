@@ -7,43 +7,8 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-ojson nullable(const std::string& s) { return s.empty() ? ojson(nullptr) : ojson(s); }
-
 void put(ojson& j, const char* key, const ConfigValue& v) {
   if (v.present) j[key] = v.value;
-}
-
-ojson comm(const char* op, const std::string& group, std::int64_t elements, std::string why) {
-  ojson c;
-  c["op"] = op;
-  c["group"] = group;
-  c["elements_per_token"] = elements;
-  c["why"] = std::move(why);
-  return c;
-}
-
-// The product, or -1 when it overflows. Checked plans never overflow (sizes are bounded by
-// kMaxDimension and kMaxWorldSize), but `explain` also shows plans that failed their checks.
-std::int64_t times(std::int64_t a, std::int64_t b) {
-  std::int64_t out = 0;
-  return a < 0 || b < 0 || __builtin_mul_overflow(a, b, &out) ? -1 : out;
-}
-
-// The vocabulary padded to a multiple of 64 rows per rank, or -1 when that overflows.
-std::int64_t padded_vocab(std::int64_t vocab, std::int64_t tp) {
-  std::int64_t unit = times(64, tp);
-  if (unit < 0 || vocab > INT64_MAX - unit) return -1;
-  return (vocab + unit - 1) / unit * unit;
-}
-
-struct MoeNumbers {
-  std::int64_t domain, ep, etp;  // etp 0: ep does not divide the domain, or it overflows
-};
-
-MoeNumbers moe_numbers(const LayerPlan& p, const AxisValues& a) {
-  std::int64_t domain = times(times(a.dp, a.pcp), p.plan.tp_size.value);
-  std::int64_t ep = p.plan.ep_size.value;
-  return {domain, ep, domain > 0 && domain % ep == 0 ? domain / ep : 0};
 }
 
 }  // namespace
@@ -111,158 +76,6 @@ ojson layer_shape(const Layer& l) {
   return j;
 }
 
-ojson layer_per_rank(const LayerPlan& p, const AxisValues& a) {
-  const Layer& l = *p.layer;
-  std::int64_t tp = p.plan.tp_size.value;
-  std::int64_t dcp = p.plan.dcp_size.value;
-  ojson j = ojson::object();
-  switch (l.kind) {
-    case LayerKind::kAttention: {
-      std::int64_t heads = l.num_heads.value, kv = l.num_kv_heads.value;
-      j["q_heads"] = heads / tp;
-      if (l.flavor == Flavor::kMla) {
-        j["kv_heads"] = 1;
-        j["kv_head_replicas"] = tp;
-        j["kv_elements_per_token"] = l.kv_lora_rank.value + l.qk_rope_head_dim.value;
-      } else {
-        std::int64_t kv_rank = tp >= kv ? 1 : kv / tp;
-        j["kv_heads"] = kv_rank;
-        j["kv_head_replicas"] = tp >= kv ? tp / kv : 1;
-        j["kv_elements_per_token"] = 2 * kv_rank * l.head_dim.value;
-      }
-      bool tpa = tp < a.tp && dcp > 1;
-      j["o_proj_heads"] = tpa ? heads / a.tp : heads / tp;
-      j["kv_cache_token_share"] = dcp;
-      break;
-    }
-    case LayerKind::kMlp:
-      j["intermediate_size"] = l.intermediate_size.value / tp;
-      break;
-    case LayerKind::kMoe: {
-      MoeNumbers m = moe_numbers(p, a);
-      if (m.etp == 0) break;
-      std::int64_t experts = l.num_experts.value;
-      j["experts_min"] = experts / m.ep;
-      j["experts_max"] = experts / m.ep + (experts % m.ep != 0 ? 1 : 0);
-      j["expert_tp"] = m.etp;
-      j["moe_intermediate_size"] = l.moe_intermediate_size.value / m.etp;
-      if (l.shared_intermediate_size.present) {
-        j["shared_intermediate_size"] = l.shared_intermediate_size.value / tp;
-      }
-      break;
-    }
-    case LayerKind::kEmbedding:
-    case LayerKind::kLmHead: {
-      std::int64_t padded = padded_vocab(l.vocab_size.value, tp);
-      if (padded < 0) break;
-      j["vocab_padded"] = padded;
-      j["vocab_rows"] = padded / tp;
-      break;
-    }
-    case LayerKind::kMtp:
-      j["eh_proj"] = "replicated";
-      break;
-    case LayerKind::kMamba:
-      if (l.mamba_heads) {
-        j["mamba_heads"] = l.mamba_heads.value / tp;
-        // n_groups == 1 with tp > 1: vLLM replicates the one B/C group on every rank.
-        std::int64_t groups = l.mamba_groups.value;
-        j["n_groups"] = groups % tp == 0 ? groups / tp : 1;
-      }
-      if (l.mamba_inner) j["inner_size"] = l.mamba_inner.value / tp;
-      j["kv_elements_per_token"] = 0;  // constant-size recurrent state, no KV cache
-      break;
-    case LayerKind::kLinearAttention:
-      j["key_heads"] = l.linear_key_heads.value / tp;
-      j["value_heads"] = l.linear_value_heads.value / tp;
-      j["kv_elements_per_token"] = 0;
-      break;
-    case LayerKind::kIndexer:
-      j["index_heads"] = l.index_heads.value / tp;
-      j["index_k_elements_per_token"] = l.index_head_dim.value;
-      break;
-  }
-  if (a.tp % tp == 0) j["replicas"] = a.tp / tp;
-  return j;
-}
-
-ojson layer_comms(const LayerPlan& p, const AxisValues& a) {
-  const Layer& l = *p.layer;
-  std::int64_t tp = p.plan.tp_size.value;
-  std::int64_t dcp = p.plan.dcp_size.value;
-  std::int64_t hidden = l.hidden_size.value;
-  std::string group = tp_group_name(tp, a);
-  ojson c = ojson::array();
-  switch (l.kind) {
-    case LayerKind::kAttention: {
-      std::int64_t heads = l.num_heads.value;
-      std::int64_t v_dim = l.v_head_dim.present ? l.v_head_dim.value : l.head_dim.value;
-      if (dcp > 1 && tp < a.tp) {
-        c.push_back(comm("all_to_all", "dcp", heads / tp * v_dim,
-                         fmt::format("DCP combine of attention outputs: heads {} -> {} per rank",
-                                     heads / tp, heads / a.tp)));
-        c.push_back(comm("all_reduce", "tp", hidden, "o_proj row-parallel output over full tp"));
-      } else if (dcp > 1) {
-        std::int64_t gathered_heads = times(dcp, heads / tp);
-        std::int64_t queries = times(gathered_heads, l.head_dim.value);
-        std::int64_t outputs = times(gathered_heads, v_dim);
-        if (queries >= 0) c.push_back(comm("all_gather", "dcp", queries, "DCP all-gather of queries"));
-        if (outputs >= 0) {
-          c.push_back(comm("reduce_scatter", "dcp", outputs, "DCP reduce-scatter of attention outputs"));
-        }
-        if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "o_proj row-parallel output"));
-      } else if (!group.empty()) {
-        c.push_back(comm("all_reduce", group, hidden, "o_proj row-parallel output"));
-      }
-      break;
-    }
-    case LayerKind::kMlp:
-      if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "down_proj row-parallel output"));
-      break;
-    case LayerKind::kMamba:
-    case LayerKind::kLinearAttention:
-      if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "out_proj row-parallel output"));
-      break;
-    case LayerKind::kMoe: {
-      MoeNumbers m = moe_numbers(p, a);
-      if (m.ep > 1 && m.etp != 0) {
-        std::int64_t routed = hidden * l.top_k.value;
-        std::string ep = ep_group_name(m.ep, a);
-        c.push_back(comm("all_to_all", ep, routed, "EP dispatch of tokens to their top-k experts"));
-        c.push_back(comm("all_to_all", ep, routed, "EP combine of expert outputs"));
-        if (m.etp > 1) c.push_back(comm("all_reduce", etp_group_name(m.ep, a), hidden, "expert-TP output"));
-      } else if (!group.empty()) {
-        c.push_back(comm("all_reduce", group, hidden, "experts' row-parallel output"));
-      }
-      break;
-    }
-    case LayerKind::kEmbedding:
-      if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "vocab-parallel embedding"));
-      break;
-    case LayerKind::kLmHead:
-      if (!group.empty() && padded_vocab(l.vocab_size.value, tp) >= 0) {
-        c.push_back(comm("all_gather", group, padded_vocab(l.vocab_size.value, tp),
-                         "gather of vocab-parallel logits"));
-      }
-      break;
-    default:
-      break;
-  }
-  return c;
-}
-
-ojson layer_plan_json(const LayerPlan& p, const AxisValues& a) {
-  ojson plan;
-  const Layer& l = *p.layer;
-  plan["tp_size"] = p.plan.tp_size.value;
-  plan["tp_group"] = nullable(tp_group_name(p.plan.tp_size.value, a));
-  plan["dcp_size"] = p.plan.dcp_size.value;
-  plan["dcp_group"] = p.plan.dcp_size.value > 1 ? ojson("dcp") : ojson(nullptr);
-  plan["ep_size"] = p.plan.ep_size.value;
-  plan["ep_group"] = l.kind == LayerKind::kMoe ? nullable(ep_group_name(p.plan.ep_size.value, a))
-                                                : ojson(nullptr);
-  return plan;
-}
 
 ojson build_manifest(const Model& model, const RulesFile& rules, const AxisValues& axes,
                      const std::vector<LayerPlan>& plans, const Layout& layout,
@@ -334,12 +147,7 @@ ojson build_manifest(const Model& model, const RulesFile& rules, const AxisValue
                   {"num_layers", s.last_layer - s.first_layer + 1}});
   }
   pipeline["stages"] = std::move(st);
-  ojson pc = ojson::array();
-  if (axes.pp > 1) {
-    pc.push_back(comm("send_recv", "pp", model.hidden_size.value,
-                      "hidden states between consecutive pipeline stages"));
-  }
-  pipeline["comms"] = std::move(pc);
+  pipeline["comms"] = pipeline_comms(model, axes);
   m["pipeline"] = std::move(pipeline);
   return m;
 }

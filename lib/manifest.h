@@ -3,7 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lib/layout.h"
+#include "lib/engine/vllm_layers.h"
+#include "lib/engine/vllm_layout.h"
 #include "lib/model.h"
 #include "lib/resolver.h"
 
@@ -19,11 +20,8 @@ struct ManifestInputs {
 // prefix, kind, flavor, index and mtp of a layer: the keys every layer listing starts with.
 [[nodiscard]] nlohmann::ordered_json layer_identity(const Layer& layer);
 
-// Per-rank sizes and the collectives of one layer under its plan (also used by `explain`).
+// The numbers of a layer's shape that config.json gave (also used by `layers` and `explain`).
 [[nodiscard]] nlohmann::ordered_json layer_shape(const Layer& layer);
-[[nodiscard]] nlohmann::ordered_json layer_per_rank(const LayerPlan& plan, const AxisValues& axes);
-[[nodiscard]] nlohmann::ordered_json layer_comms(const LayerPlan& plan, const AxisValues& axes);
-[[nodiscard]] nlohmann::ordered_json layer_plan_json(const LayerPlan& plan, const AxisValues& axes);
 
 // Builds the manifest of a checked plan (no errors). Keys come out in a fixed order.
 [[nodiscard]] nlohmann::ordered_json build_manifest(const Model& model, const RulesFile& rules,

@@ -10,7 +10,7 @@
 #include "lib/architectures.h"
 #include "lib/checks.h"
 #include "lib/hf_config.h"
-#include "lib/layout.h"
+#include "lib/engine/vllm_layout.h"
 #include "lib/manifest.h"
 #include "lib/resolver.h"
 #include "lib/rules.h"

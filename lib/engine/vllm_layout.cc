@@ -1,4 +1,4 @@
-#include "lib/layout.h"
+#include "lib/engine/vllm_layout.h"
 
 #include <algorithm>
 #include <array>
