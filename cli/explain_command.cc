@@ -43,10 +43,10 @@ nlohmann::ordered_json explain_json(const Compilation& c, const LayerPlan& p) {
   }
   j["rules"] = std::move(rules);
   j["fallback"] = p.fallback();
-  j["plan"] = layer_plan_json(p, c.axes);
+  j["plan"] = c.engine->layer_plan(p, c.axes);
   j["shape"] = layer_shape(l);
-  j["per_rank"] = layer_per_rank(p, c.axes);
-  j["comms"] = layer_comms(p, c.axes);
+  j["per_rank"] = c.engine->per_rank(p, c.axes);
+  j["comms"] = c.engine->comms(p, c.axes);
   return j;
 }
 
@@ -100,15 +100,15 @@ void register_explain(CLI::App& app) {
     std::cout << "  ep_size  " << field_origin(p->plan.ep_size) << "\n";
     std::cout << "shape:    " << layer_shape(l).dump() << "\n";
     if (c->layout) {
-      std::cout << "per rank: " << layer_per_rank(*p, c->axes).dump() << "\n";
-      auto plan = layer_plan_json(*p, c->axes);
+      std::cout << "per rank: " << c->engine->per_rank(*p, c->axes).dump() << "\n";
+      auto plan = c->engine->layer_plan(*p, c->axes);
       if (plan["tp_group"].is_string()) {
         if (const GroupSet* set = c->layout->find(plan["tp_group"].get<std::string>())) {
           std::cout << fmt::format("tp group set '{}': {} groups, first [{}]\n", set->name,
                                    set->groups.size(), fmt::join(set->groups.front(), ","));
         }
       }
-      for (const auto& comm : layer_comms(*p, c->axes)) {
+      for (const auto& comm : c->engine->comms(*p, c->axes)) {
         std::cout << fmt::format("comm:     {} on '{}', {} elements per token: {}\n",
                                  comm["op"].get<std::string>(), comm["group"].get<std::string>(),
                                  comm["elements_per_token"].get<std::int64_t>(),

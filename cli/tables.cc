@@ -123,14 +123,14 @@ std::string plan_table(const Compilation& c, bool all_layers) {
     std::string rule = p.fallback() ? "global" : fmt::format("#{} L{}", p.rule,
                                                              c.rules->rules[static_cast<std::size_t>(p.rule)].location.line);
     auto group = [](const nlohmann::ordered_json& g) { return g.is_null() ? std::string("-") : g.get<std::string>(); };
-    auto plan = layer_plan_json(p, c.axes);
+    auto plan = c.engine->layer_plan(p, c.axes);
     row.cells = {std::string(kind_name(l.kind)) + (l.mtp ? " (mtp)" : ""),
                  l.kind == LayerKind::kAttention ? std::string(flavor_name(l.flavor)) : "-",
                  rule,
                  fmt::format("{} {}", p.plan.tp_size.value, group(plan["tp_group"])),
                  std::to_string(p.plan.dcp_size.value),
                  std::to_string(p.plan.ep_size.value),
-                 compact(layer_per_rank(p, c.axes))};
+                 compact(c.engine->per_rank(p, c.axes))};
     rows.push_back(std::move(row));
   }
   return render({"layer", "kind", "flavor", "rule", "tp (group)", "dcp", "ep", "per rank"},

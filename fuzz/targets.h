@@ -87,14 +87,14 @@ inline void run_pipeline(std::string_view input) {
         std::vector<std::string> reasons;
         (void)rule_matches(rule, *plan.layer, &reasons);
       }
-      consume(layer_per_rank(plan, c->axes).dump());
-      consume(layer_comms(plan, c->axes).dump());
-      consume(layer_plan_json(plan, c->axes).dump());
+      consume(c->engine->per_rank(plan, c->axes).dump());
+      consume(c->engine->comms(plan, c->axes).dump());
+      consume(c->engine->layer_plan(plan, c->axes).dump());
     }
   }
   // Manifests of the largest layouts take seconds: hostile_test covers them; here they would
   // only slow the search down.
-  if (c->layout && layout_size(c->axes, c->plans).entries <= kMaxFuzzedLayoutEntries) {
+  if (c->layout && c->engine->layout_size(c->axes, c->plans).entries <= kMaxFuzzedLayoutEntries) {
     if (c->diags.has_errors()) throw std::logic_error("a layout came with errors");
     std::string first = manifest_of(*c);
     consume(dump_json(c->manifest({"config.json", "rules.yaml"})));

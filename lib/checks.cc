@@ -1,17 +1,21 @@
 #include "lib/checks.h"
 
+#include "lib/engine/engine.h"
+
 #include <fmt/format.h>
 
 namespace layerplan {
 
 const std::vector<NamedCheck>& all_checks() {
   static const std::vector<NamedCheck> kChecks = {
-      {"axes", check_axes},
+      // The engine's own rules first: its parallel config, then what its model code refuses.
+      {"engine-parallel-config",
+       [](const CheckContext& c, Diagnostics& d) { c.engine.check_parallel_config(c, d); }},
+      {"engine-model", [](const CheckContext& c, Diagnostics& d) { c.engine.check_model(c, d); }},
       {"plan-fields", check_plan_fields},
       {"attention", check_attention},
       {"mlp", check_mlp},
       {"moe", check_moe},
-      {"vocab", check_vocab},
       {"shared-experts", check_shared_experts},
       {"mamba", check_mamba},
       {"linear-attention", check_linear_attention},

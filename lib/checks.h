@@ -12,6 +12,8 @@
 
 namespace layerplan {
 
+class Engine;
+
 struct CheckOptions {
   bool allow_unverified = false;  // downgrade arch-unverified to a warning
 };
@@ -22,6 +24,7 @@ struct CheckContext {
   const AxisValues& axes;
   const std::vector<LayerPlan>& plans;
   const ArchRegistry& registry;
+  const Engine& engine;
   CheckOptions options;
 };
 
@@ -62,12 +65,10 @@ void report_for(Diagnostics& diags, Diagnostic d, const LayerPlan& plan, const C
                 const ResolvedField& field);
 }  // namespace check_util
 
-void check_axes(const CheckContext& context, Diagnostics& diags);
 void check_plan_fields(const CheckContext& context, Diagnostics& diags);
 void check_attention(const CheckContext& context, Diagnostics& diags);
 void check_mlp(const CheckContext& context, Diagnostics& diags);
 void check_moe(const CheckContext& context, Diagnostics& diags);
-void check_vocab(const CheckContext& context, Diagnostics& diags);
 void check_shared_experts(const CheckContext& context, Diagnostics& diags);
 void check_mamba(const CheckContext& context, Diagnostics& diags);
 void check_linear_attention(const CheckContext& context, Diagnostics& diags);

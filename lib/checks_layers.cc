@@ -296,25 +296,4 @@ void check_moe(const CheckContext& ctx, Diagnostics& diags) {
   }
 }
 
-void check_vocab(const CheckContext& ctx, Diagnostics& diags) {
-  const AxisValues& a = ctx.axes;
-  for (const auto& p : ctx.plans) {
-    const Layer& l = *p.layer;
-    if (l.kind != LayerKind::kEmbedding && l.kind != LayerKind::kLmHead) continue;
-    std::int64_t tp = p.plan.tp_size.value;
-    if (a.tp % tp != 0 || !l.vocab_size || tp > kMaxWorldSize) continue;
-    std::int64_t unit = 64 * tp;
-    std::int64_t padded = (l.vocab_size.value + unit - 1) / unit * unit;
-    if (padded != l.vocab_size.value) {
-      Diagnostic d = make_note(
-          "vocab-padding", blame(p.plan.tp_size, a),
-          fmt::format("{} ({}) is padded to {} for {}: {} rows per rank, {} of them padding in "
-                      "total",
-                      l.vocab_size.key, l.vocab_size.value, padded,
-                      describe("tp_size", p.plan.tp_size), padded / tp, padded - l.vocab_size.value));
-      report_for(diags, std::move(d), p, ctx, p.plan.tp_size);
-    }
-  }
-}
-
 }  // namespace layerplan

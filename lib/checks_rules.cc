@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "lib/checks.h"
+#include "lib/engine/engine.h"
 
 namespace layerplan {
 
@@ -127,7 +128,7 @@ void check_whitelist(const CheckContext& ctx, Diagnostics& diags) {
   std::vector<bool> reported(ctx.rules.rules.size(), false);
   for (const auto& p : ctx.plans) {
     if (p.fallback() || reported[static_cast<std::size_t>(p.rule)]) continue;
-    ResolvedPlan global = global_plan(*p.layer, ctx.axes, ctx.rules);
+    ResolvedPlan global = ctx.engine.global_plan(*p.layer, ctx.axes, ctx.rules);
     const ResolvedField* differs = nullptr;
     std::string_view field;
     if (p.plan.tp_size.value != global.tp_size.value) { differs = &p.plan.tp_size; field = "tp_size"; }

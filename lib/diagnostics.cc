@@ -29,6 +29,8 @@ const std::vector<CodeInfo>& diagnostic_codes() {
       {"arch-unverified", S::kError, "a plan deviates from the global one on an architecture not verified for per-layer policy"},
       {"arch-declaration", S::kError, "an architecture declaration file is malformed"},
       {"config-unsupported", S::kError, "config.json asks for a layer vLLM does not build (DeciLM replace_with_linear)"},
+      {"config-ignored", S::kWarning, "vLLM's model code decides the layer kinds itself and does not read a config field that says otherwise"},
+      {"mla-not-enabled", S::kWarning, "kv_lora_rank is set but vLLM builds MLA only for the model_types on its MLA list"},
       // Rules file syntax.
       {"yaml-syntax", S::kError, "the rules file is not valid YAML"},
       {"yaml-limit", S::kError, "the rules file nests too deeply or expands too many aliases"},
@@ -45,7 +47,10 @@ const std::vector<CodeInfo>& diagnostic_codes() {
       // Axes (vLLM ParallelConfig semantics).
       {"world-size-mismatch", S::kError, "tp*pp*dp*pcp differs from the declared world size"},
       {"world-size-limit", S::kError, "the world size overflows or is too large to list rank groups"},
-      {"dcp-divides-tp", S::kError, "dcp must divide tp"},
+      {"dcp-divides-tp", S::kError, "dcp must divide tp (when pcp is 1)"},
+      {"dcp-with-pcp", S::kError, "with pcp > 1, dcp must be 1, pcp or tp * pcp"},
+      {"pcp-with-dp", S::kError, "vLLM does not run prefill context parallelism with data parallelism"},
+      {"pcp-with-pp", S::kError, "vLLM's Model Runner V2 does not run prefill context parallelism with pipeline parallelism"},
       {"attn-tp-exceeds-tp", S::kError, "attn_tp must not exceed tp"},
       {"attn-tp-divides-tp", S::kError, "attn_tp must divide tp"},
       {"tpa-invariant", S::kError, "attn_tp * dcp must equal tp when attn_tp < tp"},
@@ -78,7 +83,14 @@ const std::vector<CodeInfo>& diagnostic_codes() {
       {"linear-attn-tp-divides-heads", S::kError, "linear-attention key and value heads must be divisible by the layer's TP"},
       {"indexer-sharded", S::kError, "vLLM replicates the sparse-attention indexer; its tp_size must be 1"},
       {"replicated-layer", S::kNote, "a layer narrower than its TP group is computed redundantly"},
-      {"vocab-padding", S::kNote, "the vocabulary is padded to a multiple of 64 per rank"},
+      {"vocab-padding", S::kNote, "vLLM pads the vocabulary to a multiple of 64 rows"},
+      // What vLLM's model code refuses (lib/engine/vllm_model.cc).
+      {"vocab-divides-tp", S::kError, "the vocabulary padded to a multiple of 64 must be divisible by the layer's TP"},
+      {"pcp-needs-mla", S::kError, "vLLM runs prefill context parallelism for MLA models only"},
+      {"pcp-with-mtp", S::kWarning, "prefill context parallelism rules out speculative decoding with the MTP draft layers"},
+      {"tp-exceeds-experts", S::kError, "the family's MoE block refuses a TP size above its number of experts"},
+      {"mlp-divides-world", S::kError, "gpt-oss needs its MLP width divisible by the whole world, DP replicas included"},
+      {"dcp-sliding-window", S::kWarning, "vLLM asserts when DCP shards a sliding-window layer's KV cache"},
       // Rule hygiene.
       {"rule-matches-nothing", S::kWarning, "a rule matches no layer of this model"},
       {"rule-shadowed", S::kWarning, "every layer a rule matches is taken by earlier rules"},

@@ -77,13 +77,19 @@ ojson layer_shape(const Layer& l) {
 }
 
 
-ojson build_manifest(const Model& model, const RulesFile& rules, const AxisValues& axes,
+ojson build_manifest(const Engine& engine, const Model& model, const RulesFile& rules,
+                     const AxisValues& axes,
                      const std::vector<LayerPlan>& plans, const Layout& layout,
                      const ManifestInputs& inputs) {
   ojson m;
   m["schema_version"] = kManifestSchemaVersion;
   m["generator"] = {{"name", "layerplan"}, {"version", LAYERPLAN_VERSION}};
   m["inputs"] = {{"config", inputs.config_path}, {"rules", inputs.rules_path}};
+  const EngineInfo& info = engine.info();
+  m["engine"] = {{"name", info.name},
+                 {"commit", info.commit},
+                 {"date", info.date},
+                 {"per_layer", info.per_layer}};
   ojson mj;
   mj["architecture"] = model.architecture;
   mj["model_type"] = model.model_type;
@@ -110,7 +116,7 @@ ojson build_manifest(const Model& model, const RulesFile& rules, const AxisValue
   for (const auto& set : layout.sets) groups[set.name] = set.groups;
   m["groups"] = std::move(groups);
 
-  auto stages = pipeline_stages(model.num_hidden_layers, axes.pp);
+  auto stages = engine.pipeline_stages(model.num_hidden_layers, axes.pp);
   ojson layers = ojson::array();
   for (const auto& p : plans) {
     const Layer& l = *p.layer;
@@ -130,10 +136,10 @@ ojson build_manifest(const Model& model, const RulesFile& rules, const AxisValue
       j["rule"] = std::move(r);
     }
     j["fallback"] = p.fallback();
-    j["plan"] = layer_plan_json(p, axes);
+    j["plan"] = engine.layer_plan(p, axes);
     j["shape"] = layer_shape(l);
-    j["per_rank"] = layer_per_rank(p, axes);
-    j["comms"] = layer_comms(p, axes);
+    j["per_rank"] = engine.per_rank(p, axes);
+    j["comms"] = engine.comms(p, axes);
     layers.push_back(std::move(j));
   }
   m["layers"] = std::move(layers);
@@ -147,7 +153,7 @@ ojson build_manifest(const Model& model, const RulesFile& rules, const AxisValue
                   {"num_layers", s.last_layer - s.first_layer + 1}});
   }
   pipeline["stages"] = std::move(st);
-  pipeline["comms"] = pipeline_comms(model, axes);
+  pipeline["comms"] = engine.pipeline_comms(model, axes);
   m["pipeline"] = std::move(pipeline);
   return m;
 }

@@ -3,8 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lib/engine/vllm_layers.h"
-#include "lib/engine/vllm_layout.h"
+#include "lib/engine/engine.h"
 #include "lib/model.h"
 #include "lib/resolver.h"
 
@@ -24,7 +23,8 @@ struct ManifestInputs {
 [[nodiscard]] nlohmann::ordered_json layer_shape(const Layer& layer);
 
 // Builds the manifest of a checked plan (no errors). Keys come out in a fixed order.
-[[nodiscard]] nlohmann::ordered_json build_manifest(const Model& model, const RulesFile& rules,
+[[nodiscard]] nlohmann::ordered_json build_manifest(const Engine& engine, const Model& model,
+                                                    const RulesFile& rules,
                                                     const AxisValues& axes,
                                                     const std::vector<LayerPlan>& plans,
                                                     const Layout& layout,

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "lib/engine/vllm.h"
+
 namespace layerplan {
 
 bool Compilation::failed(bool werror) const {
@@ -16,7 +18,7 @@ bool Compilation::input_unreadable() const {
 }
 
 nlohmann::ordered_json Compilation::manifest(const ManifestInputs& inputs) const {
-  return build_manifest(*model, *rules, axes, plans, *layout, inputs);
+  return build_manifest(*engine, *model, *rules, axes, plans, *layout, inputs);
 }
 
 const LayerPlan* Compilation::find_layer(std::string_view prefix) const {
@@ -28,6 +30,7 @@ const LayerPlan* Compilation::find_layer(std::string_view prefix) const {
 
 std::unique_ptr<Compilation> compile(const CompileRequest& request) {
   auto c = std::make_unique<Compilation>();
+  c->engine = request.engine != nullptr ? request.engine : &vllm_engine();
   c->registry = ArchRegistry::builtin();
   for (const auto& path : request.arch_files) (void)c->registry.add_file(path, c->diags);
 
@@ -49,17 +52,18 @@ std::unique_ptr<Compilation> compile(const CompileRequest& request) {
     // reports both kinds. Per-layer checks would only echo the broken rules, so they wait.
     AxisValues axes = resolve_axes(partial);
     std::vector<LayerPlan> none;
-    CheckContext context{*c->model, partial, axes, none, c->registry, request.checks};
-    check_axes(context, c->diags);
+    CheckContext context{*c->model, partial, axes, none, c->registry, *c->engine, request.checks};
+    c->engine->check_parallel_config(context, c->diags);
   }
   if (!c->model || !c->rules) return c;
 
   c->axes = resolve_axes(*c->rules);
-  c->plans = resolve_layers(*c->model, *c->rules, c->axes);
-  CheckContext context{*c->model, *c->rules, c->axes, c->plans, c->registry, request.checks};
+  c->plans = resolve_layers(*c->model, *c->rules, c->axes, *c->engine);
+  CheckContext context{*c->model, *c->rules, c->axes, c->plans, c->registry, *c->engine,
+                       request.checks};
   run_checks(context, c->diags);
   if (c->diags.has_errors()) return c;
-  if (LayoutSize size = layout_size(c->axes, c->plans); size.entries > kMaxLayoutEntries) {
+  if (LayoutSize size = c->engine->layout_size(c->axes, c->plans); size.entries > kMaxLayoutEntries) {
     Diagnostic d = make_error(
         "world-size-limit", c->axes.location("tp", c->rules->axes_root),
         fmt::format("the rank groups of this plan would list {} ranks ({} group sets over a "
@@ -70,7 +74,7 @@ std::unique_ptr<Compilation> compile(const CompileRequest& request) {
     c->diags.report(std::move(d));
     return c;
   }
-  c->layout = build_layout(c->axes, c->plans);
+  c->layout = c->engine->build_layout(c->axes, c->plans);
   return c;
 }
 

@@ -9,6 +9,7 @@
 
 #include "lib/architectures.h"
 #include "lib/checks.h"
+#include "lib/engine/engine.h"
 #include "lib/hf_config.h"
 #include "lib/engine/vllm_layout.h"
 #include "lib/manifest.h"
@@ -24,11 +25,13 @@ struct CompileRequest {
   std::optional<SourcePtr> rules;    // given: used instead of reading rules_path
   std::vector<std::string> arch_files;
   CheckOptions checks;
+  const Engine* engine = nullptr;  // null: vLLM (lib/engine/vllm.h)
 };
 
 // Everything one run produced. Not copyable: plans point into the model.
 struct Compilation {
   Diagnostics diags;
+  const Engine* engine = nullptr;  // never null once compile() returns
   ArchRegistry registry;
   std::optional<HfConfig> config;
   std::optional<Model> model;

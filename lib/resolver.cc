@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "lib/engine/engine.h"
 #include "lib/glob.h"
 
 namespace layerplan {
@@ -11,8 +12,10 @@ bool mul_overflows(std::int64_t a, std::int64_t b, std::int64_t& out) {
   return __builtin_mul_overflow(a, b, &out);
 }
 
-ResolvedField field_from_axis(const AxisValues& axes, const RulesFile& rules,
-                              std::string_view axis, std::int64_t value) {
+}  // namespace
+
+ResolvedField axis_field(const AxisValues& axes, const RulesFile& rules, std::string_view axis,
+                         std::int64_t value) {
   ResolvedField f;
   f.value = value;
   if (axes.value(axis).has_value() && axes.locations.count(std::string(axis)) != 0) {
@@ -21,8 +24,6 @@ ResolvedField field_from_axis(const AxisValues& axes, const RulesFile& rules,
   f.location = axes.location(axis, rules.axes_root);
   return f;
 }
-
-}  // namespace
 
 std::optional<std::int64_t> AxisValues::value(std::string_view name) const {
   if (name == "tp") return tp;
@@ -62,22 +63,6 @@ AxisValues resolve_axes(const RulesFile& rules) {
                       mul_overflows(w, a.pcp, w);
   a.world_size = a.world_overflows ? 0 : w;
   return a;
-}
-
-ResolvedPlan global_plan(const Layer& layer, const AxisValues& axes, const RulesFile& rules) {
-  ResolvedPlan p;
-  // vLLM replicates the DeepSeek-V3.2 indexer on every rank ("no tensor parallel, just
-  // replicated"): its global plan is tp_size 1, so a model without a rule for it is valid.
-  p.tp_size = layer.kind == LayerKind::kIndexer
-                  ? ResolvedField{1, "", rules.axes_root, false}
-                  : field_from_axis(axes, rules, "tp", axes.tp);
-  bool has_kv_cache = layer.kind == LayerKind::kAttention;
-  p.dcp_size = has_kv_cache && axes.dcp > 1 ? field_from_axis(axes, rules, "dcp", axes.dcp)
-                                            : ResolvedField{1, "", rules.axes_root, false};
-  p.ep_size = layer.kind == LayerKind::kMoe && axes.ep
-                  ? field_from_axis(axes, rules, "ep", *axes.ep)
-                  : ResolvedField{1, "", rules.axes_root, false};
-  return p;
 }
 
 bool rule_matches(const Rule& rule, const Layer& layer, std::vector<std::string>* reasons) {
@@ -129,7 +114,7 @@ bool rule_matches(const Rule& rule, const Layer& layer, std::vector<std::string>
 }
 
 std::vector<LayerPlan> resolve_layers(const Model& model, const RulesFile& rules,
-                                      const AxisValues& axes) {
+                                      const AxisValues& axes, const Engine& engine) {
   std::vector<LayerPlan> plans;
   plans.reserve(model.layers.size());
   for (const auto& layer : model.layers) {
@@ -138,7 +123,7 @@ std::vector<LayerPlan> resolve_layers(const Model& model, const RulesFile& rules
     for (const auto& rule : rules.rules) {
       if (rule_matches(rule, layer)) lp.matched.push_back(rule.position);
     }
-    lp.plan = global_plan(layer, axes, rules);
+    lp.plan = engine.global_plan(layer, axes, rules);
     if (!lp.matched.empty()) {
       lp.rule = lp.matched.front();
       const Rule& rule = rules.rules[static_cast<std::size_t>(lp.rule)];

@@ -13,6 +13,8 @@
 
 namespace layerplan {
 
+class Engine;
+
 // Every built-in axis with its value (1 when the file does not declare it; attn_tp defaults to
 // tp), plus user-defined axes.
 struct AxisValues {
@@ -48,17 +50,17 @@ struct LayerPlan {
   [[nodiscard]] bool fallback() const { return rule < 0; }
 };
 
-// The plan a layer gets when no rule matches: today's global wiring in vLLM. tp_size = tp (1 on
-// indexers, which vLLM replicates); dcp_size = dcp on attention layers; ep_size = ep on MoE
-// layers when an ep axis is declared.
-[[nodiscard]] ResolvedPlan global_plan(const Layer& layer, const AxisValues& axes,
-                                       const RulesFile& rules);
+// A plan field taken from an axis: names the axis when the file declares it, and points at its
+// declaration (else at the axes section).
+[[nodiscard]] ResolvedField axis_field(const AxisValues& axes, const RulesFile& rules,
+                                       std::string_view axis, std::int64_t value);
 
 // Whether `rule` matches `layer`; `reasons` (if given) receives one line per matcher.
 [[nodiscard]] bool rule_matches(const Rule& rule, const Layer& layer,
                                 std::vector<std::string>* reasons = nullptr);
 
+// Every layer's plan: the first matching rule's fields over the engine's global plan.
 [[nodiscard]] std::vector<LayerPlan> resolve_layers(const Model& model, const RulesFile& rules,
-                                                    const AxisValues& axes);
+                                                    const AxisValues& axes, const Engine& engine);
 
 }  // namespace layerplan

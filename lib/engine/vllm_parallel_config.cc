@@ -1,7 +1,11 @@
-// Axis-level checks: vLLM's ParallelConfig invariants.
+// Axis-level checks: vLLM's ParallelConfig invariants (config/parallel.py::
+// ParallelConfig._validate_parallel_config at f067737b) and the PR-level TPA rules of RFC #42659.
+#include <set>
+
 #include <fmt/format.h>
 
 #include "lib/checks.h"
+#include "lib/engine/vllm.h"
 
 namespace layerplan {
 
@@ -10,7 +14,7 @@ using check_util::divisors;
 using check_util::join;
 using check_util::product_text;
 
-void check_axes(const CheckContext& ctx, Diagnostics& diags) {
+void check_vllm_parallel_config(const CheckContext& ctx, Diagnostics& diags) {
   const AxisValues& a = ctx.axes;
   const RulesFile& rules = ctx.rules;
   auto loc = [&](std::string_view name) { return a.location(name, rules.axes_root); };
@@ -39,11 +43,47 @@ void check_axes(const CheckContext& ctx, Diagnostics& diags) {
     d.notes.push_back({{}, "dcp, attn_tp and ep add no ranks: they subdivide the tp (and dp) groups"});
     diags.report(std::move(d));
   }
-  if (a.tp % a.dcp != 0) {
+  if (a.pcp > 1 && a.dp > 1) {
+    Diagnostic d = make_error("pcp-with-dp", loc("pcp"),
+                              fmt::format("pcp ({}) with dp ({}): vLLM refuses it (\"PCP does not "
+                                          "support data parallelism yet.\")",
+                                          a.pcp, a.dp));
+    d.notes.push_back(axis_note("dp", a.dp));
+    d.notes.push_back({{}, "valid: dp 1 with pcp > 1, or pcp 1"});
+    diags.report(std::move(d));
+  }
+  if (a.pcp > 1 && a.pp > 1) {
+    // v1/worker/gpu/pcp_manager.py::PCPManager.validate_config
+    Diagnostic d = make_error("pcp-with-pp", loc("pcp"),
+                              fmt::format("pcp ({}) with pp ({}): vLLM's Model Runner V2, the only "
+                                          "one that runs PCP, refuses it (\"MRV2 PCP does not "
+                                          "support PP yet.\")",
+                                          a.pcp, a.pp));
+    d.notes.push_back(axis_note("pp", a.pp));
+    d.notes.push_back({{}, "valid: pp 1 with pcp > 1, or pcp 1"});
+    diags.report(std::move(d));
+  }
+  if (a.pcp == 1 && a.tp % a.dcp != 0) {
+    // DCP reuses the TP ranks when PCP is off.
     Diagnostic d = make_error("dcp-divides-tp", loc("dcp"),
                               fmt::format("dcp ({}) does not divide tp ({})", a.dcp, a.tp));
     d.notes.push_back(axis_note("tp", a.tp));
     d.notes.push_back({{}, fmt::format("valid dcp values for tp {}: {}", a.tp, join(divisors(a.tp)))});
+    diags.report(std::move(d));
+  } else if (a.pcp > 1 && a.dcp != 1 && a.dcp != a.pcp && checked_product(a.tp, a.pcp) != a.dcp) {
+    // With PCP on, DCP is off, spans the PCP axis, or spans the whole TP x PCP block.
+    std::optional<std::int64_t> full = checked_product(a.tp, a.pcp);
+    std::set<std::int64_t> valid = {1, a.pcp};
+    if (full) valid.insert(*full);
+    Diagnostic d = make_error(
+        "dcp-with-pcp", loc("dcp"),
+        fmt::format("dcp ({}) with pcp ({}) and tp ({}): with PCP on, vLLM's DCP must be off, "
+                    "span the PCP axis or span the whole tp x pcp block",
+                    a.dcp, a.pcp, a.tp));
+    d.notes.push_back(axis_note("pcp", a.pcp));
+    d.notes.push_back(axis_note("tp", a.tp));
+    d.notes.push_back({{}, fmt::format("valid dcp values for tp {} and pcp {}: {}", a.tp, a.pcp,
+                                       join(std::vector<std::int64_t>(valid.begin(), valid.end())))});
     diags.report(std::move(d));
   }
   std::optional<std::int64_t> attn_dcp = checked_product(a.attn_tp, a.dcp);

@@ -4,6 +4,7 @@
 
 #include "arch_test_util.h"
 #include "catch.h"
+#include "lib/engine/vllm_layers.h"
 
 namespace layerplan {
 namespace {

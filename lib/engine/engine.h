@@ -1,0 +1,74 @@
+// The engine seam. Everything layerplan knows about how an inference engine turns a plan into
+// processes lives behind this interface: which axis combinations it accepts, the plan a layer
+// gets when no rule names it, the checks its model construction implies, the rank groups it
+// builds and their order, how it splits layers into pipeline stages, and what each layer holds
+// and sends per rank. The rest of lib/ asks these questions and never answers them itself.
+//
+// One engine is modelled today: vLLM (lib/engine/vllm.h), pinned to one commit of its main
+// branch plus the unmerged per-layer PRs of RFC #42659. docs/vllm-fidelity.md lists every
+// behaviour with the vLLM function it follows and the test that pins it. A second engine
+// (SGLang, TensorRT-LLM) implements this interface; the checks, the manifest writer and the CLI
+// stay as they are.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lib/diagnostics.h"
+#include "lib/engine/vllm_layout.h"
+#include "lib/model.h"
+#include "lib/resolver.h"
+
+namespace layerplan {
+
+struct CheckContext;
+
+// Which engine, at which source revision, a manifest models.
+struct EngineInfo {
+  std::string name;       // "vllm"
+  std::string commit;     // full commit of the engine's main branch the model follows
+  std::string date;       // that commit's date, YYYY-MM-DD
+  std::string per_layer;  // where the per-layer (RFC) semantics come from
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  [[nodiscard]] virtual const EngineInfo& info() const = 0;
+
+  // The plan a layer gets when no rule gives it one: what the engine does today with global flags.
+  [[nodiscard]] virtual ResolvedPlan global_plan(const Layer& layer, const AxisValues& axes,
+                                                 const RulesFile& rules) const = 0;
+
+  // Axis-level rules (the engine's parallel config validation). Runs on the axes alone, so it can
+  // also run when the rules file had errors of its own.
+  virtual void check_parallel_config(const CheckContext& context, Diagnostics& diags) const = 0;
+  // What the engine refuses once it knows the model: construction-time asserts and runtime
+  // asserts that default settings reach.
+  virtual void check_model(const CheckContext& context, Diagnostics& diags) const = 0;
+
+  // The rank groups the engine builds, and their count before building them.
+  [[nodiscard]] virtual LayoutSize layout_size(const AxisValues& axes,
+                                               const std::vector<LayerPlan>& plans) const = 0;
+  [[nodiscard]] virtual Layout build_layout(const AxisValues& axes,
+                                            const std::vector<LayerPlan>& plans) const = 0;
+  [[nodiscard]] virtual std::vector<Stage> pipeline_stages(int num_layers,
+                                                           std::int64_t pp) const = 0;
+
+  // What one layer is under its plan: plan fields with their group sets, sizes per rank, and the
+  // collectives it issues per token; and the collectives between pipeline stages.
+  [[nodiscard]] virtual nlohmann::ordered_json layer_plan(const LayerPlan& plan,
+                                                          const AxisValues& axes) const = 0;
+  [[nodiscard]] virtual nlohmann::ordered_json per_rank(const LayerPlan& plan,
+                                                        const AxisValues& axes) const = 0;
+  [[nodiscard]] virtual nlohmann::ordered_json comms(const LayerPlan& plan,
+                                                     const AxisValues& axes) const = 0;
+  [[nodiscard]] virtual nlohmann::ordered_json pipeline_comms(const Model& model,
+                                                              const AxisValues& axes) const = 0;
+};
+
+}  // namespace layerplan

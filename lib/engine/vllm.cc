@@ -1,0 +1,56 @@
+#include "lib/engine/vllm.h"
+
+#include "lib/engine/vllm_layers.h"
+
+namespace layerplan {
+namespace {
+
+class VllmEngine final : public Engine {
+ public:
+  const EngineInfo& info() const override {
+    static const EngineInfo kInfo{"vllm", kVllmCommit, kVllmCommitDate,
+                                  "RFC #42659: PRs #36287, #42674, #48456 (unmerged)"};
+    return kInfo;
+  }
+  ResolvedPlan global_plan(const Layer& layer, const AxisValues& axes,
+                           const RulesFile& rules) const override {
+    return vllm_global_plan(layer, axes, rules);
+  }
+  void check_parallel_config(const CheckContext& context, Diagnostics& diags) const override {
+    check_vllm_parallel_config(context, diags);
+  }
+  void check_model(const CheckContext& context, Diagnostics& diags) const override {
+    check_vllm_model(context, diags);
+  }
+  LayoutSize layout_size(const AxisValues& axes,
+                         const std::vector<LayerPlan>& plans) const override {
+    return layerplan::layout_size(axes, plans);
+  }
+  Layout build_layout(const AxisValues& axes, const std::vector<LayerPlan>& plans) const override {
+    return layerplan::build_layout(axes, plans);
+  }
+  std::vector<Stage> pipeline_stages(int num_layers, std::int64_t pp) const override {
+    return layerplan::pipeline_stages(num_layers, pp);
+  }
+  nlohmann::ordered_json layer_plan(const LayerPlan& plan, const AxisValues& axes) const override {
+    return layer_plan_json(plan, axes);
+  }
+  nlohmann::ordered_json per_rank(const LayerPlan& plan, const AxisValues& axes) const override {
+    return layer_per_rank(plan, axes);
+  }
+  nlohmann::ordered_json comms(const LayerPlan& plan, const AxisValues& axes) const override {
+    return layer_comms(plan, axes);
+  }
+  nlohmann::ordered_json pipeline_comms(const Model& model, const AxisValues& axes) const override {
+    return layerplan::pipeline_comms(model, axes);
+  }
+};
+
+}  // namespace
+
+const Engine& vllm_engine() {
+  static const VllmEngine kEngine;
+  return kEngine;
+}
+
+}  // namespace layerplan

@@ -1,0 +1,23 @@
+// The vLLM engine model: vLLM main at commit f067737b (2026-08-11) for everything merged, plus
+// RFC #42659's per-layer PRs (#36287, #42674, #48456; unmerged) for per-layer plans.
+#pragma once
+
+#include "lib/engine/engine.h"
+
+namespace layerplan {
+
+inline constexpr const char* kVllmCommit = "f067737b2a4ba4385f30256baa297200d06300c1";
+inline constexpr const char* kVllmCommitDate = "2026-08-11";
+
+[[nodiscard]] const Engine& vllm_engine();
+
+// The checks of the vLLM model (lib/engine/vllm_parallel_config.cc, lib/engine/vllm_model.cc).
+void check_vllm_parallel_config(const CheckContext& context, Diagnostics& diags);
+void check_vllm_model(const CheckContext& context, Diagnostics& diags);
+// The vocabulary rows vLLM allocates: vocab_size padded to a multiple of 64
+// (vocab_parallel_embedding.py::pad_vocab_size).
+[[nodiscard]] std::int64_t vllm_padded_vocab(std::int64_t vocab);
+[[nodiscard]] ResolvedPlan vllm_global_plan(const Layer& layer, const AxisValues& axes,
+                                            const RulesFile& rules);
+
+}  // namespace layerplan
