@@ -12,13 +12,17 @@ namespace {
 
 const std::vector<std::string> kDeclKeys = {"family", "verified", "architectures", "model_types",
                                             "aliases", "prefixes", "mixer", "ffn", "mtp",
-                                            "indexer", "mamba", "mtp_count"};
+                                            "indexer", "mamba", "mtp_count",
+                                            "tp_limited_by_experts", "mlp_divides_world",
+                                            "moe_min_experts", "ignored"};
 const std::vector<std::string> kPrefixKeys = {"embedding", "layer", "attention", "mlp",
                                               "ffn", "moe", "mamba", "linear_attention",
                                               "indexer", "mtp", "lm_head"};
 const std::vector<std::string> kSourceKeys = {"encoding", "field", "offset", "values",
                                               "value",    "match", "other"};
-const std::vector<std::string> kMtpKeys = {"count", "default", "layer", "head", "mixer", "ffn"};
+const std::vector<std::string> kMtpKeys = {"count", "default", "layer", "head", "mixer", "ffn",
+                                           "embedding", "lm_head"};
+const std::vector<std::string> kIgnoredKeys = {"slot", "source", "why"};
 
 enum class SlotKind { kMixer, kFfn };
 
@@ -40,6 +44,9 @@ class DeclParser {
     diags_.report(make_error("arch-declaration", location_of(file_, at), std::move(message)));
   }
   bool string_of(const YamlEntry& entry, std::string& out);
+  bool bool_of(const YamlEntry& entry, bool& out);
+  void verified(const YamlEntry& entry, ArchDecl& decl);
+  void ignored(const YamlEntry& entry, ArchDecl& decl);
   bool strings_of(const YamlEntry& entry, std::vector<std::string>& out);
   std::optional<Part> part_of(const YAML::Node& node, std::string_view what, SlotKind slot);
   std::vector<LayerSource> sources(const YamlEntry& entry, SlotKind slot);
@@ -58,6 +65,76 @@ bool DeclParser::string_of(const YamlEntry& entry, std::string& out) {
   }
   out = entry.value.Scalar();
   return true;
+}
+
+bool DeclParser::bool_of(const YamlEntry& entry, bool& out) {
+  if (!entry.value.IsScalar() || (entry.value.Scalar() != "true" && entry.value.Scalar() != "false")) {
+    error(entry.value, fmt::format("'{}' must be true or false", entry.key));
+    return false;
+  }
+  out = entry.value.Scalar() == "true";
+  return true;
+}
+
+// `verified`: true / false, or {ArchitectureClass: [PR, ...]} naming the vLLM PRs whose
+// per-layer migration covers each class (the RFC #42659 whitelist).
+void DeclParser::verified(const YamlEntry& entry, ArchDecl& decl) {
+  if (entry.value.IsScalar()) {
+    (void)bool_of(entry, decl.verified_all);
+    return;
+  }
+  if (!entry.value.IsMap()) {
+    error(entry.value, "'verified' must be true, false or a mapping {architecture: [PR, ...]}");
+    return;
+  }
+  for (const auto& e : map_entries(file_, entry.value, "verified", {}, diags_)) {
+    std::vector<std::string> prs;
+    if (!strings_of(e, prs)) continue;
+    if (prs.empty() || std::any_of(prs.begin(), prs.end(), [](const auto& p) { return p.empty(); })) {
+      error(e.value, fmt::format("'verified' of {} must name the PRs that verify it, e.g. [\"#48456\"]",
+                                 e.key));
+      continue;
+    }
+    decl.verified_by[e.key] = prs;
+  }
+}
+
+// `ignored`: [{slot: mixer|ffn, source: <layer source>, why: "vllm/...py::Class.function ..."}]
+void DeclParser::ignored(const YamlEntry& entry, ArchDecl& decl) {
+  if (!entry.value.IsSequence()) {
+    error(entry.value, "'ignored' must be a list of {slot, source, why}");
+    return;
+  }
+  for (const auto& item : entry.value) {
+    if (!item.IsMap()) {
+      error(item, "an 'ignored' entry is a mapping {slot, source, why}");
+      continue;
+    }
+    IgnoredSource ig;
+    ig.location = location_of(file_, item);
+    std::optional<SlotKind> slot;
+    YAML::Node source;
+    for (const auto& e : map_entries(file_, item, "an 'ignored' entry", kIgnoredKeys, diags_)) {
+      std::string text;
+      if (e.key == "source") {
+        source = e.value;
+      } else if (string_of(e, text)) {
+        if (e.key == "why") ig.why = text;
+        else if (text == "mixer") slot = SlotKind::kMixer;
+        else if (text == "ffn") slot = SlotKind::kFfn;
+        else error(e.value, "'slot' must be mixer or ffn");
+      }
+    }
+    if (!slot || !source || ig.why.empty()) {
+      error(item, "an 'ignored' entry needs 'slot', 'source' and 'why'");
+      continue;
+    }
+    ig.mixer = *slot == SlotKind::kMixer;
+    auto s = this->source(source, *slot);
+    if (!s) continue;
+    ig.source = std::move(*s);
+    decl.ignored.push_back(std::move(ig));
+  }
 }
 
 bool DeclParser::strings_of(const YamlEntry& entry, std::vector<std::string>& out) {
@@ -100,8 +177,10 @@ std::optional<LayerSource> DeclParser::source(const YAML::Node& node, SlotKind s
   if (node.IsScalar()) {
     // Shorthands: a part name (uniform), or an encoding that takes no parameters.
     std::string text = node.Scalar();
-    if (text == "dense_then_moe" || text == "sparse_step") {
-      s.encoding = text == "dense_then_moe" ? Encoding::kDenseThenMoe : Encoding::kSparseStep;
+    if (text == "dense_then_moe" || text == "sparse_step" || text == "first_k_dense") {
+      s.encoding = text == "dense_then_moe" ? Encoding::kDenseThenMoe
+                   : text == "sparse_step"  ? Encoding::kSparseStep
+                                            : Encoding::kFirstKDense;
     } else if (text == "dense" && slot == SlotKind::kFfn) {
       s.value = Part::kMlp;
     } else {
@@ -197,6 +276,7 @@ std::optional<LayerSource> DeclParser::source(const YAML::Node& node, SlotKind s
       break;
     case Encoding::kDenseThenMoe:
     case Encoding::kSparseStep:
+    case Encoding::kFirstKDense:
       if (slot != SlotKind::kFfn) {
         error(node, fmt::format("'{}' decides the feed-forward slot; it cannot be a mixer source",
                                 encoding_name(s.encoding)));
@@ -276,6 +356,10 @@ std::optional<MtpDecl> DeclParser::mtp(const YamlEntry& entry) {
         else error(e.value, "'default' is an integer in [0, 64]");
       } else if (e.key == "layer") {
         m.layer = value;
+      } else if (e.key == "embedding") {
+        m.embedding = value;
+      } else if (e.key == "lm_head") {
+        m.lm_head = value;
       } else {
         m.head = value;
       }
@@ -298,11 +382,17 @@ std::optional<ArchDecl> DeclParser::parse(const YAML::Node& node) {
     if (e.key == "family") {
       (void)string_of(e, decl.family);
     } else if (e.key == "verified") {
-      if (!e.value.IsScalar() || (e.value.Scalar() != "true" && e.value.Scalar() != "false")) {
-        error(e.value, "'verified' must be true or false");
-      } else {
-        decl.verified = e.value.Scalar() == "true";
-      }
+      verified(e, decl);
+    } else if (e.key == "tp_limited_by_experts") {
+      (void)bool_of(e, decl.tp_limited_by_experts);
+    } else if (e.key == "mlp_divides_world") {
+      (void)bool_of(e, decl.mlp_divides_world);
+    } else if (e.key == "moe_min_experts") {
+      auto n = e.value.IsScalar() ? parse_integer(e.value.Scalar()) : std::nullopt;
+      if (n && *n >= 0 && *n <= kMaxDimension) decl.moe_min_experts = static_cast<int>(*n);
+      else error(e.value, "'moe_min_experts' must be a non-negative integer");
+    } else if (e.key == "ignored") {
+      ignored(e, decl);
     } else if (e.key == "architectures") {
       (void)strings_of(e, decl.architectures);
     } else if (e.key == "model_types") {
@@ -344,6 +434,11 @@ std::optional<ArchDecl> DeclParser::parse(const YAML::Node& node) {
   if (decl.family.empty()) error(node, "an architecture declaration needs 'family'");
   if (decl.architectures.empty() && decl.model_types.empty()) {
     error(node, "an architecture declaration needs 'architectures' or 'model_types'");
+  }
+  for (const auto& [arch, prs] : decl.verified_by) {
+    if (std::find(decl.architectures.begin(), decl.architectures.end(), arch) == decl.architectures.end()) {
+      error(node, fmt::format("'verified' names {}, which is not in 'architectures'", arch));
+    }
   }
   if (decl.mixer.empty()) decl.mixer.push_back(uniform_source(Part::kAttention));
   if (decl.ffn.empty()) decl.ffn.push_back(uniform_source(Part::kMlp));

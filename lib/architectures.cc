@@ -58,7 +58,8 @@ const std::vector<std::string>& encoding_names() {
   // In the order of enum class Encoding.
   static const std::vector<std::string> kNames = {"uniform",  "list",           "pattern",
                                                   "period",   "interval",       "dense_then_moe",
-                                                  "sparse_step", "block_configs"};
+                                                  "sparse_step", "block_configs",
+                                                  "first_k_dense"};
   return kNames;
 }
 
@@ -128,13 +129,21 @@ const ArchDecl* ArchRegistry::find(std::string_view architecture,
   return nullptr;
 }
 
+std::vector<std::string> ArchDecl::verified_prs(std::string_view architecture) const {
+  if (verified_all) return {"unattributed"};
+  auto it = verified_by.find(architecture);
+  return it == verified_by.end() ? std::vector<std::string>{} : it->second;
+}
+
 std::vector<std::string> ArchRegistry::verified_architectures() const {
   std::vector<std::string> names;
   for (const auto& decl : decls_) {
-    if (!decl.verified) continue;
     for (const auto& name : decl.architectures) {
       // Only where this declaration is the one that answers (a user file may override it).
-      if (find(name, "") == &decl) names.push_back(name);
+      auto prs = decl.verified_prs(name);
+      if (!prs.empty() && find(name, "") == &decl) {
+        names.push_back(fmt::format("{} ({})", name, fmt::join(prs, ", ")));
+      }
     }
   }
   std::sort(names.begin(), names.end());

@@ -44,6 +44,7 @@ enum class Encoding {
   kDenseThenMoe,  // MoE iff experts and i >= first_k_dense_replace and i % moe_layer_freq == 0
   kSparseStep,    // MoE iff experts and i not in mlp_only_layers and (i+1) % decoder_sparse_step == 0
   kBlockConfigs,  // DeciLM / Nemotron-NAS per-layer block_configs
+  kFirstKDense,   // MoE iff experts and i >= first_k_dense_replace (GLM-4.5: no moe_layer_freq)
 };
 
 [[nodiscard]] std::string_view encoding_name(Encoding encoding);
@@ -83,6 +84,11 @@ struct MtpDecl {
   std::optional<int> count;        // the count when count_field is absent (or there is none)
   std::string layer = "model.layers.{i}";  // the root of MTP sub-layer j
   std::string head = "{layer}";    // the MTP head (enorm, hnorm, eh_proj) of each module
+  // The draft model's own vocab-parallel embedding (once, before the MTP layers) and LM head
+  // (once per module when the prefix names {layer}, {i} or {j}; else once, after them).
+  // Empty: the draft builds none.
+  std::string embedding;
+  std::string lm_head;
   std::vector<LayerSource> mixer;  // empty: the decoder's sources at index L + j
   std::vector<LayerSource> ffn;
   Location location;
@@ -90,10 +96,23 @@ struct MtpDecl {
 
 enum class MambaVersion { kMamba1, kMamba2 };
 
+// A config field vLLM's model code does not read for a slot (it decides the layer kind itself):
+// when the field is present and `source` would give another part than the one vLLM builds,
+// expansion warns with config-ignored. `why` names the vLLM code that decides.
+struct IgnoredSource {
+  bool mixer = true;  // the slot: mixer or feed-forward
+  LayerSource source;
+  std::string why;
+  Location location;
+};
+
 struct ArchDecl {
   std::string source;  // "builtin:llama.yaml" or the --arch-file path
   std::string family;
-  bool verified = false;
+  // Architecture class -> the vLLM PRs whose per-layer migration covers it (the whitelist).
+  // `verified: true` (every architecture, unattributed) sets verified_all instead.
+  std::map<std::string, std::vector<std::string>, std::less<>> verified_by;
+  bool verified_all = false;
   std::vector<std::string> architectures;
   std::vector<std::string> model_types;
   FieldAliases aliases;  // the declaration's own, in front of the defaults
@@ -103,6 +122,17 @@ struct ArchDecl {
   std::optional<MtpDecl> mtp;
   std::string indexer_field;  // config key whose presence gives each attention layer an indexer
   MambaVersion mamba = MambaVersion::kMamba2;
+  // A layer the ffn sources make MoE is a dense MLP unless the model has at least this many
+  // experts (Jamba: layers_num_experts[i] > 1). 0: no condition.
+  int moe_min_experts = 0;
+  std::vector<IgnoredSource> ignored;
+  // Family facts other stages read (copied onto Model): vLLM raises when tp > experts; the
+  // MLP width must divide the whole torch world (tp * pp * pcp * dp).
+  bool tp_limited_by_experts = false;
+  bool mlp_divides_world = false;
+
+  // The PRs verifying `architecture` under this declaration; empty: not verified.
+  [[nodiscard]] std::vector<std::string> verified_prs(std::string_view architecture) const;
 };
 
 class ArchRegistry {
@@ -117,6 +147,7 @@ class ArchRegistry {
   [[nodiscard]] const ArchDecl* find(std::string_view architecture,
                                      std::string_view model_type) const;
   [[nodiscard]] const std::vector<ArchDecl>& decls() const { return decls_; }
+  // "LlamaForCausalLM (#42674, #48456)", one per verified architecture, sorted.
   [[nodiscard]] std::vector<std::string> verified_architectures() const;
   [[nodiscard]] std::vector<std::string> known_architectures() const;
 

@@ -143,6 +143,18 @@ std::optional<Slots> resolve(const std::vector<LayerSource>& mixer_sources,
   return Slots{std::move(*mixer), std::move(*ffn)};
 }
 
+// vllm/model_executor/models/jamba.py::JambaMambaDecoderLayer.__init__ (and the attention
+// layer's): MoE only where config.layers_num_experts[i] > 1, else a dense MLP. A declaration's
+// moe_min_experts says so as data: below it, the layers the ffn sources make MoE are MLPs.
+void apply_moe_min_experts(const ArchDecl& decl, ConfigReader& r, std::vector<SlotEntry>& ffn) {
+  if (decl.moe_min_experts <= 0) return;
+  ConfigValue experts = r.integer("num_experts", "", 0);
+  if (experts && experts.value >= decl.moe_min_experts) return;
+  for (auto& e : ffn) {
+    if (e.part == Part::kMoe) e.part = Part::kMlp;
+  }
+}
+
 // MTP layers inherit the decoder's compact sources; per-layer lists describe the decoder only.
 std::vector<LayerSource> compact_only(const std::vector<LayerSource>& sources) {
   std::vector<LayerSource> out;
@@ -201,6 +213,14 @@ std::optional<Model> expand_model(const HfConfig& config, const ArchRegistry& re
   std::vector<Position> decoder;
   for (int i = 0; i < count; ++i) decoder.push_back({i, i});
   auto slots = resolve(decl->mixer, decl->ffn, decoder, count, ctx);
+  if (slots) {
+    apply_moe_min_experts(*decl, r, slots->ffn);
+    Diagnostics scratch_diags;
+    ConfigReader scratch_reader(config, scratch_diags, aliases);
+    SlotContext scratch{*decl, scratch_reader, who};
+    expand_detail::warn_ignored(decl->ignored, slots->mixer, slots->ffn, decoder, count, scratch,
+                                diags);
+  }
 
   // MTP: `modules` modules of `sub` sub-layers each, indices continuing after the decoder.
   std::optional<Slots> mtp_slots;
@@ -225,6 +245,7 @@ std::optional<Model> expand_model(const HfConfig& config, const ArchRegistry& re
       std::vector<Position> at;
       for (int j = 0; j < modules * sub; ++j) at.push_back({j % sub, count + j});
       mtp_slots = resolve(mixer, ffn, at, sub, ctx);
+      if (mtp_slots) apply_moe_min_experts(*decl, r, mtp_slots->ffn);
     }
   }
   if (!slots || (modules > 0 && !mtp_slots)) return std::nullopt;
@@ -244,7 +265,11 @@ std::optional<Model> expand_model(const HfConfig& config, const ArchRegistry& re
   model.architecture = config.architecture;
   model.model_type = config.model_type;
   model.family = decl->family;
-  model.verified = decl->verified;
+  // Verification is per architecture class: a model matched by model_type alone is not.
+  model.verified_by = decl->verified_prs(config.architecture);
+  model.verified = !model.verified_by.empty();
+  model.tp_limited_by_experts = decl->tp_limited_by_experts;
+  model.mlp_divides_world = decl->mlp_divides_world;
   model.dtype = n.dtype;
   model.num_hidden_layers = count;
   model.num_mtp_layers = mtp_slots ? modules * sub : 0;
@@ -267,9 +292,26 @@ std::optional<Model> expand_model(const HfConfig& config, const ArchRegistry& re
     assemble.layer(slots->mixer[static_cast<std::size_t>(i)], slots->ffn[static_cast<std::size_t>(i)],
                    root, i, i, false);
   }
+  // The MTP draft's own vocab-parallel embedding and LM heads (vllm/model_executor/models/
+  // deepseek_mtp.py: DeepSeekMultiTokenPredictor.embed_tokens, SharedHead.head per layer).
+  auto mtp_vocab = [&](LayerKind kind, const std::string& pattern, const std::string& root,
+                       int index, int ordinal) {
+    Layer l = simple(kind, format_prefix(pattern, root, index, ordinal));
+    l.index = index;
+    l.mtp = true;
+    l.tied = false;
+    model.layers.push_back(std::move(l));
+  };
+  const std::string mtp_head = model.num_mtp_layers > 0 ? decl->mtp->lm_head : std::string();
+  bool head_per_module = mtp_head.find('{') != std::string::npos;
+  if (model.num_mtp_layers > 0 && !decl->mtp->embedding.empty()) {
+    mtp_vocab(LayerKind::kEmbedding, decl->mtp->embedding, "", count, 0);
+  }
+  std::string module_root;
   for (int j = 0; j < model.num_mtp_layers; ++j) {
     int index = count + j;
     std::string root = format_prefix(decl->mtp->layer, "", index, j);
+    if (j % sub == 0) module_root = root;
     if (j % sub == 0) {
       Layer head = simple(LayerKind::kMtp, format_prefix(decl->mtp->head, root, index, j));
       head.index = index;
@@ -278,6 +320,12 @@ std::optional<Model> expand_model(const HfConfig& config, const ArchRegistry& re
     }
     auto u = static_cast<std::size_t>(j);
     assemble.layer(mtp_slots->mixer[u], mtp_slots->ffn[u], root, index, j, true);
+    if (head_per_module && j % sub == sub - 1) {
+      mtp_vocab(LayerKind::kLmHead, mtp_head, module_root, index - sub + 1, j - sub + 1);
+    }
+  }
+  if (!mtp_head.empty() && !head_per_module) {
+    mtp_vocab(LayerKind::kLmHead, mtp_head, "", count + model.num_mtp_layers - 1, 0);
   }
   model.layers.push_back(simple(LayerKind::kLmHead, decl->prefixes.lm_head));
   if (diags.count(Severity::kError) != errors_before) return std::nullopt;

@@ -52,6 +52,13 @@ struct SlotContext {
     const LayerSource& source, bool mixer, const std::vector<Position>& at, int length,
     SlotContext& ctx);
 
+// Warns (config-ignored) for each of the declaration's ignored sources whose config field is
+// present and gives another part than vLLM builds on some decoder layer. `scratch` reads the
+// same config into a throw-away sink: an ignored field's own errors are not the user's.
+void warn_ignored(const std::vector<IgnoredSource>& ignored, const std::vector<SlotEntry>& mixer,
+                  const std::vector<SlotEntry>& ffn, const std::vector<Position>& at, int length,
+                  SlotContext& scratch, Diagnostics& diags);
+
 [[nodiscard]] bool is_attention(Part part);
 
 // The parts a model uses, so that only the numbers those parts need are required.

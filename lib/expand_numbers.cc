@@ -1,5 +1,8 @@
 // The numbers the layers of a model need, read once from config.json: attention (GQA, MLA,
 // sliding windows, the indexer), MLP and MoE widths and experts, Mamba and linear attention.
+#include <algorithm>
+#include <array>
+
 #include <fmt/format.h>
 
 #include "lib/expand_internal.h"
@@ -12,6 +15,50 @@ bool is_attention(Part p) {
 
 namespace {
 
+// vllm/transformers_utils/model_arch_config_convertor.py::ModelArchConfigConvertorBase.
+// is_deepseek_mla (read by vllm/config/model.py::ModelConfig.use_mla): vLLM builds MLA only for
+// these model_types (and a kv_lora_rank); elsewhere a kv_lora_rank does not make MLA.
+constexpr std::array<std::string_view, 19> kVllmMlaModelTypes = {
+    "axk1",           "deepseek_v2",         "deepseek_v3",        "deepseek_v32",
+    "deepseek_v4",    "deepseek_mtp",        "k3_dspark",          "glm_moe_dsa",
+    "glm4_moe_lite",  "glm4_moe_lite_mtp",   "kimi_k2",            "kimi_linear",
+    "longcat_flash",  "longcat_flash_ngram", "pangu_ultra_moe",    "pangu_ultra_moe_mtp",
+    "bailing_hybrid", "bailing_hybrid_mtp",  "bailing_hybrid_v3_mtp"};
+
+bool vllm_builds_mla(std::string_view model_type) {
+  return std::find(kVllmMlaModelTypes.begin(), kVllmMlaModelTypes.end(), model_type) !=
+         kVllmMlaModelTypes.end();
+}
+
+// kv_lora_rank without an MLA model_type: vLLM's DeepSeek decoder
+// (vllm/model_executor/models/deepseek_v2.py::DeepseekV2DecoderLayer.__init__) then builds
+// DeepseekV2Attention, which expands the latent into one KV head per query head of width
+// qk_nope_head_dim + qk_rope_head_dim; without those dims it is ordinary attention.
+// Returns whether it set the attention's heads and widths (the DeepseekV2Attention case).
+bool mla_not_enabled(ConfigReader& r, const std::string& who, Numbers& n) {
+  const std::string& type = r.config().model_type;
+  Diagnostic d = make_warning(
+      "mla-not-enabled", n.kv_lora_rank.location,
+      fmt::format("{} is set but model_type '{}' is not one vLLM builds MLA for; {} gets no "
+                  "latent KV cache",
+                  n.kv_lora_rank.key, type.empty() ? "(none)" : type, who));
+  d.notes.push_back({{}, fmt::format("vLLM's MLA model types (ModelConfig.is_deepseek_mla): {}",
+                                     fmt::join(kVllmMlaModelTypes, ", "))});
+  r.diagnostics().report(std::move(d));
+  n.kv_lora_rank = ConfigValue{};
+  ConfigValue rope = r.integer("qk_rope_head_dim");
+  ConfigValue nope = r.integer("qk_nope_head_dim");
+  if (rope && nope && n.heads) {
+    n.kv_heads = derived(n.heads.value, "num_attention_heads (DeepseekV2Attention without MLA: "
+                                        "one KV head per query head)");
+    n.kv_heads.location = n.heads.location;
+    n.head_dim = derived(rope.value + nope.value, "qk_nope_head_dim + qk_rope_head_dim");
+    n.v_head_dim = r.integer("v_head_dim");
+    return true;
+  }
+  return false;
+}
+
 void read_attention(const ArchDecl& decl, ConfigReader& r, const std::string& who, Numbers& n,
                     const Uses& uses) {
   Diagnostics& diags = r.diagnostics();
@@ -22,6 +69,8 @@ void read_attention(const ArchDecl& decl, ConfigReader& r, const std::string& wh
     n.kv_heads = n.heads;
     n.kv_heads.key = "num_attention_heads (num_key_value_heads is absent: MHA)";
   }
+  bool full_width =
+      n.kv_lora_rank && !vllm_builds_mla(r.config().model_type) && mla_not_enabled(r, who, n);
   if (n.kv_lora_rank) {
     n.qk_rope = r.integer("qk_rope_head_dim", "MLA attention");
     n.qk_nope = r.integer("qk_nope_head_dim", "MLA attention");
@@ -29,7 +78,7 @@ void read_attention(const ArchDecl& decl, ConfigReader& r, const std::string& wh
     if (n.qk_rope && n.qk_nope) {
       n.head_dim = derived(n.qk_rope.value + n.qk_nope.value, "qk_nope_head_dim + qk_rope_head_dim");
     }
-  } else {
+  } else if (!full_width) {
     n.head_dim = r.integer("head_dim");
     if (!n.head_dim && n.hidden && n.heads) {
       if (n.hidden.value % n.heads.value != 0) {

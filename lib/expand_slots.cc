@@ -21,6 +21,7 @@ std::optional<std::int64_t> literal(const std::string& field) {
 bool always_applies(const LayerSource& s) {
   Encoding e = s.encoding;
   return e == Encoding::kUniform || e == Encoding::kDenseThenMoe || e == Encoding::kSparseStep ||
+         e == Encoding::kFirstKDense ||
          ((e == Encoding::kPeriod || e == Encoding::kInterval) && literal(s.field));
 }
 
@@ -191,6 +192,15 @@ std::optional<std::vector<SlotEntry>> resolve_slot(const LayerSource& s, std::st
       bool moe = experts && experts.value > 0;
       return each([&](int i) { return moe && i >= k && i % f == 0 ? Part::kMoe : Part::kMlp; });
     }
+    case Encoding::kFirstKDense: {
+      // vllm/model_executor/models/glm4_moe.py::Glm4MoeDecoderLayer.__init__: MoE iff
+      // n_routed_experts is set and layer_idx >= first_k_dense_replace; moe_layer_freq unread.
+      ConfigValue experts = r.integer("num_experts", "", 0);
+      ConfigValue first = r.integer("first_k_dense_replace", "", 0, kMaxLayers);
+      std::int64_t k = first ? first.value : 0;
+      bool moe = experts && experts.value > 0;
+      return each([&](int i) { return moe && i >= k ? Part::kMoe : Part::kMlp; });
+    }
     case Encoding::kSparseStep: {
       ConfigValue experts = r.integer("num_experts", "", 0);
       ConfigValue step = r.integer("decoder_sparse_step", "", 1, kMaxLayers);
@@ -215,6 +225,35 @@ std::optional<std::vector<SlotEntry>> resolve_slot(const LayerSource& s, std::st
       return resolve_block_configs(s, slot == "mixer", at, length, ctx);
   }
   return std::nullopt;
+}
+
+void warn_ignored(const std::vector<IgnoredSource>& ignored, const std::vector<SlotEntry>& mixer,
+                  const std::vector<SlotEntry>& ffn, const std::vector<Position>& at, int length,
+                  SlotContext& scratch, Diagnostics& diags) {
+  ConfigReader& r = scratch.reader;
+  for (const auto& ig : ignored) {
+    const LayerSource& s = ig.source;
+    bool present = s.field.empty() ? always_applies(s) : r.raw(s.field) != nullptr;
+    if (!present) continue;
+    auto would = resolve_slot(s, ig.mixer ? "mixer" : "feed-forward", at, length, scratch);
+    if (!would) continue;  // unreadable as well as unread: vLLM does not look at it either
+    const std::vector<SlotEntry>& built = ig.mixer ? mixer : ffn;
+    std::vector<std::size_t> differ;
+    for (std::size_t k = 0; k < built.size() && k < would->size(); ++k) {
+      if ((*would)[k].part != built[k].part) differ.push_back(k);
+    }
+    if (differ.empty()) continue;
+    std::string key = s.field.empty() ? std::string(encoding_name(s.encoding)) : r.key_of(s.field);
+    std::size_t first = differ.front();
+    Diagnostic d = make_warning(
+        "config-ignored", s.field.empty() ? r.config().text_location() : r.config().locate(key),
+        fmt::format("vLLM does not read {} for {}: by it {} of {} layers would differ from what "
+                    "vLLM builds (layer {}: {} by {}, {} in vLLM)",
+                    key, scratch.who, differ.size(), built.size(), at[first].index,
+                    part_name((*would)[first].part), key, part_name(built[first].part)));
+    d.notes.push_back({ig.location, ig.why});
+    diags.report(std::move(d));
+  }
 }
 
 }  // namespace layerplan::expand_detail

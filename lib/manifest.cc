@@ -121,9 +121,11 @@ ojson build_manifest(const Engine& engine, const Model& model, const RulesFile& 
   for (const auto& p : plans) {
     const Layer& l = *p.layer;
     ojson j = layer_identity(l);
-    int stage = l.kind == LayerKind::kEmbedding ? 0
-                : l.index ? stage_of(stages, *l.index)
-                          : stages.back().stage;
+    // The model's embedding runs on the first stage; MTP layers (their own embedding included)
+    // and the head on the last (deepseek_mtp.py runs the draft after the last decoder layer).
+    int stage = l.kind == LayerKind::kEmbedding && !l.mtp ? 0
+                : l.index && !l.mtp                       ? stage_of(stages, *l.index)
+                                                          : stages.back().stage;
     j["stage"] = stage;
     if (p.fallback()) {
       j["rule"] = nullptr;

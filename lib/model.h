@@ -79,7 +79,11 @@ struct Model {
   std::string architecture;
   std::string model_type;
   std::string family;
-  bool verified = false;
+  bool verified = false;                 // on the whitelist: verified_by is not empty
+  std::vector<std::string> verified_by;  // the vLLM PRs whose migration covers the architecture
+  // Family facts (declaration keys of the same names, docs/architectures.md):
+  bool tp_limited_by_experts = false;  // vLLM raises when tp > the number of routed experts
+  bool mlp_divides_world = false;      // the MLP width must divide tp * pp * pcp * dp (gpt-oss)
   std::string dtype;  // "bfloat16" when config.json does not say
   int num_hidden_layers = 0;
   int num_mtp_layers = 0;

@@ -48,24 +48,99 @@ TEST_CASE("every built-in declaration parses") {
   }
 }
 
-TEST_CASE("the whitelist is the RFC's: Llama derivatives, the MLA family and Nemotron-H") {
+TEST_CASE("the whitelist: classes migrated by #42674 or #48456, each naming its PRs") {
+  // #42674 verifies the Llama family, #48456 migrates vLLM's LlamaForCausalLM (the
+  // SupportsHeteroLayerParallelism marker, inherited by subclasses) and MiniMax-M2. Subclasses of
+  // LlamaForCausalLM at vLLM f067737b: mistral.py::MistralForCausalLM, phi3.py::Phi3ForCausalLM,
+  // glm.py::GlmForCausalLM, telechat2.py::TeleChat2ForCausalLM; registry.py maps
+  // LLaMAForCausalLM to LlamaForCausalLM.
   auto verified = ArchRegistry::builtin().verified_architectures();
+  CHECK(verified == std::vector<std::string>{
+                        "GlmForCausalLM (#42674, #48456)", "LLaMAForCausalLM (#42674, #48456)",
+                        "LlamaForCausalLM (#42674, #48456)", "MiniMaxM2ForCausalLM (#48456)",
+                        "MistralForCausalLM (#42674, #48456)", "Phi3ForCausalLM (#42674, #48456)",
+                        "TeleChat2ForCausalLM (#42674, #48456)"});
+  // On the RFC roadmap but migrated by neither PR, or not a LlamaForCausalLM subclass in vLLM
+  // (glm4.py::Glm4ForCausalLM and nemotron_nas.py::DeciLMForCausalLM derive from nn.Module;
+  // TelechatForCausalLM is not in vLLM's registry): known, unverified.
+  ArchRegistry builtin = ArchRegistry::builtin();
   for (const char* arch :
-       {"LlamaForCausalLM", "MistralForCausalLM", "Phi3ForCausalLM", "DeciLMForCausalLM",
-        "TeleChat2ForCausalLM", "GlmForCausalLM", "DeepseekV2ForCausalLM", "DeepseekV3ForCausalLM",
-        "DeepseekV32ForCausalLM", "Glm4MoeLiteForCausalLM", "MistralLarge3ForCausalLM",
-        "NemotronHForCausalLM"}) {
+       {"DeciLMForCausalLM", "Glm4ForCausalLM", "TelechatForCausalLM", "DeepseekV2ForCausalLM",
+        "DeepseekV3ForCausalLM", "DeepseekV32ForCausalLM", "Glm4MoeLiteForCausalLM",
+        "MistralLarge3ForCausalLM", "NemotronHForCausalLM", "MixtralForCausalLM",
+        "PhiMoEForCausalLM", "Qwen3ForCausalLM", "Qwen3MoeForCausalLM", "Qwen3NextForCausalLM",
+        "GptOssForCausalLM", "JambaForCausalLM", "Glm4MoeForCausalLM", "GlmMoeDsaForCausalLM"}) {
     INFO(arch);
-    CHECK(std::find(verified.begin(), verified.end(), arch) != verified.end());
+    const ArchDecl* decl = builtin.find(arch, "");
+    REQUIRE(decl != nullptr);
+    CHECK(decl->verified_prs(arch).empty());
   }
-  for (const char* arch :
-       {"MixtralForCausalLM", "PhiMoEForCausalLM", "Qwen3ForCausalLM", "Qwen3MoeForCausalLM",
-        "Qwen3NextForCausalLM", "GptOssForCausalLM", "MiniMaxM2ForCausalLM", "JambaForCausalLM",
-        "Glm4MoeForCausalLM", "GlmMoeDsaForCausalLM"}) {
+  CHECK(builtin.find("LlamaForCausalLM", "")->verified_prs("LlamaForCausalLM") ==
+        std::vector<std::string>{"#42674", "#48456"});
+}
+
+TEST_CASE("a model is verified per architecture class, not per family") {
+  auto llama = compile_text(fixture("fixtures/models/llama3_8b.json"), "");
+  REQUIRE(llama->model.has_value());
+  CHECK(llama->model->verified);
+  CHECK(llama->model->verified_by == std::vector<std::string>{"#42674", "#48456"});
+  // Glm4ForCausalLM shares the llama declaration but not the whitelist.
+  std::string glm4 = fixture("fixtures/models/llama3_8b.json");
+  glm4.replace(glm4.find("LlamaForCausalLM"), 16, "Glm4ForCausalLM");
+  auto g = compile_text(glm4, "");
+  REQUIRE(g->model.has_value());
+  CHECK(g->model->family == "llama");
+  CHECK_FALSE(g->model->verified);
+  CHECK(g->model->verified_by.empty());
+  auto deepseek = compile_text(fixture("fixtures/models/deepseek_v3.json"), "");
+  REQUIRE(deepseek->model.has_value());
+  CHECK_FALSE(deepseek->model->verified);
+}
+
+TEST_CASE("the verified key: true, false, or {architecture: [PR, ...]}") {
+  ArchRegistry registry;
+  Diagnostics diags;
+  REQUIRE(registry.add_source(make_source("mine.yaml",
+                                          "- family: a\n  verified: true\n  architectures: [A]\n"
+                                          "- family: b\n  verified: {B1: [\"#1\", \"#2\"]}\n"
+                                          "  architectures: [B1, B2]\n"),
+                              diags));
+  CHECK(registry.verified_architectures() ==
+        std::vector<std::string>{"A (unattributed)", "B1 (#1, #2)"});
+  CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\nverified: {Y: [\"#1\"]}\n"),
+                     "'verified' names Y, which is not in 'architectures'"));
+  CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\nverified: {X: []}\n"),
+                     "must name the PRs that verify it"));
+  CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\nverified: [X]\n"),
+                     "'verified' must be true, false or a mapping"));
+}
+
+TEST_CASE("family facts are declaration keys other checks read from Model") {
+  // tp_limited_by_experts: vLLM raises ValueError("Tensor parallel size {tp} is greater than
+  // the number of experts {n}.") in qwen3_moe.py::Qwen3MoeSparseMoeBlock.__init__,
+  // qwen3_next.py::Qwen3NextSparseMoeBlock.__init__ and minimax_m2.py::MiniMaxM2MoE.__init__.
+  // mlp_divides_world: gpt_oss.py::MLPBlock.__init__ asserts
+  // intermediate_size % dist.get_world_size() == 0 (tp * pp * pcp * dp).
+  ArchRegistry builtin = ArchRegistry::builtin();
+  for (const char* arch : {"Qwen3MoeForCausalLM", "Qwen3NextForCausalLM", "MiniMaxM2ForCausalLM"}) {
     INFO(arch);
-    CHECK(std::find(verified.begin(), verified.end(), arch) == verified.end());
-    CHECK(ArchRegistry::builtin().find(arch, "") != nullptr);
+    CHECK(builtin.find(arch, "")->tp_limited_by_experts);
+    CHECK_FALSE(builtin.find(arch, "")->mlp_divides_world);
   }
+  CHECK(builtin.find("GptOssForCausalLM", "")->mlp_divides_world);
+  CHECK_FALSE(builtin.find("GptOssForCausalLM", "")->tp_limited_by_experts);
+  for (const char* arch : {"LlamaForCausalLM", "DeepseekV3ForCausalLM", "MixtralForCausalLM",
+                           "Qwen3ForCausalLM", "Glm4MoeForCausalLM", "JambaForCausalLM"}) {
+    INFO(arch);
+    CHECK_FALSE(builtin.find(arch, "")->tp_limited_by_experts);
+    CHECK_FALSE(builtin.find(arch, "")->mlp_divides_world);
+  }
+  CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\ntp_limited_by_experts: maybe\n"),
+                     "'tp_limited_by_experts' must be true or false"));
+  CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\nmoe_min_experts: -1\n"),
+                     "non-negative integer"));
+  CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\nignored: [{slot: mixer}]\n"),
+                     "needs 'slot', 'source' and 'why'"));
 }
 
 TEST_CASE("an unknown architecture is refused with the known ones and a pointer to --arch-file") {
@@ -153,6 +228,8 @@ TEST_CASE("malformed declarations are reported with arch-declaration") {
                      "mamba1 or mamba2"));
   CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\nverified: maybe\n"),
                      "true or false"));
+  CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\nmixer: first_k_dense\n"),
+                     "cannot be a mixer source"));
 }
 
 TEST_CASE("the earlier declaration shorthands still read") {
