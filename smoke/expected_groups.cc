@@ -46,31 +46,16 @@ std::vector<int> expert_domain(const Layout& l, int p) {
   return out;
 }
 
-// EP size: "ep<k>" / "etp<k>" name it; for "ep" / "etp", the "ep" axis, else the plans' ep_size
-// for the set, else the listed group size.
+// EP size: "ep<k>" / "etp<k>" name it (an RFC-level EP size); "ep" / "etp" are vLLM's EP group,
+// which always spans the whole expert domain (parallel_state.py::initialize_model_parallel:
+// all_ranks.transpose(1, 2).reshape(-1, dp*pcp*tp)), whatever axes.ep or the plans say.
 int ep_size(const ManifestView& view, const std::string& name, std::string& source) {
   const std::string digits = name.substr(name.rfind('p') + 1);
   if (!digits.empty()) {
     source = "the set's name";
     return std::stoi(digits);
   }
-  if (view.axes.ep > 0) {
-    source = "axes.ep";
-    return view.axes.ep;
-  }
-  int size = 0;
-  for (const auto& ps : view.plan_sizes) {
-    if (ps.field == "ep_size" && ps.set == "ep") size = std::max(size, ps.size);
-  }
-  if (size > 0) {
-    source = "the layers' plan.ep_size";
-    return size;
-  }
-  if (const GroupSet* set = view.find_set("ep"); set != nullptr && set->uniform_size() > 0) {
-    source = "the size of the manifest's ep groups";
-    return set->uniform_size();
-  }
-  source = "the expert domain (dp*pcp*tp)";
+  source = "vLLM's expert domain dp*pcp*tp";
   return view.axes.dp * view.axes.pcp * view.axes.tp;
 }
 
@@ -143,13 +128,27 @@ DerivedSet derive_vllm_groups(const ManifestView& view, const std::string& name)
     out.groups = strided_in_tp(l, 1);
     out.rule = "vLLM layout: equal (dp, pp, pcp), varying tp" + where;
   } else if (name == "dcp") {
-    for (int base = 0; base < view.world_size; base += a.dcp) {
-      std::vector<int> g;
-      for (int k = 0; k < a.dcp; ++k) g.push_back(base + k);
-      out.groups.push_back(std::move(g));
+    // parallel_state.py::initialize_model_parallel (since PR #46570): with dcp > 1, all_ranks
+    // (.., pcp, tp) is transposed to (.., tp, pcp), "DCP spans PCP first, then TP", and cut
+    // into chunks of dcp; with pcp = 1 that is consecutive chunks of each TP group.
+    if (a.dcp < 1 || view.world_size % a.dcp != 0) {
+      return {false, "dcp=" + std::to_string(a.dcp) + " does not divide the world", {}};
     }
-    out.rule = "vLLM layout: consecutive chunks of dcp=" + std::to_string(a.dcp) +
-               " ranks of each TP group" + where;
+    std::vector<int> walk;
+    for (int d = 0; d < a.dp; ++d)
+      for (int p = 0; p < a.pp; ++p)
+        for (int t = 0; t < a.tp; ++t)
+          for (int c = 0; c < a.pcp; ++c) walk.push_back(l.rank(d, p, c, t));
+    if (a.dcp == 1) std::sort(walk.begin(), walk.end());  // no transpose without DCP
+    for (std::size_t i = 0; i < walk.size(); i += static_cast<std::size_t>(a.dcp)) {
+      out.groups.emplace_back(walk.begin() + static_cast<std::ptrdiff_t>(i),
+                              walk.begin() + static_cast<std::ptrdiff_t>(i) + a.dcp);
+    }
+    out.rule = a.pcp == 1 ? "vLLM layout: consecutive chunks of dcp=" + std::to_string(a.dcp) +
+                                " ranks of each TP group" + where
+                          : "vLLM layout: chunks of dcp=" + std::to_string(a.dcp) +
+                                " ranks walked pcp fastest, then tp (DCP spans PCP first, then "
+                                "TP)" + where;
   } else if (name == "attn_tp") {
     out.groups = strided_in_tp(l, a.tp / a.attn_tp);
     out.rule = "vLLM layout: ranks of equal tp_rank % " + std::to_string(a.tp / a.attn_tp) +
@@ -235,7 +234,9 @@ std::vector<MembershipFinding> compare_with_derivation(const GroupSet& set,
       }
     }
     if (same_members != nullptr && *same_members == listed) continue;
-    const std::vector<int>& expected = same_members ? *same_members : *holding_first;
+    static const std::vector<int> kNone;
+    const std::vector<int>& expected =
+        same_members ? *same_members : (holding_first ? *holding_first : kNone);
     const std::string what = same_members ? "same ranks in another order" : "different ranks";
     out.push_back({set.name, static_cast<int>(g), expected, listed,
                    head + " group " + std::to_string(g) + ": expected " + format_ranks(expected) +
@@ -264,6 +265,10 @@ std::vector<MembershipFinding> check_set_sizes(const ManifestView& view, const G
   std::set<std::string> reported;
   for (const auto& ps : view.plan_sizes) {
     if (ps.set != set.name || ps.size == size) continue;
+    // A MoE layer without expert parallelism (ep_size 1) still names vLLM's EP group: its
+    // experts are tensor-sharded over that group's ranks (fused_moe/config.py::
+    // FusedMoEParallelConfig.make), and its dispatch goes through get_ep_group().
+    if (ps.field == "ep_size" && ps.size == 1 && set.name == "ep") continue;
     const std::string key = ps.field + "=" + std::to_string(ps.size);
     if (!reported.insert(key).second) continue;
     out.push_back({set.name,

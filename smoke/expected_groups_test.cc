@@ -54,17 +54,55 @@ TEST_CASE("derivation: D. pcp=2 tp=4", "[smoke]") {
   CHECK(derive(v, "world") == Groups{{0, 1, 2, 3, 4, 5, 6, 7}});
 }
 
-TEST_CASE("derivation: EP size from the axis, the set name or the plans; etp columns", "[smoke]") {
+TEST_CASE("derivation: ep is vLLM's EP group over dp*pcp*tp whatever axes.ep says; ep<k> by name",
+          "[smoke]") {
+  // parallel_state.py::initialize_model_parallel: all_ranks.transpose(1, 2).reshape(-1,
+  // dp*pcp*tp), built for every MoE model.
   auto v = view_of({8, 8, 1, 1, 1, 1, 4});
-  CHECK(derive(v, "ep") == Groups{{0, 1, 2, 3}, {4, 5, 6, 7}});
-  CHECK(derive(v, "etp") == Groups{{0, 4}, {1, 5}, {2, 6}, {3, 7}});
+  CHECK(derive(v, "ep") == Groups{{0, 1, 2, 3, 4, 5, 6, 7}});
+  CHECK(derive(v, "etp") == Groups{{0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}});
+  CHECK(derive(v, "ep4") == Groups{{0, 1, 2, 3}, {4, 5, 6, 7}});
+  CHECK(derive(v, "etp4") == Groups{{0, 4}, {1, 5}, {2, 6}, {3, 7}});
   CHECK(derive(v, "ep2") == Groups{{0, 1}, {2, 3}, {4, 5}, {6, 7}});
   CHECK(derive(v, "etp2") == Groups{{0, 2, 4, 6}, {1, 3, 5, 7}});
-  v.axes.ep = 0;
-  v.plan_sizes.push_back({"model.layers.3.mlp", "ep_size", "ep", 2});
-  CHECK(derive(v, "ep") == Groups{{0, 1}, {2, 3}, {4, 5}, {6, 7}});
-  v.axes.ep = 3;
-  CHECK_FALSE(derive_vllm_groups(v, "ep").derivable);
+  CHECK_FALSE(derive_vllm_groups(v, "ep3").derivable);
+}
+
+// parallel_state.py::initialize_model_parallel since PR #46570: dcp_ranks =
+// all_ranks.transpose(-1, -2).reshape(-1, dcp), "DCP spans PCP first, then TP".
+TEST_CASE("derivation: DCP with pcp > 1 walks pcp fastest, then tp", "[smoke]") {
+  // tp, attn_tp, dcp, pcp, pp, dp, ep
+  CHECK(derive(view_of({4, 4, 2, 2, 1, 1, 0}), "dcp") == Groups{{0, 4}, {1, 5}, {2, 6}, {3, 7}});
+  CHECK(derive(view_of({4, 4, 8, 2, 1, 1, 0}), "dcp") == Groups{{0, 4, 1, 5, 2, 6, 3, 7}});
+  CHECK(derive(view_of({2, 2, 2, 2, 1, 1, 0}), "dcp") == Groups{{0, 2}, {1, 3}});
+  // pcp = 1: consecutive chunks, as before; dcp = 1: one rank per group, in rank order.
+  CHECK(derive(view_of({4, 4, 2, 1, 1, 1, 0}), "dcp") == Groups{{0, 1}, {2, 3}});
+  CHECK(derive(view_of({2, 2, 1, 2, 1, 1, 0}), "dcp") == Groups{{0}, {1}, {2}, {3}});
+}
+
+TEST_CASE("sets of one rank per group are derived too: pcp, pp, dp, dcp at 1", "[smoke]") {
+  const auto v = view_of({2, 2, 1, 1, 1, 1, 0});
+  CHECK(derive(v, "pcp") == Groups{{0}, {1}});
+  CHECK(derive(v, "pp") == Groups{{0}, {1}});
+  CHECK(derive(v, "dp") == Groups{{0}, {1}});
+  CHECK(derive(v, "dcp") == Groups{{0}, {1}});
+  CHECK(derive(v, "ep") == Groups{{0, 1}});
+  // A set of singletons that partitions the world always matches; a wrong size does not.
+  CHECK(compare_with_derivation(GroupSet{"pcp", {{1}, {0}}}, derive_vllm_groups(v, "pcp")).empty());
+  CHECK(compare_with_derivation(GroupSet{"pcp", {{0, 1}}}, derive_vllm_groups(v, "pcp")).size() == 1);
+  // A rank outside the derivation (read_manifest refuses it first) is a finding, not a crash.
+  CHECK(compare_with_derivation(GroupSet{"pcp", {{0}, {5}}}, derive_vllm_groups(v, "pcp")).size() ==
+        1);
+}
+
+TEST_CASE("check_set_sizes: a MoE layer without EP (ep_size 1) may name vLLM's ep group",
+          "[smoke]") {
+  auto v = view_of({2, 2, 1, 1, 1, 1, 0});
+  v.plan_sizes.push_back({"model.layers.3.mlp", "ep_size", "ep", 1});
+  GroupSet ep{"ep", {{0, 1}}};
+  CHECK(check_set_sizes(v, ep).empty());
+  v.plan_sizes.push_back({"model.layers.4.mlp", "ep_size", "ep", 4});
+  CHECK(check_set_sizes(v, ep).size() == 1);
 }
 
 TEST_CASE("unknown group sets are not derivable and raise no finding", "[smoke]") {

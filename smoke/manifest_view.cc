@@ -111,9 +111,16 @@ void read_axes(const Json& manifest, Reader& reader, ManifestView& view) {
     reader.fail("/axes/attn_tp", "attn_tp (" + std::to_string(a.attn_tp) +
                                      ") does not divide tp (" + std::to_string(a.tp) + ")");
   }
-  if (a.tp % a.dcp != 0) {
+  // vLLM's rule (config/parallel.py::ParallelConfig._validate_parallel_config): dcp divides tp
+  // without PCP; with PCP it is 1, pcp or tp*pcp.
+  if (a.pcp == 1 && a.tp % a.dcp != 0) {
     reader.fail("/axes/dcp", "dcp (" + std::to_string(a.dcp) + ") does not divide tp (" +
                                  std::to_string(a.tp) + ")");
+  } else if (a.pcp > 1 && a.dcp != 1 && a.dcp != a.pcp &&
+             std::int64_t{a.dcp} != std::int64_t{a.tp} * a.pcp) {
+    reader.fail("/axes/dcp", "dcp (" + std::to_string(a.dcp) + ") with pcp (" +
+                                 std::to_string(a.pcp) + ") must be 1, pcp or tp*pcp (" +
+                                 std::to_string(std::int64_t{a.tp} * a.pcp) + ")");
   }
 }
 
@@ -347,8 +354,9 @@ std::string render_problem(const Problem& problem) {
 }
 
 int canonical_set_rank(std::string_view name) {
-  static constexpr std::array<std::string_view, 9> kOrder{"world", "tp", "dcp", "attn_tp", "pcp",
-                                                          "pp",    "dp", "ep",  "etp"};
+  // vLLM's creation order (parallel_state.py::initialize_model_parallel), then layerplan's sets.
+  static constexpr std::array<std::string_view, 9> kOrder{"world", "tp", "dcp",     "pcp", "pp",
+                                                          "dp",    "ep", "attn_tp", "etp"};
   for (std::size_t i = 0; i < kOrder.size(); ++i) {
     if (kOrder[i] == name) return static_cast<int>(i);
   }

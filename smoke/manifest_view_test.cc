@@ -109,6 +109,20 @@ TEST_CASE("read_manifest rejects non-objects, empty groups and dangling plan gro
   CHECK(has(problems, "/world_size", "0 is outside [1,"));
 }
 
+TEST_CASE("read_manifest takes vLLM's DCP sizes with pcp > 1: 1, pcp or tp*pcp", "[smoke]") {
+  // config/parallel.py::ParallelConfig._validate_parallel_config
+  Json j = tiny();
+  j["world_size"] = 8;
+  j["axes"] = Json::parse(R"({"tp": 4, "attn_tp": 4, "dcp": 8, "pcp": 2, "pp": 1, "dp": 1})");
+  j["groups"] = Json::parse(R"({"world": [[0,1,2,3,4,5,6,7]]})");
+  j["layers"] = Json::array();
+  CHECK(problems_of(j).empty());
+  j["axes"]["dcp"] = 2;
+  CHECK(problems_of(j).empty());
+  j["axes"]["dcp"] = 4;
+  CHECK(has(problems_of(j), "/axes/dcp", "dcp (4) with pcp (2) must be 1, pcp or tp*pcp (8)"));
+}
+
 TEST_CASE("op names round-trip and canonical set order follows vLLM", "[smoke]") {
   for (Op op : {Op::kAllReduce, Op::kAllGather, Op::kReduceScatter, Op::kAllToAll, Op::kSendRecv}) {
     CHECK(parse_op(op_name(op)) == op);
@@ -116,6 +130,11 @@ TEST_CASE("op names round-trip and canonical set order follows vLLM", "[smoke]")
   CHECK_FALSE(parse_op("broadcast"));
   CHECK(canonical_set_rank("world") < canonical_set_rank("tp"));
   CHECK(canonical_set_rank("dcp") < canonical_set_rank("pp"));
+  // parallel_state.py::initialize_model_parallel creates TP, DCP, PCP, PP, DP, EP in this order;
+  // layerplan's own sets (attn_tp, etp, tp_sub<k>) come after vLLM's.
+  CHECK(canonical_set_rank("dcp") < canonical_set_rank("pcp"));
+  CHECK(canonical_set_rank("dp") < canonical_set_rank("ep"));
+  CHECK(canonical_set_rank("ep") < canonical_set_rank("attn_tp"));
   CHECK(canonical_set_rank("etp") < canonical_set_rank("tp_sub2"));
   CHECK(canonical_set_rank("tp_sub2") < canonical_set_rank("custom"));
 }

@@ -48,6 +48,9 @@ int main() {
   std::vector<Case> cases;
   cases.push_back({"good_llama8b_tp2", load("good_llama8b_tp2"), 0, "layerplan smoke: PASS", ""});
   cases.push_back({"good_llama8b_pp2", load("good_llama8b_pp2"), 0, "layerplan smoke: PASS", ""});
+  // Compiled: dcp, pcp, pp and dp of one rank per group, proved by derivation only.
+  cases.push_back({"good_compiled_llama8b_tp2", load("good_compiled_llama8b_tp2"), 0,
+                   "membership proved by derivation only", ""});
   auto swapped2 = load("good_llama8b_tp2");
   swapped2["groups"]["tp"][0] = {1, 0};
   cases.push_back({"tp2 with ranks swapped", swapped2, 3,
@@ -61,6 +64,11 @@ int main() {
     }
     cases.push_back({"bad_dcp_swapped", load("bad_dcp_swapped"), 3,
                      "group set \"dcp\" group 0: expected [0, 1], the manifest lists [1, 0]", ""});
+    // tp 2, pcp 2, dcp 2: vLLM's DCP groups span PCP first (parallel_state.py, PR #46570).
+    cases.push_back({"good_compiled_deepseek_v3_tp2_pcp2_dcp2",
+                     load("good_compiled_deepseek_v3_tp2_pcp2_dcp2"), 0, "layerplan smoke: PASS", ""});
+    cases.push_back({"bad_dcp_consecutive_with_pcp", load("bad_dcp_consecutive_with_pcp"), 3,
+                     "group set \"dcp\" group 0: expected [0, 2], the manifest lists [0, 1]", ""});
   }
   int failed = 0;
   for (const Case& c : cases) {

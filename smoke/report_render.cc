@@ -43,7 +43,8 @@ void render_set(const Report& report, const ReportInput& in, std::size_t si, std
       << (n > 0 ? std::to_string(n) : "unequal sizes") << ": " << groups_text(set) << "\n";
   const DerivedSet& d = in.derived[si];
   if (r.status == "trivial") {
-    out << "#   groups of 1 rank: trivially OK, nothing to build or time\n";
+    out << "#   groups of 1 rank: no communicator (vLLM builds none either); membership proved by "
+           "derivation only\n";
   } else if (r.status == "OK") {
     out << "#   membership OK: all-gather of global ranks equals the manifest's order, seeded "
            "all_reduce exact\n";
@@ -178,6 +179,11 @@ nlohmann::ordered_json render_json(const Report& report, const ReportInput& in) 
     s["num_groups"] = set.groups.size();
     s["groups"] = set.groups;
     s["status"] = r.status;
+    // Groups of one rank get no communicator (vLLM builds none either:
+    // parallel_state.py::GroupCoordinator.__init__ only for world_size > 1).
+    s["membership_proved_by"] = r.status == "trivial" ? J("derivation")
+                                : r.status == "OK"    ? J("communicators")
+                                                      : J(nullptr);
     s["vllm_layout"] = {{"derivable", in.derived[si].derivable},
                         {"matches", in.derived[si].derivable && in.findings[si].empty()},
                         {"rule", in.derived[si].rule}};

@@ -73,7 +73,10 @@ TEST_CASE("report: a clean run passes, with nccl-tests bandwidth figures", "[smo
   CHECK(text.str().find("#  Rank   1 Pid     101 on host device  1 [0000:01:00.0] NVIDIA H200") !=
         std::string::npos);
   CHECK(text.str().find("membership OK") != std::string::npos);
-  CHECK(text.str().find("trivially OK") != std::string::npos);
+  // Size-1 groups get no communicator, as in vLLM (parallel_state.py::GroupCoordinator.__init__
+  // builds a device communicator only for world_size > 1; pynccl.py::PyNcclCommunicator.__init__
+  // disables itself at world_size == 1): their lists are proved by the derivation alone.
+  CHECK(text.str().find("membership proved by derivation only") != std::string::npos);
   CHECK(text.str().find("# Out of bounds values : 0 OK") != std::string::npos);
   CHECK(text.str().find("\nlayerplan smoke: PASS\n") != std::string::npos);
 
@@ -83,6 +86,8 @@ TEST_CASE("report: a clean run passes, with nccl-tests bandwidth figures", "[smo
   CHECK(j["group_sets"][0]["results"][0]["time_us"] == 200.0);
   CHECK(j["group_sets"][0]["vllm_layout"]["matches"] == true);
   CHECK(j["group_sets"][1]["status"] == "trivial");
+  CHECK(j["group_sets"][1]["membership_proved_by"] == "derivation");
+  CHECK(j["group_sets"][0]["membership_proved_by"] == "communicators");
   CHECK(j["out_of_bounds"]["okay"] == true);
   CHECK(j["min_busbw_gbps"].is_null());
 }

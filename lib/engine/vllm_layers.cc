@@ -1,10 +1,12 @@
 // vLLM's per-layer facts under a plan: sizes per rank, the collectives each layer issues, and
 // the plan fields as the manifest lists them. vLLM file::function for each rule is in
-// docs/vllm-fidelity.md.
+// docs/vllm-fidelity.md and in the comments below (vLLM main at f067737b).
 #include "lib/engine/vllm_layers.h"
 
 #include <fmt/format.h>
 
+#include "lib/engine/vllm.h"
+#include "lib/hf_config.h"
 #include "lib/engine/vllm_layout.h"
 
 namespace layerplan {
@@ -30,13 +32,24 @@ std::int64_t times(std::int64_t a, std::int64_t b) {
   return a < 0 || b < 0 || __builtin_mul_overflow(a, b, &out) ? -1 : out;
 }
 
-// The vocabulary padded to a multiple of 64 rows per rank, or -1 when that overflows.
-std::int64_t padded_vocab(std::int64_t vocab, std::int64_t tp) {
-  std::int64_t unit = times(64, tp);
-  if (unit < 0 || vocab > INT64_MAX - unit) return -1;
-  return (vocab + unit - 1) / unit * unit;
+// vllm_padded_vocab (lib/engine/vllm_model.cc), or -1 for a vocabulary no config can hold: the
+// vocabulary padded to a multiple of 64 rows in all, not per rank. VocabParallelEmbedding.__init__
+// then divides it by tp, which asserts when it does not divide.
+std::int64_t padded_vocab(std::int64_t vocab) {
+  return vocab < 0 || vocab > kMaxDimension ? -1 : vllm_padded_vocab(vocab);
 }
 
+// Rows per rank, or -1 when tp does not divide the padded vocabulary (vLLM refuses the plan).
+std::int64_t vocab_rows(std::int64_t vocab, std::int64_t tp) {
+  std::int64_t padded = padded_vocab(vocab);
+  return padded < 0 || tp < 1 || padded % tp != 0 ? -1 : padded / tp;
+}
+
+// The MoE layer's parallelism, as fused_moe/config.py::FusedMoEParallelConfig.make sets it:
+// flatten_tp_across_dp_and_pcp gives domain = dp*pcp*tp ranks; without expert parallelism the
+// experts are tensor-sharded over all of them (moe tp = domain, ep 1), with it each rank owns
+// whole experts (ep = domain, moe tp 1). An ep_size k between those (an RFC-level plan vLLM
+// cannot express) shards the experts over k ranks and each expert over domain / k.
 struct MoeNumbers {
   std::int64_t domain, ep, etp;  // etp 0: ep does not divide the domain, or it overflows
 };
@@ -44,7 +57,69 @@ struct MoeNumbers {
 MoeNumbers moe_numbers(const LayerPlan& p, const AxisValues& a) {
   std::int64_t domain = times(times(a.dp, a.pcp), p.plan.tp_size.value);
   std::int64_t ep = p.plan.ep_size.value;
-  return {domain, ep, domain > 0 && domain % ep == 0 ? domain / ep : 0};
+  return {domain, ep, domain > 0 && ep > 0 && domain % ep == 0 ? domain / ep : 0};
+}
+
+// ParallelConfig.use_sequence_parallel_moe with the default all2all backend
+// ("allgather_reducescatter"): expert parallelism with tp > 1 and dp > 1. MoE models then split
+// each TP group's tokens across its ranks before the experts (deepseek_v2.py:
+// sequence_parallel_chunk), replicate the shared experts (disable_tp) and all-gather over TP after.
+bool sequence_parallel_moe(const LayerPlan& p, const AxisValues& a) {
+  return p.plan.ep_size.value > 1 && p.plan.tp_size.value > 1 && a.dp > 1;
+}
+
+
+// The collectives of a MoE layer with vLLM's default all2all backend, allgather_reducescatter
+// (config/parallel.py::ParallelConfig.all2all_backend):
+// - dispatch/combine (fused_moe/runner/moe_runner.py::_maybe_dispatch/_maybe_combine, or
+//   prepare_finalize/naive_dp_ep.py) when dp > 1 or sequence-parallel: the EP group's
+//   AgRsAll2AllManager (device_communicators/all2all.py) all-gathers the tokens and
+//   reduce-scatters the outputs, over the DP group, or the EP group when sequence-parallel;
+// - with pcp > 1 and dp = 1, an all-gather of the tokens over PCP before the experts and a
+//   reduce-scatter after (moe_runner.py without all2all kernels; AgRsAll2AllManager over the PCP
+//   group with them);
+// - moe_runner.py::_maybe_reduce_final_output: an all-reduce over TP of routed plus shared
+//   output, or, sequence-parallel, the model's all-gather over TP.
+// An RFC-level ep<k> plan keeps layerplan's own model: all-to-alls over ep<k>, expert-TP all-reduce.
+void moe_comms(const LayerPlan& p, const AxisValues& a, ojson& c) {
+  const Layer& l = *p.layer;
+  MoeNumbers m = moe_numbers(p, a);
+  if (m.etp == 0) return;
+  std::int64_t hidden = l.hidden_size.value;
+  std::string tp_group = tp_group_name(p.plan.tp_size.value, a);
+  std::string ep = ep_group_name(m.ep, a);
+  if (!ep.empty() && ep != "ep") {
+    std::int64_t routed = times(hidden, l.top_k.value);
+    if (routed < 0) return;
+    c.push_back(comm("all_to_all", ep, routed, "EP dispatch of tokens to their top-k experts"));
+    c.push_back(comm("all_to_all", ep, routed, "EP combine of expert outputs"));
+    if (m.etp > 1) c.push_back(comm("all_reduce", etp_group_name(m.ep, a), hidden, "expert-TP output"));
+    return;
+  }
+  bool use_ep = m.ep > 1;
+  bool sp = sequence_parallel_moe(p, a);
+  if (a.dp > 1 || sp) {
+    std::string group = sp ? "ep" : "dp";
+    std::int64_t ranks = sp ? times(a.dp, a.pcp) : a.dp;  // SP: each rank holds 1/tp of the tokens
+    std::int64_t gathered = times(ranks, hidden);
+    std::string why = fmt::format("over {}{}", group, sp ? " (sequence-parallel MoE)" : "");
+    if (gathered < 0) return;
+    c.push_back(comm("all_gather", group, gathered,
+                     "MoE dispatch: all-gather of hidden states " + why + "; router logits ride along"));
+    c.push_back(comm("reduce_scatter", group, gathered, "MoE combine: reduce-scatter of expert outputs " + why));
+  }
+  if (a.pcp > 1 && !(use_ep && (a.dp > 1 || sp))) {
+    std::int64_t gathered = times(a.pcp, hidden);
+    if (gathered < 0) return;
+    c.push_back(comm("all_gather", "pcp", gathered, "PCP all-gather of hidden states before the experts"));
+    c.push_back(comm("reduce_scatter", "pcp", gathered, "PCP reduce-scatter of expert outputs"));
+  }
+  if (tp_group.empty()) return;
+  if (sp) {
+    c.push_back(comm("all_gather", tp_group, hidden, "all-gather over TP of the sequence-parallel MoE output"));
+  } else {
+    c.push_back(comm("all_reduce", tp_group, hidden, "all-reduce of routed and shared experts' output"));
+  }
 }
 
 }  // namespace
@@ -85,16 +160,17 @@ ojson layer_per_rank(const LayerPlan& p, const AxisValues& a) {
       j["expert_tp"] = m.etp;
       j["moe_intermediate_size"] = l.moe_intermediate_size.value / m.etp;
       if (l.shared_intermediate_size.present) {
-        j["shared_intermediate_size"] = l.shared_intermediate_size.value / tp;
+        j["shared_intermediate_size"] = l.shared_intermediate_size.value /
+                                        (sequence_parallel_moe(p, a) ? 1 : tp);
       }
       break;
     }
     case LayerKind::kEmbedding:
     case LayerKind::kLmHead: {
-      std::int64_t padded = padded_vocab(l.vocab_size.value, tp);
+      std::int64_t padded = padded_vocab(l.vocab_size.value);
       if (padded < 0) break;
       j["vocab_padded"] = padded;
-      j["vocab_rows"] = padded / tp;
+      if (vocab_rows(l.vocab_size.value, tp) >= 0) j["vocab_rows"] = vocab_rows(l.vocab_size.value, tp);
       break;
     }
     case LayerKind::kMtp:
@@ -161,26 +237,18 @@ ojson layer_comms(const LayerPlan& p, const AxisValues& a) {
     case LayerKind::kLinearAttention:
       if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "out_proj row-parallel output"));
       break;
-    case LayerKind::kMoe: {
-      MoeNumbers m = moe_numbers(p, a);
-      if (m.ep > 1 && m.etp != 0) {
-        std::int64_t routed = hidden * l.top_k.value;
-        std::string ep = ep_group_name(m.ep, a);
-        c.push_back(comm("all_to_all", ep, routed, "EP dispatch of tokens to their top-k experts"));
-        c.push_back(comm("all_to_all", ep, routed, "EP combine of expert outputs"));
-        if (m.etp > 1) c.push_back(comm("all_reduce", etp_group_name(m.ep, a), hidden, "expert-TP output"));
-      } else if (!group.empty()) {
-        c.push_back(comm("all_reduce", group, hidden, "experts' row-parallel output"));
-      }
+    case LayerKind::kMoe:
+      moe_comms(p, a, c);
       break;
-    }
     case LayerKind::kEmbedding:
       if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "vocab-parallel embedding"));
       break;
     case LayerKind::kLmHead:
-      if (!group.empty() && padded_vocab(l.vocab_size.value, tp) >= 0) {
-        c.push_back(comm("all_gather", group, padded_vocab(l.vocab_size.value, tp),
-                         "gather of vocab-parallel logits"));
+      // logits_processor.py::LogitsProcessor._gather_logits: all-gather over TP on every
+      // platform (Platform.use_all_gather is True); the output row is the padded vocabulary.
+      if (!group.empty() && vocab_rows(l.vocab_size.value, tp) >= 0) {
+        c.push_back(comm("all_gather", group, padded_vocab(l.vocab_size.value),
+                         "all-gather of vocab-parallel logits"));
       }
       break;
     default:
@@ -197,8 +265,10 @@ ojson layer_plan_json(const LayerPlan& p, const AxisValues& a) {
   plan["dcp_size"] = p.plan.dcp_size.value;
   plan["dcp_group"] = p.plan.dcp_size.value > 1 ? ojson("dcp") : ojson(nullptr);
   plan["ep_size"] = p.plan.ep_size.value;
-  plan["ep_group"] = l.kind == LayerKind::kMoe ? nullable(ep_group_name(p.plan.ep_size.value, a))
-                                                : ojson(nullptr);
+  // Every MoE layer runs on vLLM's EP group (get_ep_group() in fused_moe), EP enabled or not;
+  // an RFC-level ep_size k names its own ep<k> set.
+  std::string ep = ep_group_name(p.plan.ep_size.value, a);
+  plan["ep_group"] = l.kind != LayerKind::kMoe ? ojson(nullptr) : ojson(ep.empty() ? "ep" : ep);
   return plan;
 }
 

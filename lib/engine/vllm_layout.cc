@@ -66,7 +66,9 @@ Groups chunks(const std::vector<std::int64_t>& ranks, std::int64_t size) {
   return out;
 }
 
-// The expert domain of each PP stage: all dp*pcp*tp ranks, ordered d, c, t.
+// The expert domain of each PP stage: all dp*pcp*tp ranks, ordered d, c, t. These are vLLM's EP
+// groups (parallel_state.py::initialize_model_parallel: all_ranks.transpose(1, 2).reshape(-1,
+// dp*pcp*tp)), which it builds for every MoE model, expert parallelism enabled or not.
 std::vector<std::vector<std::int64_t>> expert_domains(const Grid& g) {
   std::vector<std::vector<std::int64_t>> domains;
   for (std::int64_t p = 0; p < g.pp; ++p) {
@@ -79,14 +81,43 @@ std::vector<std::vector<std::int64_t>> expert_domains(const Grid& g) {
   return domains;
 }
 
+// vLLM's DCP groups (parallel_state.py::initialize_model_parallel, since PR #46570): when
+// dcp > 1 the (.., pcp, tp) grid is transposed to (.., tp, pcp) ("DCP spans PCP first, then TP")
+// and the ranks, walked d, p, t, c, are cut into chunks of dcp. With pcp = 1 these are
+// consecutive chunks of each TP group; with dcp = pcp they equal the PCP groups; with
+// dcp = tp*pcp one group per (d, p) holds t0c0, t0c1, t1c0, ... Without DCP (dcp = 1) vLLM
+// reshapes the untransposed grid: one rank per group, in rank order. A dcp that does not divide
+// the world (an invalid plan) gives the whole chunks only.
+Groups dcp_groups(const Grid& g, std::int64_t dcp) {
+  std::vector<std::int64_t> walk;
+  walk.reserve(static_cast<std::size_t>(g.world()));
+  for (std::int64_t d = 0; d < g.dp; ++d)
+    for (std::int64_t p = 0; p < g.pp; ++p)
+      for (std::int64_t t = 0; t < g.tp; ++t)
+        for (std::int64_t c = 0; c < g.pcp; ++c) walk.push_back(g.rank(d, p, c, t));
+  if (dcp <= 1) std::sort(walk.begin(), walk.end());
+  if (dcp < 1) return {};
+  walk.resize(walk.size() - walk.size() % static_cast<std::size_t>(dcp));
+  return chunks(walk, dcp);
+}
+
+// Whether the model has a MoE layer, for which vLLM builds its EP group.
+bool has_moe(const std::vector<LayerPlan>& plans) {
+  return std::any_of(plans.begin(), plans.end(),
+                     [](const LayerPlan& p) { return p.layer->kind == LayerKind::kMoe; });
+}
+
 // The layer tp_size values below tp that need their own sub-group sets, and the ep_size values
-// of MoE layers that need expert group sets.
+// of MoE layers that need expert group sets besides vLLM's `ep` (RFC-level EP sizes).
 void distinct_sizes(const AxisValues& axes, const std::vector<LayerPlan>& plans,
                     std::set<std::int64_t>& sub_sizes, std::set<std::int64_t>& ep_sizes) {
   for (const auto& p : plans) {
     std::int64_t k = p.plan.tp_size.value;
     if (k > 1 && k < axes.tp && k != axes.attn_tp) sub_sizes.insert(k);
-    if (p.layer->kind == LayerKind::kMoe && p.plan.ep_size.value > 1) ep_sizes.insert(p.plan.ep_size.value);
+    if (p.layer->kind == LayerKind::kMoe && !ep_group_name(p.plan.ep_size.value, axes).empty() &&
+        ep_group_name(p.plan.ep_size.value, axes) != "ep") {
+      ep_sizes.insert(p.plan.ep_size.value);
+    }
   }
 }
 
@@ -95,9 +126,10 @@ void distinct_sizes(const AxisValues& axes, const std::vector<LayerPlan>& plans,
 LayoutSize layout_size(const AxisValues& axes, const std::vector<LayerPlan>& plans) {
   std::set<std::int64_t> sub_sizes, ep_sizes;
   distinct_sizes(axes, plans, sub_sizes, ep_sizes);
-  // world, tp, pp and dp always; each of the others covers the whole world too.
-  auto sets = static_cast<std::int64_t>(4 + (axes.dcp > 1) + (axes.attn_tp < axes.tp) +
-                                        (axes.pcp > 1) + sub_sizes.size() + 2 * ep_sizes.size());
+  // world, tp, dcp, pcp, pp and dp always, ep for a MoE model; each set covers the whole world.
+  // (An etp<k> set of one rank per group is left out; counting it anyway only over-estimates.)
+  auto sets = static_cast<std::int64_t>(6 + has_moe(plans) + (axes.attn_tp < axes.tp) +
+                                        sub_sizes.size() + 2 * ep_sizes.size());
   LayoutSize size{sets, 0};
   if (__builtin_mul_overflow(sets, axes.world_size, &size.entries)) size.entries = INT64_MAX;
   return size;
@@ -119,7 +151,11 @@ std::string tp_group_name(std::int64_t tp_size, const AxisValues& axes) {
 
 std::string ep_group_name(std::int64_t ep_size, const AxisValues& axes) {
   if (ep_size <= 1) return "";
-  if (axes.ep && ep_size == *axes.ep) return "ep";
+  std::int64_t domain = 0;
+  if (!__builtin_mul_overflow(axes.dp, axes.pcp, &domain) &&
+      !__builtin_mul_overflow(domain, axes.tp, &domain) && ep_size == domain) {
+    return "ep";
+  }
   return fmt::format("ep{}", ep_size);
 }
 
@@ -135,17 +171,27 @@ Layout build_layout(const AxisValues& axes, const std::vector<LayerPlan>& plans)
   std::vector<std::int64_t> all(static_cast<std::size_t>(g.world()));
   for (std::int64_t r = 0; r < g.world(); ++r) all[static_cast<std::size_t>(r)] = r;
 
+  // vLLM's sets in its creation order (parallel_state.py::initialize_model_parallel: TP, DCP,
+  // PCP, PP, DP, then EP for MoE models), each even when its groups hold one rank, then
+  // layerplan's own (attn_tp, tp_sub<k>, ep<k>, etp<k>).
   layout.sets.push_back({"world", {all}});
   layout.sets.push_back({"tp", chunks(all, g.tp)});
-  if (axes.dcp > 1) layout.sets.push_back({"dcp", chunks(all, axes.dcp)});
-  if (axes.attn_tp < axes.tp) layout.sets.push_back({"attn_tp", strided_tp_subgroups(g, axes.attn_tp)});
-  std::set<std::int64_t> sub_sizes, ep_sizes;
-  distinct_sizes(axes, plans, sub_sizes, ep_sizes);
-  for (auto k : sub_sizes) layout.sets.push_back({tp_group_name(k, axes), strided_tp_subgroups(g, k)});
-  if (axes.pcp > 1) layout.sets.push_back({"pcp", varying(g, kPcp)});
+  layout.sets.push_back({"dcp", dcp_groups(g, axes.dcp)});
+  layout.sets.push_back({"pcp", varying(g, kPcp)});
   layout.sets.push_back({"pp", varying(g, kPp)});
   layout.sets.push_back({"dp", varying(g, kDp)});
   auto domains = expert_domains(g);
+  if (has_moe(plans)) {
+    GroupSet ep{"ep", {}};
+    for (const auto& domain : domains) ep.groups.push_back(domain);
+    layout.sets.push_back(std::move(ep));
+  }
+  if (axes.attn_tp < axes.tp)
+    layout.sets.push_back({"attn_tp", strided_tp_subgroups(g, axes.attn_tp)});
+  std::set<std::int64_t> sub_sizes, ep_sizes;
+  distinct_sizes(axes, plans, sub_sizes, ep_sizes);
+  for (auto k : sub_sizes)
+    layout.sets.push_back({tp_group_name(k, axes), strided_tp_subgroups(g, k)});
   for (auto ep : ep_sizes) {
     GroupSet eps{ep_group_name(ep, axes), {}};
     GroupSet etps{etp_group_name(ep, axes), {}};
@@ -159,8 +205,9 @@ Layout build_layout(const AxisValues& axes, const std::vector<LayerPlan>& plans)
         etps.groups.push_back(std::move(column));
       }
     }
+    if (eps.groups.empty()) continue;  // an ep_size that does not divide the domain
     layout.sets.push_back(std::move(eps));
-    if (!etps.groups.empty() && etps.groups.front().size() > 1) layout.sets.push_back(std::move(etps));
+    if (etps.groups.front().size() > 1) layout.sets.push_back(std::move(etps));
   }
   return layout;
 }

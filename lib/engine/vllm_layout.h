@@ -16,21 +16,28 @@ struct GroupSet {
 };
 
 struct Layout {
-  std::vector<GroupSet> sets;  // world, tp, dcp, attn_tp, tp_sub*, pcp, pp, dp, ep*, etp*
+  // vLLM's sets in its creation order, also where their groups hold one rank: world, tp, dcp,
+  // pcp, pp, dp, and ep for a model with a MoE layer; then layerplan's own: attn_tp, tp_sub<k>,
+  // ep<k> and etp<k> (RFC-level EP sizes other than vLLM's dp*pcp*tp).
+  std::vector<GroupSet> sets;
   [[nodiscard]] const GroupSet* find(std::string_view name) const;
 };
 
 // Names of the group sets a plan uses (null when the layer is not split along that field).
 [[nodiscard]] std::string tp_group_name(std::int64_t tp_size, const AxisValues& axes);
+// "ep" for vLLM's EP size dp*pcp*tp, "ep<k>" for another size k > 1, "" for 1.
 [[nodiscard]] std::string ep_group_name(std::int64_t ep_size, const AxisValues& axes);
 [[nodiscard]] std::string etp_group_name(std::int64_t ep_size, const AxisValues& axes);
 
-// Requires checked axes (no overflow, world size within kMaxWorldSize, attn_tp | tp, dcp | tp).
+// Requires axes whose world size does not overflow and is within kMaxWorldSize, and attn_tp | tp.
+// Any dcp >= 1 is laid out (vLLM accepts 1, pcp and tp*pcp when pcp > 1, divisors of tp otherwise).
 [[nodiscard]] Layout build_layout(const AxisValues& axes, const std::vector<LayerPlan>& plans);
 
-// Most rank entries the groups of one plan may list, over all group sets: the four sets every
-// plan has (world, tp, pp, dp) for the largest world. That manifest is about 45 MB and takes
-// about 0.5 GB and 4 s to write; real plans list thousands of entries, not millions.
+// Most rank entries the groups of one plan may list, over all group sets: four sets for the
+// largest world (kMaxWorldSize). Every plan lists six (world, tp, dcp, pcp, pp, dp: vLLM builds
+// them all), seven for MoE models, so the largest world written is about 600,000 ranks. That
+// manifest is about 45 MB and takes about 0.5 GB and 4 s to write; real plans list thousands of
+// entries, not millions.
 inline constexpr std::int64_t kMaxLayoutEntries = std::int64_t{1} << 22;
 
 // What build_layout would produce, counted without building it: the number of group sets and of

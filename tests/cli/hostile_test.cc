@@ -305,9 +305,9 @@ TEST_CASE("hostile: per-layer sizes near 2^63 overflow nothing") {
 }
 
 TEST_CASE("hostile: a plan whose rank groups would take gigabytes is refused before they are built") {
-  // World 2^20 (the limit) with seven group sets of its own and two tp sub-group sets.
+  // World 2^20 (the limit) with vLLM's six group sets, attn_tp and two tp sub-group sets.
   Result r = check_rules(
-      "parallelism_rules:\n  axes: {tp: 16, attn_tp: 8, dcp: 2, pcp: 2, dp: 32768}\n  rules:\n"
+      "parallelism_rules:\n  axes: {tp: 16, attn_tp: 8, dcp: 2, dp: 65536}\n  rules:\n"
       "    - {match: {kind: mlp, layers: 0-15}, plan: {tp_size: 2}}\n"
       "    - {match: {kind: mlp, layers: 16-31}, plan: {tp_size: 4}}\n");
   expect_failure(r, 1,

@@ -1,6 +1,8 @@
 // Rank groups against the worked examples of vllm-semantics.md §2.3 (computed from vLLM's
 // initialize_model_parallel and the TPA rank mapping of PR #42674).
 #include "catch.h"
+#include "lib/engine/vllm_layers.h"
+#include "lib/engine/vllm_layout.h"
 #include "test_util.h"
 
 namespace layerplan {
@@ -80,17 +82,81 @@ TEST_CASE("example D: pcp=2 tp=4") {
 }
 
 TEST_CASE("expert TP groups when ep is smaller than the expert domain") {
+  // vLLM's ep group spans dp*pcp*tp = 8 ranks; an RFC-level ep_size of 4 gets its own ep4/etp4.
   auto c = compile_text(fixture("fixtures/models/deepseek_v3.json"),
                         "parallelism_rules:\n  axes: {tp: 8, ep: 4}\n  rules:\n"
                         "    - match: {kind: moe}\n      plan: {tp_size: tp, ep_size: ep}\n");
   REQUIRE_FALSE(c->diags.has_errors());
-  CHECK(groups_string(*c, "ep") == "[0,1,2,3] [4,5,6,7]");
-  CHECK(groups_string(*c, "etp") == "[0,4] [1,5] [2,6] [3,7]");
+  CHECK(groups_string(*c, "ep") == "[0,1,2,3,4,5,6,7]");
+  CHECK(groups_string(*c, "ep4") == "[0,1,2,3] [4,5,6,7]");
+  CHECK(groups_string(*c, "etp4") == "[0,4] [1,5] [2,6] [3,7]");
   CHECK(test::has_code(*c, "ep-not-expressible"));
+  auto plan = layer_plan_json(layer_at(*c, "model.layers.3.mlp"), c->axes);
+  CHECK(plan["ep_group"] == "ep4");
   auto per_rank = layer_per_rank(layer_at(*c, "model.layers.3.mlp"), c->axes);
   CHECK(per_rank["experts_min"] == 64);
   CHECK(per_rank["expert_tp"] == 2);
   CHECK(per_rank["moe_intermediate_size"] == 1024);
+}
+
+std::vector<std::string> set_names(const Compilation& c) {
+  std::vector<std::string> names;
+  for (const auto& set : c.layout->sets) names.push_back(set.name);
+  return names;
+}
+
+// parallel_state.py::initialize_model_parallel creates TP, DCP, PCP, PP, DP and, for MoE models,
+// EP, in that order and also when their groups hold one rank each.
+TEST_CASE("vLLM's sets come first, in its creation order, one-rank groups included") {
+  auto dense = compile_text(fixture("fixtures/models/llama3_8b.json"), tpa_rules(8, 4, 2));
+  REQUIRE(dense->layout);
+  CHECK(set_names(*dense) ==
+        std::vector<std::string>{"world", "tp", "dcp", "pcp", "pp", "dp", "attn_tp"});
+  CHECK(groups_string(*dense, "pcp") == "[0] [1] [2] [3] [4] [5] [6] [7]");
+  auto moe = compile_text(fixture("fixtures/models/deepseek_v3.json"),
+                          "parallelism_rules:\n  axes: {tp: 2}\n  rules: []\n");
+  REQUIRE(moe->layout);
+  CHECK(set_names(*moe) == std::vector<std::string>{"world", "tp", "dcp", "pcp", "pp", "dp", "ep"});
+  CHECK(groups_string(*moe, "dcp") == "[0] [1]");
+  CHECK(groups_string(*moe, "ep") == "[0,1]");  // built for every MoE model, EP enabled or not
+  CHECK(layout_size(moe->axes, moe->plans).sets == 7);
+  CHECK(layout_size(moe->axes, moe->plans).entries == 14);
+}
+
+// parallel_state.py::initialize_model_parallel since PR #46570: dcp_ranks =
+// all_ranks.transpose(-1, -2).reshape(-1, dcp_size), "DCP spans PCP first, then TP".
+TEST_CASE("initialize_model_parallel: DCP groups with pcp > 1 span PCP first, then TP") {
+  auto layout_of = [](std::int64_t tp, std::int64_t pcp, std::int64_t dcp) {
+    AxisValues axes;
+    axes.tp = tp;
+    axes.attn_tp = tp;
+    axes.pcp = pcp;
+    axes.dcp = dcp;
+    axes.world_size = tp * pcp;
+    Layout layout = build_layout(axes, {});
+    std::string out;
+    for (const auto& g : layout.find("dcp")->groups) {
+      out += out.empty() ? "[" : " [";
+      for (std::size_t i = 0; i < g.size(); ++i) out += (i ? "," : "") + std::to_string(g[i]);
+      out += "]";
+    }
+    return out;
+  };
+  CHECK(layout_of(4, 2, 2) == "[0,4] [1,5] [2,6] [3,7]");  // the worked example: = PCP groups
+  CHECK(layout_of(4, 2, 8) == "[0,4,1,5,2,6,3,7]");        // dcp = tp*pcp
+  CHECK(layout_of(4, 2, 1) == "[0] [1] [2] [3] [4] [5] [6] [7]");
+  CHECK(layout_of(4, 1, 2) == "[0,1] [2,3]");  // pcp = 1: consecutive chunks, as before
+  CHECK(layout_of(4, 2, 4) == "[0,4,1,5] [2,6,3,7]");  // invalid for vLLM, laid out all the same
+  CHECK(layout_of(4, 2, 3) == "[0,4,1] [5,2,6]");      // does not divide: whole chunks only
+}
+
+TEST_CASE("DeepSeek-V3 at tp 2, pcp 2, dcp 2: transposed DCP groups and the ep set") {
+  auto c = compile_text(fixture("fixtures/models/deepseek_v3.json"),
+                        "parallelism_rules:\n  axes: {tp: 2, pcp: 2, dcp: 2}\n  rules: []\n");
+  REQUIRE(c->layout);
+  CHECK(groups_string(*c, "dcp") == "[0,2] [1,3]");
+  CHECK(groups_string(*c, "pcp") == "[0,2] [1,3]");
+  CHECK(groups_string(*c, "ep") == "[0,1,2,3]");
 }
 
 TEST_CASE("pipeline stages split the way vLLM's get_pp_indices does") {
