@@ -1,3 +1,6 @@
+#include <fstream>
+#include <sstream>
+
 #include "catch.h"
 #include "lib/diagnostics.h"
 #include "lib/render.h"
@@ -49,6 +52,18 @@ TEST_CASE("the catalogue has unique kebab-case codes") {
     CHECK(std::find(seen.begin(), seen.end(), code) == seen.end());
     CHECK(code.find_first_not_of("abcdefghijklmnopqrstuvwxyz-") == std::string::npos);
     seen.push_back(code);
+  }
+}
+
+TEST_CASE("README's list of diagnostic codes names every code of the catalogue") {
+  std::ifstream in(std::string(LAYERPLAN_SOURCE_DIR) + "/README.md");
+  REQUIRE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string readme = text.str();
+  for (const auto& info : diagnostic_codes()) {
+    INFO(info.code);
+    CHECK(readme.find("`" + std::string(info.code) + "`") != std::string::npos);
   }
 }
 
