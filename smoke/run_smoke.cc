@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <ostream>
+#include <thread>
 
 #include "smoke/comm_plan.h"
 #include "smoke/expected_groups.h"
@@ -225,6 +226,12 @@ int run_smoke(const nlohmann::ordered_json& manifest, const SmokeOptions& option
   Launched l = launch(*view, options, env);
   if (l.failure && l.failure->exit_code == kExitUsage) {
     if (!speaker && l.own && l.mpi) err << "layerplan smoke: error: " << l.failure->message << "\n";
+    if (!speaker && env.present && !l.mpi) {
+      // Every rank found the same launch error on its own, and only rank 0 prints it. The
+      // launcher ends the job at the first non-zero exit: give rank 0 the time to print first,
+      // or a loaded machine loses the message (seen in CI under the sanitizers).
+      std::this_thread::sleep_for(std::chrono::seconds(2));
+    }
     return usage({l.failure->message});
   }
   in.launch = l.text;
