@@ -13,6 +13,7 @@ void register_check(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("check", "check a parallelism_rules file against a model");
   add_input_flags(*sub, *flags, /*with_rules=*/true);
   sub->callback([flags] {
+    require_plan_inputs(*flags, "check");
     auto c = compile(make_request(*flags));
     bool terminal = ::isatty(STDOUT_FILENO) != 0;
     int code = exit_code_of(*c, flags->werror);

@@ -8,10 +8,20 @@
 namespace layerplan::cli {
 
 void add_input_flags(CLI::App& app, InputFlags& flags, bool with_rules) {
-  app.add_option("--config", flags.config, "HuggingFace config.json, or a directory holding one")
-      ->required();
+  CLI::Option* config =
+      app.add_option("--config", flags.config, "HuggingFace config.json, or a directory holding one");
+  if (!with_rules) config->required();
   if (with_rules) {
-    app.add_option("--rules", flags.rules, "parallelism_rules YAML file")->required();
+    CLI::Option* rules = app.add_option("--rules", flags.rules, "parallelism_rules YAML file");
+    CLI::Option* vllm = app.add_option(
+        "--vllm-args", flags.vllm_args,
+        "a vLLM launch line instead of --rules: `vllm serve MODEL -tp 8 …` or its flags alone "
+        "(MODEL, a config.json or a directory holding one, stands for --config)");
+    rules->excludes(vllm);
+    app.add_option("--gpus-per-node", flags.gpus_per_node,
+                   "GPUs a node: lists the ranks of each node and warns about groups that span "
+                   "nodes")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
     app.add_flag("--allow-unverified", flags.allow_unverified,
                  "on architectures not verified for per-layer policy, report deviating plans as "
                  "warnings instead of errors");
@@ -25,10 +35,21 @@ void add_input_flags(CLI::App& app, InputFlags& flags, bool with_rules) {
       ->check(CLI::IsMember({"auto", "always", "never"}));
 }
 
+void require_plan_inputs(const InputFlags& flags, const std::string& command) {
+  const char* problem = nullptr;
+  if (flags.rules.empty() == flags.vllm_args.empty()) problem = "give --rules FILE or --vllm-args \"…\"";
+  else if (!flags.rules.empty() && flags.config.empty()) problem = "--rules needs --config";
+  if (problem == nullptr) return;
+  std::cerr << "layerplan " << command << ": error: " << problem << "\n";
+  throw CLI::RuntimeError(kExitUsage);
+}
+
 CompileRequest make_request(const InputFlags& flags) {
   CompileRequest request;
   request.config_path = flags.config;
   request.rules_path = flags.rules;
+  request.vllm_args = flags.vllm_args;
+  if (flags.gpus_per_node > 0) request.nodes.gpus_per_node = flags.gpus_per_node;
   request.arch_files = flags.arch_files;
   request.checks.allow_unverified = flags.allow_unverified;
   return request;

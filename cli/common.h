@@ -24,6 +24,8 @@ enum ExitCode : int {
 struct InputFlags {
   std::string config;
   std::string rules;
+  std::string vllm_args;          // a vLLM launch line instead of --rules
+  std::int64_t gpus_per_node = 0;  // 0: not given
   std::vector<std::string> arch_files;
   bool allow_unverified = false;
   bool werror = false;
@@ -31,8 +33,12 @@ struct InputFlags {
   std::string color = "auto";   // auto | always | never
 };
 
-// Adds --config (required), and --rules when `with_rules`, plus the shared flags.
+// Adds --config, and --rules or --vllm-args (and --gpus-per-node) when `with_rules`, plus the
+// shared flags.
 void add_input_flags(CLI::App& app, InputFlags& flags, bool with_rules);
+// What CLI11 cannot say: exactly one of --rules and --vllm-args, and --config with --rules.
+// Prints the usage error and throws CLI::RuntimeError(kExitUsage).
+void require_plan_inputs(const InputFlags& flags, const std::string& command);
 
 [[nodiscard]] CompileRequest make_request(const InputFlags& flags);
 [[nodiscard]] RenderOptions render_options(const InputFlags& flags, bool to_terminal);

@@ -8,6 +8,8 @@
 #include "cli/tables.h"
 #include "lib/atomic_file.h"
 
+#include <fmt/format.h>
+
 namespace layerplan::cli {
 
 namespace {
@@ -16,7 +18,32 @@ struct CompileFlags {
   std::string output;
   bool all_layers = false;
   bool groups = false;
+  std::string emit;  // "vllm-args": only the launch line
 };
+
+// The launch command and, rule by rule, what no flag of it can say.
+void print_launch(const Compilation& c, std::ostream& out) {
+  LaunchCommand cmd = c.launch_command();
+  const EngineInfo& info = c.engine->info();
+  std::string where = cmd.runnable_on == "vllm-main"
+                          ? fmt::format("runs on {} main at {}", info.name, info.commit.substr(0, 8))
+                      : cmd.runnable_on == "rfc-prs"
+                          ? fmt::format("needs unmerged PR {}", fmt::join(cmd.prs, ", "))
+                          : std::string("no vLLM command expresses this plan");
+  out << fmt::format("{} launch ({}):\n  {}\n", info.name, where, cmd.shell_line());
+  if (cmd.not_expressible.empty()) return;
+  out << "not expressible by any flag, rule by rule:\n";
+  for (const auto& w : cmd.not_expressible) {
+    std::string rule = w.rule < 0 ? std::string("axes")
+                                  : fmt::format("rule {}{}", w.rule,
+                                                w.rule_name.empty() ? "" : " '" + w.rule_name + "'");
+    std::string layers = w.layers.empty()                ? ""
+                         : w.layers.size() == 1           ? fmt::format(" on {}", w.layers.front())
+                                                          : fmt::format(" on {} layers ({}, …)", w.layers.size(), w.layers.front());
+    out << fmt::format("  {} (line {}): {} {}{}, the command gives {}: {}\n", rule, w.location.line,
+                       w.field, w.value, layers, w.flags_value, w.reason);
+  }
+}
 }  // namespace
 
 void register_compile(CLI::App& app) {
@@ -28,10 +55,25 @@ void register_compile(CLI::App& app) {
                   "write the JSON manifest to FILE (atomically), or to stdout with '-'");
   sub->add_flag("--all-layers", flags->all_layers, "one table row per layer, no folding");
   sub->add_flag("--groups", flags->groups, "also print the rank groups of every axis");
+  sub->add_option("--emit", flags->emit,
+                  "vllm-args: print only the vLLM launch line (for the shell); fails when no vLLM "
+                  "command expresses the plan")
+      ->check(CLI::IsMember({"vllm-args"}));
   sub->callback([flags] {
+    require_plan_inputs(flags->inputs, "compile");
     auto c = compile(make_request(flags->inputs));
     int code = report_diagnostics(*c, flags->inputs, std::cerr, ::isatty(STDERR_FILENO) != 0);
     if (code != kExitOk || !c->layout) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
+    if (flags->emit == "vllm-args") {
+      LaunchCommand cmd = c->launch_command();
+      if (cmd.runnable_on == "none") {
+        print_launch(*c, std::cerr);
+        std::cerr << "layerplan: error: no vLLM command expresses this plan\n";
+        throw CLI::RuntimeError(kExitInvalid);
+      }
+      std::cout << cmd.shell_line() << "\n";
+      throw CLI::RuntimeError(kExitOk);
+    }
     ManifestInputs inputs{flags->inputs.config, flags->inputs.rules};
     if (flags->output == "-") {
       std::cout << dump_json(c->manifest(inputs)) << "\n" << std::flush;
@@ -49,6 +91,9 @@ void register_compile(CLI::App& app) {
     }
     std::cout << plan_table(*c, flags->all_layers);
     if (flags->groups) std::cout << "\n" << groups_table(*c->layout, 8);
+    if (c->nodes) std::cout << "\n" << nodes_table(*c->nodes);
+    std::cout << "\n";
+    print_launch(*c, std::cout);
     std::cout << "world size " << c->axes.world_size;
     if (!flags->output.empty()) std::cout << "; manifest written to " << flags->output;
     std::cout << "\n";

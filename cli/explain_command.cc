@@ -58,6 +58,7 @@ void register_explain(CLI::App& app) {
   add_input_flags(*sub, flags->inputs, /*with_rules=*/true);
   sub->add_option("--layer", flags->layer, "layer prefix, e.g. model.layers.0.self_attn")->required();
   sub->callback([flags] {
+    require_plan_inputs(flags->inputs, "explain");
     auto c = compile(make_request(flags->inputs));
     int code = exit_code_of(*c, flags->inputs.werror);
     if (!c->model || !c->rules || c->plans.empty()) {

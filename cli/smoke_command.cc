@@ -41,6 +41,11 @@ void register_smoke(CLI::App& app) {
   sub->add_option("--manifest", flags->manifest, "an existing manifest, checked as it is");
   sub->add_option("--config", flags->inputs.config, "config.json (compile first, with --rules)");
   sub->add_option("--rules", flags->inputs.rules, "parallelism_rules YAML (with --config)");
+  sub->add_option("--vllm-args", flags->inputs.vllm_args,
+                  "a vLLM launch line instead of --config and --rules (MODEL stands for --config)");
+  sub->add_option("--gpus-per-node", flags->inputs.gpus_per_node,
+                  "GPUs a node: the processes' hosts must match the nodes the ranks land on")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
   sub->add_option("--arch-file", flags->inputs.arch_files, "extra architecture declaration");
   sub->add_flag("--allow-unverified", flags->inputs.allow_unverified,
                 "accept plans deviating on unverified architectures (as a warning)");
@@ -67,9 +72,12 @@ void register_smoke(CLI::App& app) {
       ->check(CLI::IsMember({"text", "json"}));
   sub->callback([flags, sub] {
     bool has_manifest = !flags->manifest.empty();
-    bool has_inputs = !flags->inputs.config.empty() || !flags->inputs.rules.empty();
-    if (has_manifest == has_inputs || (has_inputs && (flags->inputs.config.empty() || flags->inputs.rules.empty()))) {
-      std::cerr << "layerplan smoke: error: give either --manifest FILE, or --config and --rules\n";
+    const InputFlags& in = flags->inputs;
+    bool has_inputs = !in.config.empty() || !in.rules.empty() || !in.vllm_args.empty();
+    bool complete = !in.vllm_args.empty() ? in.rules.empty() : !in.config.empty() && !in.rules.empty();
+    if (has_manifest == has_inputs || (has_inputs && !complete)) {
+      std::cerr << "layerplan smoke: error: give either --manifest FILE, or --config and --rules, "
+                   "or --vllm-args\n";
       throw CLI::RuntimeError(kExitUsage);
     }
     if (sub->count("--min-busbw") > 0) flags->options.min_busbw_gbps = flags->min_busbw;
@@ -98,7 +106,7 @@ void register_smoke(CLI::App& app) {
       }
       if (code != kExitOk || !c->layout) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
       manifest = c->manifest({flags->inputs.config, flags->inputs.rules});
-      flags->options.manifest_label = flags->inputs.rules;
+      flags->options.manifest_label = in.vllm_args.empty() ? in.rules : "--vllm-args";
     }
     throw CLI::RuntimeError(smoke::run_smoke(manifest, flags->options, std::cout, std::cerr));
   });

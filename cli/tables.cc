@@ -164,4 +164,14 @@ std::string groups_table(const Layout& layout, std::size_t max_groups) {
   return out;
 }
 
+std::string nodes_table(const NodePlacement& placement) {
+  std::string out = fmt::format("nodes ({} ranks a node, {}):\n", placement.ranks_per_node,
+                                placement.derived_from);
+  for (std::size_t n = 0; n < placement.nodes.size(); ++n) {
+    const auto& ranks = placement.nodes[n];
+    out += fmt::format("  node {}: ranks {}-{}\n", n, ranks.front(), ranks.back());
+  }
+  return out;
+}
+
 }  // namespace layerplan::cli

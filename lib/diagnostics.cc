@@ -31,6 +31,12 @@ const std::vector<CodeInfo>& diagnostic_codes() {
       {"config-unsupported", S::kError, "config.json asks for a layer vLLM does not build (DeciLM replace_with_linear)"},
       {"config-ignored", S::kWarning, "vLLM's model code decides the layer kinds itself and does not read a config field that says otherwise"},
       {"mla-not-enabled", S::kWarning, "kv_lora_rank is set but vLLM builds MLA only for the model_types on its MLA list"},
+      // vLLM launch line (--vllm-args).
+      {"vllm-args-syntax", S::kError, "the launch line is not valid shell words (an unterminated quote)"},
+      {"unknown-parallel-flag", S::kError, "a flag that looks like a vLLM parallel flag but is not one (did you mean ...)"},
+      {"vllm-args-ignored", S::kNote, "the launch line's flags that shape no rank group, listed once"},
+      {"nodes-invalid", S::kError, "node flags vLLM refuses (--nnodes not dividing the world, --node-rank out of range)"},
+      {"group-spans-nodes", S::kWarning, "a tp, dcp or attention-TP group spans nodes, outside NVLink"},
       // Rules file syntax.
       {"yaml-syntax", S::kError, "the rules file is not valid YAML"},
       {"yaml-limit", S::kError, "the rules file nests too deeply or expands too many aliases"},
@@ -55,6 +61,8 @@ const std::vector<CodeInfo>& diagnostic_codes() {
       {"attn-tp-divides-tp", S::kError, "attn_tp must divide tp"},
       {"tpa-invariant", S::kError, "attn_tp * dcp must equal tp when attn_tp < tp"},
       {"pp-exceeds-layers", S::kError, "more pipeline stages than decoder layers"},
+      {"pp-partition-length", S::kError, "a pipeline partition (VLLM_PP_LAYER_PARTITION) must list pp stages"},
+      {"pp-partition-sum", S::kError, "a pipeline partition (VLLM_PP_LAYER_PARTITION) must sum to the decoder layers"},
       // Per-layer checks.
       {"tp-size-divides-tp", S::kError, "a layer's tp_size must divide tp"},
       {"dcp-size-mismatch", S::kError, "a layer's dcp_size must be 1 or the dcp axis"},

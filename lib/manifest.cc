@@ -116,7 +116,7 @@ ojson build_manifest(const Engine& engine, const Model& model, const RulesFile& 
   for (const auto& set : layout.sets) groups[set.name] = set.groups;
   m["groups"] = std::move(groups);
 
-  auto stages = engine.pipeline_stages(model.num_hidden_layers, axes.pp);
+  auto stages = engine.pipeline_stages(model.num_hidden_layers, axes);
   ojson layers = ojson::array();
   for (const auto& p : plans) {
     const Layer& l = *p.layer;
@@ -158,6 +158,44 @@ ojson build_manifest(const Engine& engine, const Model& model, const RulesFile& 
   pipeline["comms"] = engine.pipeline_comms(model, axes);
   m["pipeline"] = std::move(pipeline);
   return m;
+}
+
+ojson launch_json(const LaunchCommand& command) {
+  ojson j;
+  j["argv"] = command.argv;
+  ojson env = ojson::object();
+  for (const auto& [name, value] : command.env) env[name] = value;
+  j["env"] = std::move(env);
+  j["command"] = command.shell_line();
+  j["runnable_on"] = command.runnable_on;
+  j["needs_prs"] = command.prs;
+  ojson wishes = ojson::array();
+  for (const auto& w : command.not_expressible) {
+    ojson e;
+    e["rule"] = w.rule >= 0 ? ojson(w.rule) : ojson(nullptr);
+    e["rule_name"] = w.rule_name;
+    e["line"] = w.location.line;
+    e["field"] = w.field;
+    e["value"] = w.value;
+    e["command_gives"] = w.flags_value;
+    e["layers"] = w.layers;
+    e["reason"] = w.reason;
+    wishes.push_back(std::move(e));
+  }
+  j["not_expressible"] = std::move(wishes);
+  return j;
+}
+
+ojson nodes_json(const NodePlacement& placement) {
+  ojson j;
+  j["ranks_per_node"] = placement.ranks_per_node;
+  j["derived_from"] = placement.derived_from;
+  ojson nodes = ojson::array();
+  for (std::size_t n = 0; n < placement.nodes.size(); ++n) {
+    nodes.push_back({{"node", n}, {"ranks", placement.nodes[n]}});
+  }
+  j["nodes"] = std::move(nodes);
+  return j;
 }
 
 std::string dump_json(const ojson& value) {

@@ -30,6 +30,10 @@ struct ManifestInputs {
                                                     const Layout& layout,
                                                     const ManifestInputs& inputs);
 
+// The launch command of a plan, and where its ranks land (manifest keys `launch` and `nodes`).
+[[nodiscard]] nlohmann::ordered_json launch_json(const LaunchCommand& command);
+[[nodiscard]] nlohmann::ordered_json nodes_json(const NodePlacement& placement);
+
 // Serialises with two-space indentation, except that arrays holding only numbers (rank groups)
 // stay on one line. The same value always gives the same bytes.
 [[nodiscard]] std::string dump_json(const nlohmann::ordered_json& value);

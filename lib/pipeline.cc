@@ -18,7 +18,15 @@ bool Compilation::input_unreadable() const {
 }
 
 nlohmann::ordered_json Compilation::manifest(const ManifestInputs& inputs) const {
-  return build_manifest(*engine, *model, *rules, axes, plans, *layout, inputs);
+  auto m = build_manifest(*engine, *model, *rules, axes, plans, *layout, inputs);
+  if (launch) m["inputs"]["vllm_args"] = launch->rules.file->text;
+  m["launch"] = {{engine->info().name, launch_json(launch_command())}};
+  if (nodes) m["nodes"] = nodes_json(*nodes);
+  return m;
+}
+
+LaunchCommand Compilation::launch_command() const {
+  return engine->launch_command(*model, *rules, axes, plans, model_arg);
 }
 
 const LayerPlan* Compilation::find_layer(std::string_view prefix) const {
@@ -34,15 +42,40 @@ std::unique_ptr<Compilation> compile(const CompileRequest& request) {
   c->registry = ArchRegistry::builtin();
   for (const auto& path : request.arch_files) (void)c->registry.add_file(path, c->diags);
 
+  std::string config_path = request.config_path;
+  c->model_arg = config_path;
+  NodeRequest nodes = request.nodes;
+  bool config_missing = false;
+  if (!request.vllm_args.empty()) {
+    c->launch = parse_vllm_args(make_source("--vllm-args", request.vllm_args), c->diags);
+    if (c->launch) {
+      if (!c->launch->model.empty()) c->model_arg = c->launch->model;
+      nodes.nnodes = c->launch->nodes.nnodes;
+      nodes.node_rank = c->launch->nodes.node_rank;
+      nodes.dp_local = c->launch->nodes.dp_local;
+      if (config_path.empty() && !request.config) {
+        if (c->launch->model.empty()) {
+          c->diags.report(make_error("input-unreadable", c->launch->rules.root,
+                                     "no model: give `vllm serve MODEL …` or --config PATH"));
+        } else if (auto path = resolve_model_argument(c->launch->model,
+                                                      c->launch->model_location, c->diags)) {
+          config_path = *path;
+        }
+        config_missing = config_path.empty();
+      }
+    }
+  }
   if (request.config) {
     c->config = parse_hf_config(*request.config, c->diags);
-  } else {
-    c->config = load_hf_config(request.config_path, c->diags);
+  } else if (!config_missing && (c->launch || request.vllm_args.empty())) {
+    c->config = load_hf_config(config_path, c->diags);
   }
   if (c->config) c->model = expand_model(*c->config, c->registry, c->diags);
 
   RulesFile partial;
-  if (request.rules) {
+  if (c->launch) {
+    c->rules = c->launch->rules;
+  } else if (request.rules) {
     c->rules = parse_rules(*request.rules, c->diags, &partial);
   } else if (!request.rules_path.empty()) {
     c->rules = load_rules(request.rules_path, c->diags, &partial);
@@ -75,6 +108,7 @@ std::unique_ptr<Compilation> compile(const CompileRequest& request) {
     return c;
   }
   c->layout = c->engine->build_layout(c->axes, c->plans);
+  c->nodes = c->engine->place_nodes(nodes, c->axes, *c->layout, c->rules->root, c->diags);
   return c;
 }
 

@@ -10,6 +10,7 @@
 #include "lib/architectures.h"
 #include "lib/checks.h"
 #include "lib/engine/engine.h"
+#include "lib/engine/vllm_args.h"
 #include "lib/hf_config.h"
 #include "lib/engine/vllm_layout.h"
 #include "lib/manifest.h"
@@ -23,6 +24,9 @@ struct CompileRequest {
   std::string rules_path;            // empty: expand the model only
   std::optional<SourcePtr> config;   // given: used instead of reading config_path
   std::optional<SourcePtr> rules;    // given: used instead of reading rules_path
+  std::string vllm_args;             // not empty: a vLLM launch line instead of a rules file;
+                                     // its MODEL stands for config_path when that is empty
+  NodeRequest nodes;                 // --gpus-per-node (the launch line adds vLLM's own flags)
   std::vector<std::string> arch_files;
   CheckOptions checks;
   const Engine* engine = nullptr;  // null: vLLM (lib/engine/vllm.h)
@@ -39,6 +43,9 @@ struct Compilation {
   AxisValues axes;
   std::vector<LayerPlan> plans;
   std::optional<Layout> layout;  // set when the plan checked clean
+  std::optional<VllmLaunch> launch;      // the parsed launch line, with --vllm-args
+  std::optional<NodePlacement> nodes;    // when the request or the launch line names nodes
+  std::string model_arg;                 // MODEL in the exported command
 
   Compilation() = default;
   Compilation(const Compilation&) = delete;
@@ -49,6 +56,8 @@ struct Compilation {
   // Whether an input could not be read at all (exit code 2 rather than 1).
   [[nodiscard]] bool input_unreadable() const;
   [[nodiscard]] nlohmann::ordered_json manifest(const ManifestInputs& inputs) const;
+  // The engine's launch command for the checked plan (requires a layout).
+  [[nodiscard]] LaunchCommand launch_command() const;
   // The plan of the layer with this prefix, or null.
   [[nodiscard]] const LayerPlan* find_layer(std::string_view prefix) const;
 };

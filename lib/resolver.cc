@@ -58,6 +58,10 @@ AxisValues resolve_axes(const RulesFile& rules) {
     else a.custom[axis.name] = axis.value;
   }
   if (!attn_tp_declared) a.attn_tp = a.tp;
+  if (rules.partition) {
+    a.pp_partition = rules.partition->sizes;
+    a.pp_partition_location = rules.partition->location;
+  }
   std::int64_t w = 1;
   a.world_overflows = mul_overflows(a.tp, a.pp, w) || mul_overflows(w, a.dp, w) ||
                       mul_overflows(w, a.pcp, w);

@@ -12,7 +12,8 @@ namespace layerplan {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"parallelism_rules"};
-const std::vector<std::string> kSectionKeys = {"axes", "rules", "world_size"};
+const std::vector<std::string> kSectionKeys = {"axes", "rules", "world_size", "pipeline"};
+const std::vector<std::string> kPipelineKeys = {"partition"};
 const std::vector<std::string> kRuleKeys = {"name", "match", "plan"};
 const std::vector<std::string> kMatchKeys = {"kind", "attention_flavor", "prefix_pattern",
                                              "layers", "mtp"};
@@ -68,6 +69,8 @@ class RulesParser {
         if (auto v = read_positive_int(file_, e.value, "world_size", kMaxAxis, diags_)) {
           out.world_size = Axis{"world_size", *v, location_of(file_, e.value)};
         }
+      } else if (e.key == "pipeline") {
+        parse_pipeline(e.value, out);
       } else if (e.key == "rules") {
         has_rules = true;
         rules_node_ = e.value;
@@ -112,6 +115,40 @@ class RulesParser {
       auto v = read_positive_int(file_, e.value, fmt::format("axis '{}'", e.key), kMaxAxis, diags_);
       if (v) out.axes.push_back(Axis{e.key, *v, location_of(file_, e.value)});
       else failed_axes_.push_back(e.key);
+    }
+  }
+
+  // vLLM's VLLM_PP_LAYER_PARTITION as YAML; its length and sum are checked against the model by
+  // the engine (distributed/utils.py::get_pp_indices).
+  void parse_pipeline(const YAML::Node& node, RulesFile& out) {
+    if (!node.IsMap()) {
+      error("wrong-type", node,
+            fmt::format("'pipeline' must be a mapping with 'partition', got {}", yaml_type_name(node)));
+      return;
+    }
+    for (const auto& e : map_entries(file_, node, "pipeline", kPipelineKeys, diags_)) {
+      if (!e.value.IsSequence() || e.value.size() == 0) {
+        error("wrong-type", e.value,
+              fmt::format("'partition' must be a list of layers per pipeline stage, e.g. [31, 30], "
+                          "got {}",
+                          yaml_type_name(e.value)));
+        continue;
+      }
+      if (e.value.size() > kMaxStages) {
+        error("yaml-limit", e.value,
+              fmt::format("'partition' lists {} stages, more than the limit of {}", e.value.size(),
+                          kMaxStages));
+        continue;
+      }
+      PipelinePartition partition;
+      partition.location = location_of(file_, e.value);
+      bool ok = true;
+      for (const auto& item : e.value) {
+        auto v = read_positive_int(file_, item, "a stage's layer count", kMaxStageLayers, diags_);
+        if (v) partition.sizes.push_back(*v);
+        else ok = false;
+      }
+      if (ok) out.partition = std::move(partition);
     }
   }
 

@@ -16,6 +16,9 @@ namespace layerplan {
 // Far more than any hand-written file needs; every rule is matched against every layer.
 inline constexpr std::size_t kMaxAxes = 64;
 inline constexpr std::size_t kMaxRules = 256;
+// A pipeline partition: at most this many stages, each of at most this many layers.
+inline constexpr std::size_t kMaxStages = 4096;
+inline constexpr std::int64_t kMaxStageLayers = 1000000;
 
 // Axis names with a built-in meaning (vLLM semantics).
 inline const std::vector<std::string> kBuiltinAxes = {"tp", "attn_tp", "dcp", "pcp",
@@ -58,10 +61,18 @@ struct Rule {
   Plan plan;
 };
 
+// `pipeline: {partition: [31, 30]}`: layers per pipeline stage, as vLLM's
+// VLLM_PP_LAYER_PARTITION gives them.
+struct PipelinePartition {
+  std::vector<std::int64_t> sizes;
+  Location location;  // of the list
+};
+
 struct RulesFile {
   SourcePtr file;
   std::vector<Axis> axes;  // in file order
   std::optional<Axis> world_size;
+  std::optional<PipelinePartition> partition;
   std::vector<Rule> rules;
   Location root;       // the parallelism_rules mapping
   Location axes_root;  // the axes mapping, or root when absent

@@ -306,6 +306,37 @@ void read_layers(const Json& manifest, Reader& reader, ManifestView& view) {
   read_comms(*pipeline, "/pipeline", "pipeline", "pipeline", -1, groups, reader, view);
 }
 
+// "nodes": {"nodes": [{"node": 0, "ranks": [0, 1]}, …]}: optional; every rank on one node.
+void read_nodes(const Json& manifest, Reader& reader, ManifestView& view) {
+  auto it = manifest.find("nodes");
+  if (it == manifest.end()) return;
+  auto list = it->is_object() ? it->find("nodes") : it->end();
+  if (!it->is_object() || list == it->end() || !list->is_array()) {
+    reader.fail("/nodes", "must be an object with a \"nodes\" list");
+    return;
+  }
+  std::vector<int> seen(static_cast<std::size_t>(std::max(view.world_size, 0)), 0);
+  for (std::size_t n = 0; n < list->size(); ++n) {
+    const std::string where = "/nodes/nodes/" + std::to_string(n) + "/ranks";
+    auto ranks = (*list)[n].is_object() ? (*list)[n].find("ranks") : (*list)[n].end();
+    if (!(*list)[n].is_object() || ranks == (*list)[n].end() || !ranks->is_array()) {
+      reader.fail(where, "must be a list of ranks");
+      return;
+    }
+    view.nodes.emplace_back();
+    for (std::size_t i = 0; i < ranks->size(); ++i) {
+      auto r = reader.integer_value((*ranks)[i], where + "/" + std::to_string(i), 0,
+                                    std::max(view.world_size - 1, 0));
+      if (!r) return;
+      if (seen[static_cast<std::size_t>(*r)]++ > 0) {
+        reader.fail(where, "rank " + std::to_string(*r) + " is on two nodes");
+        return;
+      }
+      view.nodes.back().push_back(*r);
+    }
+  }
+}
+
 }  // namespace
 
 std::optional<Op> parse_op(std::string_view name) {
@@ -384,6 +415,7 @@ std::optional<ManifestView> read_manifest(const nlohmann::ordered_json& manifest
   read_axes(manifest, reader, view);
   read_groups(manifest, reader, view);
   read_layers(manifest, reader, view);
+  if (reader.count() == 0) read_nodes(manifest, reader, view);
   if (reader.count() > 0) return std::nullopt;
   return view;
 }

@@ -58,6 +58,7 @@ struct ManifestView {
   std::vector<GroupSet> sets;
   std::vector<CommUse> comms;  // layers in order, then pipeline.comms
   std::vector<PlanSize> plan_sizes;
+  std::vector<std::vector<int>> nodes;  // "nodes": the ranks of each node, when the manifest has it
 
   [[nodiscard]] const GroupSet* find_set(std::string_view name) const;
 };

@@ -115,6 +115,34 @@ std::string join_names(const std::vector<std::string>& names) {
   return out;
 }
 
+// The manifest's nodes against the hosts the processes run on (under mpirun or srun): ranks of
+// one node share a host, and two nodes never share one.
+std::vector<std::string> check_hosts(const ManifestView& view, const std::vector<RankInfo>& ranks) {
+  std::vector<std::string> problems;
+  if (view.nodes.empty() || ranks.empty()) return problems;
+  std::map<int, std::string> host_of;
+  for (const RankInfo& r : ranks) host_of[r.rank] = r.host;
+  std::map<std::string, std::size_t> node_of_host;
+  for (std::size_t n = 0; n < view.nodes.size(); ++n) {
+    std::set<std::string> hosts;
+    for (int r : view.nodes[n]) {
+      if (host_of.count(r) != 0) hosts.insert(host_of[r]);
+    }
+    if (hosts.size() > 1) {
+      problems.push_back("node " + std::to_string(n) + " of the manifest runs on several hosts: " +
+                         join_names({hosts.begin(), hosts.end()}));
+    }
+    for (const auto& h : hosts) {
+      auto [it, fresh] = node_of_host.emplace(h, n);
+      if (!fresh && it->second != n) {
+        problems.push_back("nodes " + std::to_string(it->second) + " and " + std::to_string(n) +
+                           " of the manifest both run on host \"" + h + "\"");
+      }
+    }
+  }
+  return problems;
+}
+
 }  // namespace
 
 Report build_report(const ReportInput& in) {
@@ -131,6 +159,10 @@ Report build_report(const ReportInput& in) {
   for (const auto& v : versions) report.versions += (report.versions.empty() ? "" : "; ") + v;
 
   std::vector<std::string> wrong_sets, slow_sets;
+  for (auto& problem : check_hosts(*in.view, report.ranks)) {
+    report.membership_failures.push_back(std::move(problem));
+    if (wrong_sets.empty() || wrong_sets.front() != "nodes") wrong_sets.insert(wrong_sets.begin(), "nodes");
+  }
   for (std::size_t si = 0; si < in.view->sets.size(); ++si) {
     SetResult set;
     check_set(in, si, ranks, set);

@@ -12,12 +12,15 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "lib/diagnostics.h"
+#include "lib/engine/nodes.h"
 #include "lib/engine/vllm_layout.h"
 #include "lib/model.h"
 #include "lib/resolver.h"
@@ -32,6 +35,28 @@ struct EngineInfo {
   std::string commit;     // full commit of the engine's main branch the model follows
   std::string date;       // that commit's date, YYYY-MM-DD
   std::string per_layer;  // where the per-layer (RFC) semantics come from
+};
+
+// The command line that launches a checked plan on the engine, and what no flag of it can say.
+struct LaunchCommand {
+  // Something a rules file asks for that the engine's flags cannot express.
+  struct Unexpressed {
+    int rule = -1;          // rule position; -1 for the axes
+    std::string rule_name;  // its label, may be empty
+    Location location;      // the rule's value (or the axis declaration)
+    std::string field;      // "tp_size", "dcp_size", "ep_size", or an axis name
+    std::int64_t value = 0;
+    std::int64_t flags_value = 0;  // what the command gives instead
+    std::vector<std::string> layers;
+    std::string reason;
+  };
+  std::vector<std::string> argv;                            // program, subcommand, MODEL, flags
+  std::vector<std::pair<std::string, std::string>> env;  // variables to set
+  std::string runnable_on;        // "vllm-main", "rfc-prs" or "none"
+  std::vector<std::string> prs;   // the unmerged PRs the command needs (rfc-prs)
+  std::vector<Unexpressed> not_expressible;
+  // `VAR=value … argv…`, each word quoted for a POSIX shell where it needs it.
+  [[nodiscard]] std::string shell_line() const;
 };
 
 class Engine {
@@ -56,8 +81,9 @@ class Engine {
                                                const std::vector<LayerPlan>& plans) const = 0;
   [[nodiscard]] virtual Layout build_layout(const AxisValues& axes,
                                             const std::vector<LayerPlan>& plans) const = 0;
+  // Decoder layers per pipeline stage: the axes' partition when it has one, else the engine's split.
   [[nodiscard]] virtual std::vector<Stage> pipeline_stages(int num_layers,
-                                                           std::int64_t pp) const = 0;
+                                                           const AxisValues& axes) const = 0;
 
   // What one layer is under its plan: plan fields with their group sets, sizes per rank, and the
   // collectives it issues per token; and the collectives between pipeline stages.
@@ -69,6 +95,20 @@ class Engine {
                                                      const AxisValues& axes) const = 0;
   [[nodiscard]] virtual nlohmann::ordered_json pipeline_comms(const Model& model,
                                                               const AxisValues& axes) const = 0;
+
+  // The launch command of a checked plan; `model_arg` stands for the model (MODEL).
+  [[nodiscard]] virtual LaunchCommand launch_command(const Model& model, const RulesFile& rules,
+                                                     const AxisValues& axes,
+                                                     const std::vector<LayerPlan>& plans,
+                                                     const std::string& model_arg) const = 0;
+  // Which node each rank lands on, the way the engine places them; reports a request the engine
+  // would refuse and warns about a tp, dcp or attention-TP group that spans nodes. Nothing when
+  // the request says nothing about nodes, or on an error.
+  [[nodiscard]] virtual std::optional<NodePlacement> place_nodes(const NodeRequest& request,
+                                                                 const AxisValues& axes,
+                                                                 const Layout& layout,
+                                                                 const Location& where,
+                                                                 Diagnostics& diags) const = 0;
 };
 
 }  // namespace layerplan

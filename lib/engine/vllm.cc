@@ -29,8 +29,8 @@ class VllmEngine final : public Engine {
   Layout build_layout(const AxisValues& axes, const std::vector<LayerPlan>& plans) const override {
     return layerplan::build_layout(axes, plans);
   }
-  std::vector<Stage> pipeline_stages(int num_layers, std::int64_t pp) const override {
-    return layerplan::pipeline_stages(num_layers, pp);
+  std::vector<Stage> pipeline_stages(int num_layers, const AxisValues& axes) const override {
+    return layerplan::pipeline_stages(num_layers, axes.pp, axes.pp_partition);
   }
   nlohmann::ordered_json layer_plan(const LayerPlan& plan, const AxisValues& axes) const override {
     return layer_plan_json(plan, axes);
@@ -43,6 +43,16 @@ class VllmEngine final : public Engine {
   }
   nlohmann::ordered_json pipeline_comms(const Model& model, const AxisValues& axes) const override {
     return layerplan::pipeline_comms(model, axes);
+  }
+  LaunchCommand launch_command(const Model& model, const RulesFile& rules, const AxisValues& axes,
+                               const std::vector<LayerPlan>& plans,
+                               const std::string& model_arg) const override {
+    return vllm_launch_command(model, rules, axes, plans, model_arg);
+  }
+  std::optional<NodePlacement> place_nodes(const NodeRequest& request, const AxisValues& axes,
+                                           const Layout& layout, const Location& where,
+                                           Diagnostics& diags) const override {
+    return vllm_place_nodes(request, axes, layout, where, diags);
   }
 };
 

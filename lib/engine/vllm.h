@@ -20,4 +20,16 @@ void check_vllm_model(const CheckContext& context, Diagnostics& diags);
 [[nodiscard]] ResolvedPlan vllm_global_plan(const Layer& layer, const AxisValues& axes,
                                             const RulesFile& rules);
 
+// `vllm serve MODEL --tensor-parallel-size …` for a checked plan (lib/engine/vllm_launch.cc).
+[[nodiscard]] LaunchCommand vllm_launch_command(const Model& model, const RulesFile& rules,
+                                                const AxisValues& axes,
+                                                const std::vector<LayerPlan>& plans,
+                                                const std::string& model_arg);
+// Ranks to nodes as vLLM places them (lib/engine/vllm_nodes.cc).
+[[nodiscard]] std::optional<NodePlacement> vllm_place_nodes(const NodeRequest& request,
+                                                            const AxisValues& axes,
+                                                            const Layout& layout,
+                                                            const Location& where,
+                                                            Diagnostics& diags);
+
 }  // namespace layerplan

@@ -212,11 +212,18 @@ Layout build_layout(const AxisValues& axes, const std::vector<LayerPlan>& plans)
   return layout;
 }
 
-std::vector<Stage> pipeline_stages(int num_layers, std::int64_t pp) {
+std::vector<Stage> pipeline_stages(int num_layers, std::int64_t pp,
+                                   const std::vector<std::int64_t>& partition) {
   auto stages_count = static_cast<int>(pp);
   std::vector<int> sizes(static_cast<std::size_t>(stages_count), num_layers / stages_count);
-  int remainder = num_layers % stages_count;
-  for (int i = 2; i < remainder + 2; ++i) ++sizes[static_cast<std::size_t>(stages_count - i)];
+  std::int64_t sum = 0;
+  for (auto n : partition) sum += n;
+  if (partition.size() == sizes.size() && sum == num_layers) {
+    for (std::size_t i = 0; i < sizes.size(); ++i) sizes[i] = static_cast<int>(partition[i]);
+  } else {
+    int remainder = num_layers % stages_count;
+    for (int i = 2; i < remainder + 2; ++i) ++sizes[static_cast<std::size_t>(stages_count - i)];
+  }
   std::vector<Stage> stages;
   int first = 0;
   for (int s = 0; s < stages_count; ++s) {

@@ -54,8 +54,11 @@ struct Stage {
   int last_layer = 0;   // inclusive
 };
 
-// vLLM's get_pp_indices: L // pp layers each, the remainder to stages -2, -3, ...
-[[nodiscard]] std::vector<Stage> pipeline_stages(int num_layers, std::int64_t pp);
+// vLLM's get_pp_indices: VLLM_PP_LAYER_PARTITION when set (a `partition` of pp entries summing
+// to num_layers; anything else is ignored here, the checks refuse it), else L // pp layers each,
+// the remainder to stages -2, -3, ...
+[[nodiscard]] std::vector<Stage> pipeline_stages(int num_layers, std::int64_t pp,
+                                                 const std::vector<std::int64_t>& partition = {});
 [[nodiscard]] int stage_of(const std::vector<Stage>& stages, int layer_index);
 
 }  // namespace layerplan

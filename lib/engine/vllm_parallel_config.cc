@@ -14,6 +14,42 @@ using check_util::divisors;
 using check_util::join;
 using check_util::product_text;
 
+namespace {
+
+// distributed/utils.py::get_pp_indices reads VLLM_PP_LAYER_PARTITION and raises when its length
+// is not pp ("len(partitions)=… does not match pp_size=…") or its sum is not the number of
+// decoder layers ("sum(partitions)=… does not match num_hidden_layers=…").
+void check_pp_partition(const CheckContext& ctx, Diagnostics& diags) {
+  const AxisValues& a = ctx.axes;
+  if (a.pp_partition.empty()) return;
+  auto count = static_cast<std::int64_t>(a.pp_partition.size());
+  if (count != a.pp) {
+    Diagnostic d = make_error(
+        "pp-partition-length", a.pp_partition_location,
+        fmt::format("the pipeline partition lists {} stages, but pp is {}: vLLM raises "
+                    "\"len(partitions)={} does not match pp_size={}.\"",
+                    count, a.pp, count, a.pp));
+    d.notes.push_back({a.location("pp", ctx.rules.axes_root), fmt::format("pp is {}", a.pp)});
+    diags.report(std::move(d));
+  }
+  std::int64_t sum = 0;
+  for (auto n : a.pp_partition) sum += n;
+  if (sum != ctx.model.num_hidden_layers) {
+    Diagnostic d = make_error(
+        "pp-partition-sum", a.pp_partition_location,
+        fmt::format("the pipeline partition sums to {} layers, but the model has {} decoder "
+                    "layers: vLLM raises \"sum(partitions)={} does not match "
+                    "num_hidden_layers={}.\"",
+                    sum, ctx.model.num_hidden_layers, sum, ctx.model.num_hidden_layers));
+    d.notes.push_back({{}, fmt::format("num_hidden_layers is {} (MTP layers are not in the "
+                                       "partition)",
+                                       ctx.model.num_hidden_layers)});
+    diags.report(std::move(d));
+  }
+}
+
+}  // namespace
+
 void check_vllm_parallel_config(const CheckContext& ctx, Diagnostics& diags) {
   const AxisValues& a = ctx.axes;
   const RulesFile& rules = ctx.rules;
@@ -122,6 +158,7 @@ void check_vllm_parallel_config(const CheckContext& ctx, Diagnostics& diags) {
                     ctx.model.num_hidden_layers));
     diags.report(std::move(d));
   }
+  check_pp_partition(ctx, diags);
 }
 
 }  // namespace layerplan
