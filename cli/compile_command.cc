@@ -16,6 +16,8 @@ struct CompileFlags {
   std::string output;
   bool all_layers = false;
   bool groups = false;
+  std::vector<std::string> emit;  // {format, file}
+  std::int64_t gpus_per_node = 0;
 };
 }  // namespace
 
@@ -28,11 +30,30 @@ void register_compile(CLI::App& app) {
                   "write the JSON manifest to FILE (atomically), or to stdout with '-'");
   sub->add_flag("--all-layers", flags->all_layers, "one table row per layer, no folding");
   sub->add_flag("--groups", flags->groups, "also print the rank groups of every axis");
+  CLI::Option* emit = sub->add_option("--emit", flags->emit,
+                                      "also write FORMAT to FILE (atomically); FORMAT: html, the "
+                                      "self-contained report of `layerplan report`")
+                          ->expected(2)
+                          ->type_name("FORMAT FILE");
+  add_gpus_per_node(*sub, flags->gpus_per_node, "with --emit html: draw nodes of N consecutive ranks");
+  sub->get_option("--gpus-per-node")->needs(emit);
   sub->callback([flags] {
+    if (!flags->emit.empty() && flags->emit[0] != "html") {
+      std::cerr << "layerplan: error: --emit: unknown format '" << flags->emit[0]
+                << "'; known: html\n";
+      throw CLI::RuntimeError(kExitUsage);
+    }
     auto c = compile(make_request(flags->inputs));
     int code = report_diagnostics(*c, flags->inputs, std::cerr, ::isatty(STDERR_FILENO) != 0);
     if (code != kExitOk || !c->layout) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
     ManifestInputs inputs{flags->inputs.config, flags->inputs.rules};
+    if (!flags->emit.empty()) {
+      ReportOptions options;
+      options.gpus_per_node = flags->gpus_per_node;
+      options.werror = flags->inputs.werror;
+      int written = write_report(report_compilation(*c, inputs, options), flags->emit[1], flags->inputs);
+      if (written != kExitOk) throw CLI::RuntimeError(written);
+    }
     if (flags->output == "-") {
       std::cout << dump_json(c->manifest(inputs)) << "\n" << std::flush;
       if (!std::cout) {  // a full disk or a closed pipe: the manifest is incomplete
@@ -51,6 +72,7 @@ void register_compile(CLI::App& app) {
     if (flags->groups) std::cout << "\n" << groups_table(*c->layout, 8);
     std::cout << "world size " << c->axes.world_size;
     if (!flags->output.empty()) std::cout << "; manifest written to " << flags->output;
+    if (!flags->emit.empty()) std::cout << "; report written to " << flags->emit[1];
     std::cout << "\n";
     throw CLI::RuntimeError(kExitOk);
   });

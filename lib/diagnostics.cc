@@ -31,6 +31,7 @@ const std::vector<CodeInfo>& diagnostic_codes() {
       {"config-unsupported", S::kError, "config.json asks for a layer vLLM does not build (DeciLM replace_with_linear)"},
       {"config-ignored", S::kWarning, "vLLM's model code decides the layer kinds itself and does not read a config field that says otherwise"},
       {"mla-not-enabled", S::kWarning, "kv_lora_rank is set but vLLM builds MLA only for the model_types on its MLA list"},
+      {"manifest-invalid", S::kError, "a manifest given to `report` lacks a field the report draws, or lists a rank out of range or twice in one set"},
       // Rules file syntax.
       {"yaml-syntax", S::kError, "the rules file is not valid YAML"},
       {"yaml-limit", S::kError, "the rules file nests too deeply or expands too many aliases"},
