@@ -224,9 +224,9 @@ std::string render_rank_grid(const ReportModel& m, const ReportOptions& o) {
         "<p class=\"partial\" data-drawn=\"{}\">World size {} is too large to draw every rank: drawn "
         "is {}. Rank r = ((d*pp + p)*pcp + c)*tp + t (d &lt; {}, p &lt; {}, c &lt; {}, t &lt; {}); "
         "every other pipeline stage and DP replica has the same groups, shifted by {} ranks per "
-        "stage and {} per replica. Sets whose groups reach beyond the drawn ranks (pp, dp, ep, "
-        "world) list their members in full below each view; group counts are those of the whole "
-        "world.</p>\n",
+        "stage and {} per replica. Groups that reach beyond the drawn ranks (those of pp, dp, ep "
+        "and world) are coloured where they meet them and listed, abridged, below each view; group "
+        "counts are those of the whole world.</p>\n",
         w.count, m.world_size, html_escape(w.scope), m.dp, m.pp, m.pcp, m.tp, m.tp * m.pcp,
         m.tp * m.pcp * m.pp);
   }
