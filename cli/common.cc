@@ -67,13 +67,12 @@ int exit_code_of(const Compilation& c, bool werror) {
   return c.failed(werror) ? kExitInvalid : kExitOk;
 }
 
-int report_diagnostics(const Compilation& c, const InputFlags& flags, std::ostream& err,
-                       bool err_is_terminal) {
+void print_diagnostics(const std::vector<Diagnostic>& sorted, bool valid, const InputFlags& flags,
+                       std::ostream& err, bool err_is_terminal) {
   RenderOptions o = render_options(flags, err_is_terminal);
-  auto sorted = c.diags.sorted();
   if (flags.format == "json") {
     nlohmann::ordered_json j;
-    j["valid"] = !c.failed(flags.werror);
+    j["valid"] = valid;
     j["diagnostics"] = diagnostics_json(sorted, o);
     err << dump_json(j) << "\n";
   } else {
@@ -81,6 +80,11 @@ int report_diagnostics(const Compilation& c, const InputFlags& flags, std::ostre
     std::string summary = render_summary(sorted, o);
     if (!summary.empty()) err << summary << " generated.\n";
   }
+}
+
+int report_diagnostics(const Compilation& c, const InputFlags& flags, std::ostream& err,
+                       bool err_is_terminal) {
+  print_diagnostics(c.diags.sorted(), !c.failed(flags.werror), flags, err, err_is_terminal);
   return exit_code_of(c, flags.werror);
 }
 

@@ -10,6 +10,7 @@
 
 #include "lib/pipeline.h"
 #include "lib/render.h"
+#include "lib/report.h"
 
 namespace layerplan::cli {
 
@@ -43,10 +44,19 @@ void require_plan_inputs(const InputFlags& flags, const std::string& command);
 [[nodiscard]] CompileRequest make_request(const InputFlags& flags);
 [[nodiscard]] RenderOptions render_options(const InputFlags& flags, bool to_terminal);
 
+// Prints sorted diagnostics (text, or JSON with `valid`) to `err`.
+void print_diagnostics(const std::vector<Diagnostic>& sorted, bool valid, const InputFlags& flags,
+                       std::ostream& err, bool err_is_terminal);
 // Prints the diagnostics (text or JSON) to `err`; returns the exit code of the compilation.
 int report_diagnostics(const Compilation& c, const InputFlags& flags, std::ostream& err,
                        bool err_is_terminal);
 [[nodiscard]] int exit_code_of(const Compilation& c, bool werror);
+
+// --gpus-per-node N (1 to 2^24), for drawing the report's nodes.
+void add_gpus_per_node(CLI::App& app, std::int64_t& value, const char* what);
+// Writes the report to `output` atomically, or prints why there is none; returns the exit code.
+[[nodiscard]] int write_report(const ReportResult& result, const std::string& output,
+                               const InputFlags& flags);
 
 // Runs `body` (all of main) and returns its exit code. An exception that escapes it becomes
 // "layerplan: internal error: ..." on `err` and kExitUsage, never std::terminate.
@@ -57,6 +67,7 @@ void register_check(CLI::App& app);
 void register_compile(CLI::App& app);
 void register_explain(CLI::App& app);
 void register_layers(CLI::App& app);
+void register_report(CLI::App& app);
 void register_smoke(CLI::App& app);
 
 }  // namespace layerplan::cli

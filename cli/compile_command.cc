@@ -18,7 +18,8 @@ struct CompileFlags {
   std::string output;
   bool all_layers = false;
   bool groups = false;
-  std::string emit;  // "vllm-args": only the launch line
+  // --emit vllm-args: only the launch line, on stdout; --emit html FILE: also the HTML report.
+  std::vector<std::string> emit;
 };
 
 // The launch command and, rule by rule, what no flag of it can say.
@@ -56,15 +57,25 @@ void register_compile(CLI::App& app) {
   sub->add_flag("--all-layers", flags->all_layers, "one table row per layer, no folding");
   sub->add_flag("--groups", flags->groups, "also print the rank groups of every axis");
   sub->add_option("--emit", flags->emit,
-                  "vllm-args: print only the vLLM launch line (for the shell); fails when no vLLM "
-                  "command expresses the plan")
-      ->check(CLI::IsMember({"vllm-args"}));
+                  "'vllm-args': print only the vLLM launch line (for the shell; fails when no vLLM "
+                  "command expresses the plan); 'html FILE': also write the self-contained HTML "
+                  "report of `layerplan report` to FILE (atomically)")
+      ->expected(1, 2)
+      ->type_name("vllm-args|html FILE");
   sub->callback([flags] {
     require_plan_inputs(flags->inputs, "compile");
+    const std::vector<std::string>& emit = flags->emit;
+    bool emit_args = !emit.empty() && emit[0] == "vllm-args" && emit.size() == 1;
+    bool emit_html = !emit.empty() && emit[0] == "html" && emit.size() == 2;
+    if (!emit.empty() && !emit_args && !emit_html) {
+      std::cerr << "layerplan: error: --emit takes 'vllm-args' or 'html FILE', got '"
+                << fmt::format("{}", fmt::join(emit, " ")) << "'\n";
+      throw CLI::RuntimeError(kExitUsage);
+    }
     auto c = compile(make_request(flags->inputs));
     int code = report_diagnostics(*c, flags->inputs, std::cerr, ::isatty(STDERR_FILENO) != 0);
     if (code != kExitOk || !c->layout) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
-    if (flags->emit == "vllm-args") {
+    if (emit_args) {
       LaunchCommand cmd = c->launch_command();
       if (cmd.runnable_on == "none") {
         print_launch(*c, std::cerr);
@@ -75,6 +86,13 @@ void register_compile(CLI::App& app) {
       throw CLI::RuntimeError(kExitOk);
     }
     ManifestInputs inputs{flags->inputs.config, flags->inputs.rules};
+    if (emit_html) {
+      ReportOptions options;
+      options.gpus_per_node = flags->inputs.gpus_per_node;
+      options.werror = flags->inputs.werror;
+      int written = write_report(report_compilation(*c, inputs, options), flags->emit[1], flags->inputs);
+      if (written != kExitOk) throw CLI::RuntimeError(written);
+    }
     if (flags->output == "-") {
       std::cout << dump_json(c->manifest(inputs)) << "\n" << std::flush;
       if (!std::cout) {  // a full disk or a closed pipe: the manifest is incomplete
@@ -96,6 +114,7 @@ void register_compile(CLI::App& app) {
     print_launch(*c, std::cout);
     std::cout << "world size " << c->axes.world_size;
     if (!flags->output.empty()) std::cout << "; manifest written to " << flags->output;
+    if (emit_html) std::cout << "; report written to " << emit[1];
     std::cout << "\n";
     throw CLI::RuntimeError(kExitOk);
   });

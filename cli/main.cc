@@ -10,7 +10,7 @@
 
 namespace {
 
-const std::vector<std::string> kCommands = {"check", "compile", "explain", "layers", "smoke"};
+const std::vector<std::string> kCommands = {"check", "compile", "explain", "layers", "report", "smoke"};
 
 // Catches a mistyped subcommand before CLI11 does, to suggest the right one.
 bool unknown_command(int argc, char** argv) {
@@ -36,6 +36,7 @@ int run(int argc, char** argv) {
   layerplan::cli::register_compile(app);
   layerplan::cli::register_explain(app);
   layerplan::cli::register_layers(app);
+  layerplan::cli::register_report(app);
   layerplan::cli::register_smoke(app);
   try {
     app.parse(argc, argv);

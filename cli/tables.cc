@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "lib/engine/vllm_layout.h"
+#include "lib/index_ranges.h"
 #include "lib/manifest.h"
 
 namespace layerplan::cli {
@@ -15,36 +16,6 @@ struct Row {
   std::vector<std::string> cells;  // everything after the prefix
   std::vector<int> indices;
 };
-
-// "0-3,5,8,10..20": consecutive runs as a-b, and runs of three or more with a larger step
-// (alternating and periodic layer patterns) as a,a+step..b.
-std::string ranges(const std::vector<int>& v) {
-  std::vector<std::string> parts;
-  for (std::size_t i = 0; i < v.size();) {
-    std::size_t j = i;
-    while (j + 1 < v.size() && v[j + 1] == v[j] + 1) ++j;
-    if (j > i) {
-      parts.push_back(fmt::format("{}-{}", v[i], v[j]));
-      i = j + 1;
-      continue;
-    }
-    std::size_t k = i + 1;
-    if (k < v.size()) {
-      int step = v[k] - v[i];
-      while (k + 1 < v.size() && v[k + 1] - v[k] == step) ++k;
-      // Leave the start of a consecutive run to that run.
-      if (k + 1 < v.size() && v[k + 1] == v[k] + 1) --k;
-    }
-    if (k < v.size() && k >= i + 2) {
-      parts.push_back(fmt::format("{},{}..{}", v[i], v[i + 1], v[k]));
-      i = k + 1;
-      continue;
-    }
-    parts.push_back(std::to_string(v[i]));
-    ++i;
-  }
-  return fmt::format("{}", fmt::join(parts, ","));
-}
 
 // Folds the rows with equal shape and cells between two rows without an index (embedding,
 // LM head) into the first of them, so interleaved layer patterns read as a few rows.
@@ -77,7 +48,7 @@ std::string render(const std::vector<std::string>& header, const std::vector<Row
     std::string prefix = r.shape;
     if (!r.indices.empty()) {
       std::string idx = r.indices.size() == 1 ? std::to_string(r.indices[0])
-                                               : "{" + ranges(r.indices) + "}";
+                                               : "{" + index_ranges(r.indices) + "}";
       std::size_t at = prefix.find("{}");
       if (at != std::string::npos) prefix.replace(at, 2, idx);
     }

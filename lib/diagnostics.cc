@@ -37,6 +37,7 @@ const std::vector<CodeInfo>& diagnostic_codes() {
       {"vllm-args-ignored", S::kNote, "the launch line's flags that shape no rank group, listed once"},
       {"nodes-invalid", S::kError, "node flags vLLM refuses (--nnodes not dividing the world, --node-rank out of range)"},
       {"group-spans-nodes", S::kWarning, "a tp, dcp or attention-TP group spans nodes, outside NVLink"},
+      {"manifest-invalid", S::kError, "a manifest given to `report` lacks a field the report draws, or lists a rank out of range or twice in one set"},
       // Rules file syntax.
       {"yaml-syntax", S::kError, "the rules file is not valid YAML"},
       {"yaml-limit", S::kError, "the rules file nests too deeply or expands too many aliases"},

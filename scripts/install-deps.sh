@@ -4,7 +4,8 @@
 # installed some other way counts) and calls apt-get only for what is really missing.
 # Required: a C++17 compiler, cmake, make, CLI11, yaml-cpp, nlohmann_json, fmt, Catch2 (v2 or v3).
 # Optional (installed when possible; without them the build leaves the MPI launch path out and
-# the schema test reports itself skipped): Open MPI, valijson.
+# the schema and browser tests report themselves skipped): Open MPI, valijson, Chromium (the HTML
+# report's browser test; about 20 s to install on Debian 12 with a warm mirror).
 set -euo pipefail
 
 cxx=${CXX:-$(command -v g++ || command -v c++ || true)}
@@ -29,6 +30,7 @@ have_header catch2/catch.hpp catch2/catch_test_macros.hpp || required+=(catch2)
 command -v mpicxx >/dev/null    || optional+=(libopenmpi-dev)
 command -v mpirun >/dev/null    || optional+=(openmpi-bin)
 have_header valijson/validator.hpp || optional+=(libvalijson-dev)
+command -v chromium >/dev/null || command -v chromium-browser >/dev/null || optional+=(chromium)
 
 missing=("${required[@]}" "${optional[@]}")
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -218,12 +218,65 @@ TEST_CASE("--version and --help") {
   Result v = run("--version");
   CHECK(v.code == 0);
   CHECK(contains(v.out, "layerplan 0.1.0"));
-  for (const char* sub : {"check", "compile", "explain", "layers", "smoke"}) {
+  for (const char* sub : {"check", "compile", "explain", "layers", "report", "smoke"}) {
     Result h = run(std::string(sub) + " --help");
     INFO(sub);
     CHECK(h.code == 0);
     CHECK(contains(h.out, "--"));
   }
+}
+
+TEST_CASE("report and compile --emit html write the same report of a plan") {
+  std::string manifest = scratch() + "/report_plan.json", from_compile = scratch() + "/compiled.html",
+              from_report = scratch() + "/reported.html";
+  Result c = run("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml -o " + manifest +
+                 " --emit html " + from_compile + " --gpus-per-node 4");
+  INFO(c.all());
+  REQUIRE(c.code == 0);
+  CHECK(contains(c.out, "report written to " + from_compile));
+  Result r = run("report " + manifest + " -o " + from_report + " --gpus-per-node 4");
+  REQUIRE(r.code == 0);
+  std::string a = slurp(from_compile), b = slurp(from_report);
+  // The rank groups and the per-layer plan are the same; the diagnostics are known only to compile.
+  auto part = [](const std::string& html) {
+    return html.substr(html.find("<section id=\"groups\">"), html.find("<section id=\"diagnostics\">") -
+                                                                 html.find("<section id=\"groups\">"));
+  };
+  CHECK(part(a).size() > 1000);
+  CHECK(part(a) == part(b));
+  CHECK(contains(b, "Not recorded in the manifest"));
+}
+
+TEST_CASE("report: bad manifests and bad flags exit non-zero with a located error and no output") {
+  std::string out = scratch() + "/never.html";
+  Result missing = run("report /nonexistent.json -o " + out);
+  CHECK(missing.code == 2);
+  CHECK(contains(missing.err, "[input-unreadable]"));
+  std::string broken = scratch() + "/broken.json";
+  layerplan::test::spit(broken, "{\"world_size\": 8,\n \"axes\": {\"tp\": 8,}}\n");
+  Result syntax = run("report " + broken + " -o " + out);
+  CHECK(syntax.code == 1);
+  CHECK(contains(syntax.err, broken + ":2:19: error:"));
+  CHECK(contains(syntax.err, "[json-syntax]"));
+  std::string wrong = scratch() + "/wrong.json";
+  layerplan::test::spit(wrong, slurp("fixtures/golden/llama8b_tpa.json").replace(
+                                   slurp("fixtures/golden/llama8b_tpa.json").find("\"world_size\": 8"),
+                                   15, "\"world_size\": 4"));
+  Result invalid = run("report " + wrong + " -o " + out + " --format json");
+  CHECK(invalid.code == 1);
+  CHECK(contains(invalid.err, "\"code\": \"manifest-invalid\""));
+  CHECK_FALSE(std::filesystem::exists(out));
+  Result format = run("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --emit pdf " + out);
+  CHECK(format.code == 2);
+  CHECK(contains(format.err, "--emit takes 'vllm-args' or 'html FILE', got 'pdf "));
+  Result missing_file = run("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --emit html");
+  CHECK(missing_file.code == 2);
+  Result zero = run("report fixtures/golden/llama8b_tpa.json -o " + out + " --gpus-per-node 0");
+  CHECK(zero.code == 2);
+  CHECK_FALSE(std::filesystem::exists(out));
+  Result unwritable = run("report fixtures/golden/llama8b_tpa.json -o /nonexistent/dir/r.html");
+  CHECK(unwritable.code == 2);
+  CHECK(contains(unwritable.err, "layerplan: error:"));
 }
 
 }  // namespace
