@@ -2,16 +2,20 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <new>
 
 namespace layerplan::cli {
 
 void add_input_flags(CLI::App& app, InputFlags& flags, bool with_rules) {
-  app.add_option("--config", flags.config, "HuggingFace config.json, or a directory holding one")
-      ->required();
+  app.add_option("--config", flags.config,
+                 "the model: a HuggingFace config.json, a directory holding one, or a model id "
+                 "org/name[@revision] found in the local HuggingFace cache")
+      ->required(flags.inputs_required);
   if (with_rules) {
-    app.add_option("--rules", flags.rules, "parallelism_rules YAML file")->required();
+    app.add_option("--rules", flags.rules, "parallelism_rules YAML file")
+        ->required(flags.inputs_required);
     app.add_flag("--allow-unverified", flags.allow_unverified,
                  "on architectures not verified for per-layer policy, report deviating plans as "
                  "warnings instead of errors");
@@ -20,7 +24,7 @@ void add_input_flags(CLI::App& app, InputFlags& flags, bool with_rules) {
   app.add_option("--arch-file", flags.arch_files,
                  "extra architecture declaration (YAML); may be repeated");
   app.add_option("--format", flags.format, "diagnostics format")
-      ->check(CLI::IsMember({"text", "json"}));
+      ->check(CLI::IsMember(flags.formats));
   app.add_option("--color", flags.color, "colour diagnostics")
       ->check(CLI::IsMember({"auto", "always", "never"}));
 }
@@ -28,6 +32,7 @@ void add_input_flags(CLI::App& app, InputFlags& flags, bool with_rules) {
 CompileRequest make_request(const InputFlags& flags) {
   CompileRequest request;
   request.config_path = flags.config;
+  request.hf = hf_cache_env();
   request.rules_path = flags.rules;
   request.arch_files = flags.arch_files;
   request.checks.allow_unverified = flags.allow_unverified;
@@ -37,8 +42,19 @@ CompileRequest make_request(const InputFlags& flags) {
 RenderOptions render_options(const InputFlags& flags, bool to_terminal) {
   RenderOptions o;
   o.werror = flags.werror;
-  o.color = flags.color == "always" || (flags.color == "auto" && to_terminal);
+  // https://no-color.org: a non-empty NO_COLOR turns colour off unless asked for explicitly.
+  const char* no_color = std::getenv("NO_COLOR");
+  bool color_off = no_color != nullptr && *no_color != '\0';
+  o.color = flags.color == "always" || (flags.color == "auto" && to_terminal && !color_off);
   return o;
+}
+
+HfCacheEnv hf_cache_env() {
+  auto get = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr ? std::string(v) : std::string();
+  };
+  return HfCacheEnv{get("HF_HUB_CACHE"), get("HF_HOME"), get("HOME")};
 }
 
 int exit_code_of(const Compilation& c, bool werror) {

@@ -29,6 +29,10 @@ struct InputFlags {
   bool werror = false;
   std::string format = "text";  // text | json
   std::string color = "auto";   // auto | always | never
+  // Set before add_input_flags: whether --config (and --rules) must be given, and the formats
+  // --format accepts (check takes more, and names its model and rules in other ways too).
+  bool inputs_required = true;
+  std::vector<std::string> formats = {"text", "json"};
 };
 
 // Adds --config (required), and --rules when `with_rules`, plus the shared flags.
@@ -41,6 +45,8 @@ void add_input_flags(CLI::App& app, InputFlags& flags, bool with_rules);
 int report_diagnostics(const Compilation& c, const InputFlags& flags, std::ostream& err,
                        bool err_is_terminal);
 [[nodiscard]] int exit_code_of(const Compilation& c, bool werror);
+// Where HuggingFace model ids are looked up: $HF_HUB_CACHE, $HF_HOME, $HOME.
+[[nodiscard]] HfCacheEnv hf_cache_env();
 
 // Runs `body` (all of main) and returns its exit code. An exception that escapes it becomes
 // "layerplan: internal error: ..." on `err` and kExitUsage, never std::terminate.

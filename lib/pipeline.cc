@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "lib/engine/vllm.h"
+#include "lib/model_resolver.h"
 
 namespace layerplan {
 
@@ -13,8 +14,9 @@ bool Compilation::failed(bool werror) const {
 }
 
 bool Compilation::input_unreadable() const {
-  return std::any_of(diags.all().begin(), diags.all().end(),
-                     [](const Diagnostic& d) { return d.code == "input-unreadable"; });
+  return std::any_of(diags.all().begin(), diags.all().end(), [](const Diagnostic& d) {
+    return d.code == "input-unreadable" || d.code == "model-not-found" || d.code == "inputs-swapped";
+  });
 }
 
 nlohmann::ordered_json Compilation::manifest(const ManifestInputs& inputs) const {
@@ -28,6 +30,32 @@ const LayerPlan* Compilation::find_layer(std::string_view prefix) const {
   return nullptr;
 }
 
+namespace {
+
+bool yaml_path(std::string_view path) {
+  return path.size() > 5 && (path.substr(path.size() - 5) == ".yaml" || path.substr(path.size() - 4) == ".yml");
+}
+
+// `--config rules.yaml --rules config.json`: one error that says so, instead of a JSON syntax
+// error about YAML and a YAML error about JSON.
+bool swapped_inputs(const CompileRequest& request, Diagnostics& diags) {
+  if (!yaml_path(request.config_path)) return false;
+  ReadError error;
+  auto source = read_source(request.config_path, error);
+  if (!source || !looks_like_rules((*source)->text)) return false;
+  Diagnostic d = make_error(
+      "inputs-swapped", Location{*source, 0, 0},
+      fmt::format("--config names a parallelism_rules file; --config takes the model's "
+                  "config.json (or a HuggingFace id) and --rules the rules{}",
+                  request.rules_path.empty() ? "" : fmt::format(": did you mean --config {} --rules {}?",
+                                                                request.rules_path,
+                                                                request.config_path)));
+  diags.report(std::move(d));
+  return true;
+}
+
+}  // namespace
+
 std::unique_ptr<Compilation> compile(const CompileRequest& request) {
   auto c = std::make_unique<Compilation>();
   c->engine = request.engine != nullptr ? request.engine : &vllm_engine();
@@ -36,8 +64,17 @@ std::unique_ptr<Compilation> compile(const CompileRequest& request) {
 
   if (request.config) {
     c->config = parse_hf_config(*request.config, c->diags);
+  } else if (swapped_inputs(request, c->diags)) {
+    return c;
   } else {
-    c->config = load_hf_config(request.config_path, c->diags);
+    ModelResolveError error;
+    if (auto path = resolve_model(request.config_path, "", request.hf, error)) {
+      c->config = load_hf_config(*path, c->diags);
+    } else {
+      Diagnostic d = make_error("model-not-found", Location{}, error.message);
+      for (auto& note : error.notes) d.notes.push_back({{}, std::move(note)});
+      c->diags.report(std::move(d));
+    }
   }
   if (c->config) c->model = expand_model(*c->config, c->registry, c->diags);
 
