@@ -74,7 +74,7 @@ std::pair<std::string, Location> model_key(const SourcePtr& source) {
 }
 
 bool unreadable_code(const std::string& code) {
-  return code == "input-unreadable" || code == "model-not-found";
+  return code == "input-unreadable" || code == "model-not-found" || code == "inputs-swapped";
 }
 
 std::string relative_to(const std::string& path, const std::string& cwd, const std::string& dir) {
@@ -107,8 +107,11 @@ class FileChecker {
     if (source) inline_list = inline_ignores(source, diags);
     std::vector<Diagnostic> all = c ? c->diags.sorted() : std::vector<Diagnostic>{};
     for (const auto& d : diags.sorted()) all.push_back(d);
+    // An input that could not be read stays unreadable whatever is ignored.
+    bool unreadable = std::any_of(all.begin(), all.end(),
+                                  [](const Diagnostic& d) { return unreadable_code(d.code); });
     report.diagnostics = apply_ignores(std::move(all), codes_, source, inline_list);
-    report.verdict = verdict_of(report.diagnostics);
+    report.verdict = unreadable ? Verdict::kUnreadable : verdict_of(report.diagnostics);
     if (report.verdict == Verdict::kOk && c && c->model) {
       const Model& m = *c->model;
       report.summary = fmt::format("{}, {} layers, world size {}",
@@ -180,6 +183,7 @@ class FileChecker {
     CompileRequest compile_request;
     compile_request.config_path = *path;
     compile_request.rules = source;
+    compile_request.rules_path = report.path;
     compile_request.arch_files = request_.arch_files;
     compile_request.checks = request_.checks;
     return compile(compile_request);
@@ -188,7 +192,6 @@ class FileChecker {
   Verdict verdict_of(const std::vector<Diagnostic>& diagnostics) const {
     bool invalid = false;
     for (const auto& d : diagnostics) {
-      if (unreadable_code(d.code)) return Verdict::kUnreadable;
       if (d.severity == Severity::kError || (request_.werror && d.severity == Severity::kWarning)) {
         invalid = true;
       }

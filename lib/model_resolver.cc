@@ -50,6 +50,12 @@ std::optional<HfId> parse_id(std::string_view spec) {
   id.org = std::string(spec.substr(0, slash));
   id.name = std::string(spec.substr(slash + 1));
   if (!id_part_ok(id.org) || !id_part_ok(id.name)) return std::nullopt;
+  // "models/config.json" names a file, not a repository.
+  for (std::string_view ext : {".json", ".yaml", ".yml"}) {
+    if (id.name.size() > ext.size() && id.name.compare(id.name.size() - ext.size(), ext.size(), ext) == 0) {
+      return std::nullopt;
+    }
+  }
   return id;
 }
 
