@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <new>
 
@@ -9,14 +10,16 @@ namespace layerplan::cli {
 
 void add_input_flags(CLI::App& app, InputFlags& flags, bool with_rules) {
   CLI::Option* config =
-      app.add_option("--config", flags.config, "HuggingFace config.json, or a directory holding one");
-  if (!with_rules) config->required();
+      app.add_option("--config", flags.config,
+                     "the model: a HuggingFace config.json, a directory holding one, or a model id "
+                     "org/name[@revision] found in the local HuggingFace cache");
+  if (!with_rules) config->required(flags.inputs_required);
   if (with_rules) {
     CLI::Option* rules = app.add_option("--rules", flags.rules, "parallelism_rules YAML file");
     CLI::Option* vllm = app.add_option(
         "--vllm-args", flags.vllm_args,
         "a vLLM launch line instead of --rules: `vllm serve MODEL -tp 8 …` or its flags alone "
-        "(MODEL, a config.json or a directory holding one, stands for --config)");
+        "(MODEL, a path or an HF model id in the local cache, stands for --config)");
     rules->excludes(vllm);
     app.add_option("--gpus-per-node", flags.gpus_per_node,
                    "GPUs a node: lists the ranks of each node and warns about groups that span "
@@ -30,7 +33,7 @@ void add_input_flags(CLI::App& app, InputFlags& flags, bool with_rules) {
   app.add_option("--arch-file", flags.arch_files,
                  "extra architecture declaration (YAML); may be repeated");
   app.add_option("--format", flags.format, "diagnostics format")
-      ->check(CLI::IsMember({"text", "json"}));
+      ->check(CLI::IsMember(flags.formats));
   app.add_option("--color", flags.color, "colour diagnostics")
       ->check(CLI::IsMember({"auto", "always", "never"}));
 }
@@ -47,6 +50,7 @@ void require_plan_inputs(const InputFlags& flags, const std::string& command) {
 CompileRequest make_request(const InputFlags& flags) {
   CompileRequest request;
   request.config_path = flags.config;
+  request.hf = hf_cache_env();
   request.rules_path = flags.rules;
   request.vllm_args = flags.vllm_args;
   if (flags.gpus_per_node > 0) request.nodes.gpus_per_node = flags.gpus_per_node;
@@ -58,8 +62,19 @@ CompileRequest make_request(const InputFlags& flags) {
 RenderOptions render_options(const InputFlags& flags, bool to_terminal) {
   RenderOptions o;
   o.werror = flags.werror;
-  o.color = flags.color == "always" || (flags.color == "auto" && to_terminal);
+  // https://no-color.org: a non-empty NO_COLOR turns colour off unless asked for explicitly.
+  const char* no_color = std::getenv("NO_COLOR");
+  bool color_off = no_color != nullptr && *no_color != '\0';
+  o.color = flags.color == "always" || (flags.color == "auto" && to_terminal && !color_off);
   return o;
+}
+
+HfCacheEnv hf_cache_env() {
+  auto get = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr ? std::string(v) : std::string();
+  };
+  return HfCacheEnv{get("HF_HUB_CACHE"), get("HF_HOME"), get("HOME")};
 }
 
 int exit_code_of(const Compilation& c, bool werror) {

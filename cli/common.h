@@ -32,6 +32,10 @@ struct InputFlags {
   bool werror = false;
   std::string format = "text";  // text | json
   std::string color = "auto";   // auto | always | never
+  // Set before add_input_flags: whether --config (and --rules) must be given, and the formats
+  // --format accepts (check takes more, and names its model and rules in other ways too).
+  bool inputs_required = true;
+  std::vector<std::string> formats = {"text", "json"};
 };
 
 // Adds --config, and --rules or --vllm-args (and --gpus-per-node) when `with_rules`, plus the
@@ -51,6 +55,8 @@ void print_diagnostics(const std::vector<Diagnostic>& sorted, bool valid, const 
 int report_diagnostics(const Compilation& c, const InputFlags& flags, std::ostream& err,
                        bool err_is_terminal);
 [[nodiscard]] int exit_code_of(const Compilation& c, bool werror);
+// Where HuggingFace model ids are looked up: $HF_HUB_CACHE, $HF_HOME, $HOME.
+[[nodiscard]] HfCacheEnv hf_cache_env();
 
 // --gpus-per-node N (1 to 2^24), for drawing the report's nodes.
 void add_gpus_per_node(CLI::App& app, std::int64_t& value, const char* what);

@@ -18,13 +18,14 @@ namespace {
 
 // The tp_size values (divisors of tp) for which `ok` holds: the suggestion of a diagnostic.
 template <typename Ok>
-Note valid_values(std::int64_t tp, std::string_view what, Ok ok) {
+void add_valid_values(Diagnostic& d, std::int64_t tp, std::string_view what, Ok ok) {
   std::vector<std::int64_t> valid;
   for (auto v : divisors(tp)) {
     if (ok(v)) valid.push_back(v);
   }
-  return Note{{}, fmt::format("valid {} tp_size values with tp {}: {}", what, tp,
-                              valid.empty() ? std::string("none") : join(valid))};
+  d.notes.push_back(Note{{}, fmt::format("valid {} tp_size values with tp {}: {}", what, tp,
+                                         valid.empty() ? std::string("none") : join(valid))});
+  d.valid_values = std::move(valid);
 }
 
 bool groups_ok(std::int64_t groups, std::int64_t tp) { return groups % tp == 0 || groups == 1; }
@@ -45,7 +46,7 @@ void check_shared_experts(const CheckContext& ctx, Diagnostics& diags) {
                     "shared experts like a dense MLP over the layer's TP group",
                     describe("tp_size", tpf), l.shared_intermediate_size.key, width));
     d.notes.push_back(config_note(l.shared_intermediate_size));
-    d.notes.push_back(valid_values(a.tp, "MoE", [&](std::int64_t v) { return width % v == 0; }));
+    add_valid_values(d, a.tp, "MoE", [&](std::int64_t v) { return width % v == 0; });
     report_for(diags, std::move(d), p, ctx, tpf);
   }
 }
@@ -68,7 +69,7 @@ void check_mamba(const CheckContext& ctx, Diagnostics& diags) {
                         "asserts num_heads % tp_size == 0",
                         describe("tp_size", tpf), l.mamba_heads.key, heads));
         d.notes.push_back(config_note(l.mamba_heads));
-        d.notes.push_back(valid_values(a.tp, "Mamba", all_ok));
+        add_valid_values(d, a.tp, "Mamba", all_ok);
         report_for(diags, std::move(d), p, ctx, tpf);
       }
       if (l.mamba_groups && !groups_ok(groups, tp)) {
@@ -78,7 +79,7 @@ void check_mamba(const CheckContext& ctx, Diagnostics& diags) {
                         "MambaMixer2 asserts n_groups % tp_size == 0 or n_groups == 1",
                         describe("tp_size", tpf), l.mamba_groups.key, groups));
         d.notes.push_back(config_note(l.mamba_groups));
-        d.notes.push_back(valid_values(a.tp, "Mamba", all_ok));
+        add_valid_values(d, a.tp, "Mamba", all_ok);
         report_for(diags, std::move(d), p, ctx, tpf);
       }
     } else if (l.mamba_inner && l.mamba_inner.value % tp != 0) {  // Mamba-1 (MambaMixer)
@@ -89,7 +90,7 @@ void check_mamba(const CheckContext& ctx, Diagnostics& diags) {
                       "shards it across the layer's TP group",
                       describe("tp_size", tpf), l.mamba_inner.key, inner));
       d.notes.push_back(config_note(l.mamba_inner));
-      d.notes.push_back(valid_values(a.tp, "Mamba", [&](std::int64_t v) { return inner % v == 0; }));
+      add_valid_values(d, a.tp, "Mamba", [&](std::int64_t v) { return inner % v == 0; });
       report_for(diags, std::move(d), p, ctx, tpf);
     }
   }
@@ -114,8 +115,8 @@ void check_linear_attention(const CheckContext& ctx, Diagnostics& diags) {
                     describe("tp_size", tpf), bad->key, bad->value));
     d.notes.push_back(config_note(l.linear_key_heads));
     d.notes.push_back(config_note(l.linear_value_heads));
-    d.notes.push_back(valid_values(a.tp, "linear attention",
-                                   [&](std::int64_t x) { return k % x == 0 && v % x == 0; }));
+    add_valid_values(d, a.tp, "linear attention",
+                     [&](std::int64_t x) { return k % x == 0 && v % x == 0; });
     report_for(diags, std::move(d), p, ctx, tpf);
   }
 }

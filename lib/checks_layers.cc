@@ -32,8 +32,9 @@ void check_plan_fields(const CheckContext& ctx, Diagnostics& diags) {
                                 fmt::format("{} does not divide tp ({}); a layer's TP group is a "
                                             "subgroup of the TP group",
                                             describe("tp_size", plan.tp_size), a.tp));
+      d.valid_values = divisors(a.tp);
       d.notes.push_back({{}, fmt::format("valid tp_size values for tp {}: {}", a.tp,
-                                         join(divisors(a.tp)))});
+                                         join(d.valid_values))});
       report_for(diags, std::move(d), p, ctx, plan.tp_size);
     }
     std::int64_t dcp = plan.dcp_size.value;
@@ -83,6 +84,7 @@ void check_attention(const CheckContext& ctx, Diagnostics& diags) {
         if (l.flavor == Flavor::kMla || v % kv == 0 || kv % v == 0) valid.push_back(v);
       }
       d.notes.push_back({{}, fmt::format("valid attention tp_size values for this model: {}", join(valid))});
+      d.valid_values = std::move(valid);
       report_for(diags, std::move(d), p, ctx, tpf);
     }
     if (l.flavor != Flavor::kMla && kv > 0) {
@@ -208,6 +210,7 @@ void check_mlp(const CheckContext& ctx, Diagnostics& diags) {
         if (width % v == 0) valid.push_back(v);
       }
       d.notes.push_back({{}, fmt::format("valid MLP tp_size values with tp {}: {}", a.tp, join(valid))});
+      d.valid_values = std::move(valid);
       report_for(diags, std::move(d), p, ctx, tpf);
     } else if (tpf.value < a.tp) {
       Diagnostic d = make_note(
@@ -246,7 +249,8 @@ void check_moe(const CheckContext& ctx, Diagnostics& diags) {
           "ep-divides-domain", blame(epf, a),
           fmt::format("{} does not divide the expert domain dp*pcp*tp = {}*{}*{} = {} ranks",
                       describe("ep_size", epf), a.dp, a.pcp, tpf.value, domain));
-      d.notes.push_back({{}, fmt::format("valid ep_size values: {}", join(divisors(domain)))});
+      d.valid_values = divisors(domain);
+      d.notes.push_back({{}, fmt::format("valid ep_size values: {}", join(d.valid_values))});
       report_for(diags, std::move(d), p, ctx, epf);
       continue;
     }

@@ -21,6 +21,9 @@ const std::vector<CodeInfo>& diagnostic_codes() {
   static const std::vector<CodeInfo> kCodes = {
       // Inputs.
       {"input-unreadable", S::kError, "an input file is missing, a directory, a FIFO or too large"},
+      {"model-not-found", S::kError, "a model named by a HuggingFace id is not in the local HuggingFace cache, or a rules file names no model"},
+      {"inputs-swapped", S::kError, "--config names a rules file (and --rules a config.json): the two are swapped"},
+      {"ignore-unknown-code", S::kWarning, "an inline '# layerplan: ignore=' comment names a code layerplan does not have"},
       {"json-syntax", S::kError, "config.json is not valid JSON (Python's Infinity and NaN are accepted)"},
       {"json-limit", S::kError, "config.json nests deeper or holds longer strings than the limits"},
       {"config-missing-field", S::kError, "config.json lacks a field the architecture needs"},

@@ -2,6 +2,7 @@
 // sink and rendered by one renderer, as text for people or JSON for machines.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -28,6 +29,9 @@ struct Diagnostic {
   std::vector<Note> notes;
   // Layers (or other subjects) that produced the same diagnostic; reported once, listed here.
   std::vector<std::string> subjects;
+  // The values that would be valid where this diagnostic points, as data (the notes say them
+  // in words too); empty when there is no short list.
+  std::vector<std::int64_t> valid_values;
 };
 
 // One entry of the catalogue of every diagnostic code layerplan can emit.

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "lib/engine/vllm.h"
+#include "lib/model_resolver.h"
 
 namespace layerplan {
 
@@ -13,8 +14,9 @@ bool Compilation::failed(bool werror) const {
 }
 
 bool Compilation::input_unreadable() const {
-  return std::any_of(diags.all().begin(), diags.all().end(),
-                     [](const Diagnostic& d) { return d.code == "input-unreadable"; });
+  return std::any_of(diags.all().begin(), diags.all().end(), [](const Diagnostic& d) {
+    return d.code == "input-unreadable" || d.code == "model-not-found" || d.code == "inputs-swapped";
+  });
 }
 
 nlohmann::ordered_json Compilation::manifest(const ManifestInputs& inputs) const {
@@ -35,6 +37,32 @@ const LayerPlan* Compilation::find_layer(std::string_view prefix) const {
   }
   return nullptr;
 }
+
+namespace {
+
+bool yaml_path(std::string_view path) {
+  return path.size() > 5 && (path.substr(path.size() - 5) == ".yaml" || path.substr(path.size() - 4) == ".yml");
+}
+
+// `--config rules.yaml --rules config.json`: one error that says so, instead of a JSON syntax
+// error about YAML and a YAML error about JSON.
+bool swapped_inputs(const CompileRequest& request, Diagnostics& diags) {
+  if (!yaml_path(request.config_path)) return false;
+  ReadError error;
+  auto source = read_source(request.config_path, error);
+  if (!source || !looks_like_rules((*source)->text)) return false;
+  Diagnostic d = make_error(
+      "inputs-swapped", Location{*source, 0, 0},
+      fmt::format("--config names a parallelism_rules file; --config takes the model's "
+                  "config.json (or a HuggingFace id) and --rules the rules{}",
+                  request.rules_path.empty() ? "" : fmt::format(": did you mean --config {} --rules {}?",
+                                                                request.rules_path,
+                                                                request.config_path)));
+  diags.report(std::move(d));
+  return true;
+}
+
+}  // namespace
 
 std::unique_ptr<Compilation> compile(const CompileRequest& request) {
   auto c = std::make_unique<Compilation>();
@@ -57,9 +85,16 @@ std::unique_ptr<Compilation> compile(const CompileRequest& request) {
         if (c->launch->model.empty()) {
           c->diags.report(make_error("input-unreadable", c->launch->rules.root,
                                      "no model: give `vllm serve MODEL …` or --config PATH"));
-        } else if (auto path = resolve_model_argument(c->launch->model,
-                                                      c->launch->model_location, c->diags)) {
-          config_path = *path;
+        } else {
+          // MODEL, as `vllm serve` takes it: a path, or an HF model id found in the local cache.
+          ModelResolveError error;
+          if (auto path = resolve_model(c->launch->model, "", request.hf, error)) {
+            config_path = *path;
+          } else {
+            Diagnostic d = make_error("model-not-found", c->launch->model_location, error.message);
+            for (auto& note : error.notes) d.notes.push_back({{}, std::move(note)});
+            c->diags.report(std::move(d));
+          }
         }
         config_missing = config_path.empty();
       }
@@ -67,8 +102,19 @@ std::unique_ptr<Compilation> compile(const CompileRequest& request) {
   }
   if (request.config) {
     c->config = parse_hf_config(*request.config, c->diags);
-  } else if (!config_missing && (c->launch || request.vllm_args.empty())) {
-    c->config = load_hf_config(config_path, c->diags);
+  } else if (config_missing || (!c->launch && !request.vllm_args.empty())) {
+    // the launch line named no usable model, or did not parse: reported above
+  } else if (swapped_inputs(request, c->diags)) {
+    return c;
+  } else {
+    ModelResolveError error;
+    if (auto path = resolve_model(config_path, "", request.hf, error)) {
+      c->config = load_hf_config(*path, c->diags);
+    } else {
+      Diagnostic d = make_error("model-not-found", Location{}, error.message);
+      for (auto& note : error.notes) d.notes.push_back({{}, std::move(note)});
+      c->diags.report(std::move(d));
+    }
   }
   if (c->config) c->model = expand_model(*c->config, c->registry, c->diags);
 

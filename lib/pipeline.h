@@ -14,13 +14,15 @@
 #include "lib/hf_config.h"
 #include "lib/engine/vllm_layout.h"
 #include "lib/manifest.h"
+#include "lib/model_resolver.h"
 #include "lib/resolver.h"
 #include "lib/rules.h"
 
 namespace layerplan {
 
 struct CompileRequest {
-  std::string config_path;           // config.json or a directory holding one
+  std::string config_path;           // config.json, a directory holding one, or a HF model id
+  HfCacheEnv hf;                     // where HF model ids are looked up (lib/model_resolver.h)
   std::string rules_path;            // empty: expand the model only
   std::optional<SourcePtr> config;   // given: used instead of reading config_path
   std::optional<SourcePtr> rules;    // given: used instead of reading rules_path

@@ -21,16 +21,6 @@ Severity shown(Severity s, const RenderOptions& o) {
   return (o.werror && s == Severity::kWarning) ? Severity::kError : s;
 }
 
-// Width of the token at a column: up to a space, comma, bracket or the end of the line.
-std::size_t token_width(std::string_view line, std::size_t start) {
-  std::size_t end = start;
-  while (end < line.size() && line[end] != ' ' && line[end] != ',' && line[end] != '}' &&
-         line[end] != ']' && line[end] != '#' && line[end] != '\t') {
-    ++end;
-  }
-  return std::max<std::size_t>(1, end - start);
-}
-
 std::string subjects_line(const Diagnostic& d, const RenderOptions& o) {
   if (d.subjects.size() <= 1) return d.subjects.empty() ? "" : fmt::format("in {}", d.subjects[0]);
   std::vector<std::string> shown_subjects;
@@ -134,6 +124,8 @@ nlohmann::ordered_json diagnostics_json(const std::vector<Diagnostic>& diagnosti
     j["file"] = l.file ? nlohmann::ordered_json(l.file->path) : nlohmann::ordered_json(nullptr);
     j["line"] = l.line > 0 ? nlohmann::ordered_json(l.line) : nlohmann::ordered_json(nullptr);
     j["column"] = l.column > 0 ? nlohmann::ordered_json(l.column) : nlohmann::ordered_json(nullptr);
+    int end = l.end_column();
+    j["end_column"] = end > 0 ? nlohmann::ordered_json(end) : nlohmann::ordered_json(nullptr);
     return j;
   };
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
@@ -147,6 +139,7 @@ nlohmann::ordered_json diagnostics_json(const std::vector<Diagnostic>& diagnosti
     for (const auto& n : d.notes) notes.push_back({{"location", location(n.location)}, {"message", n.message}});
     j["notes"] = std::move(notes);
     j["layers"] = d.subjects;
+    j["valid_values"] = d.valid_values;
     out.push_back(std::move(j));
   }
   return out;

@@ -11,7 +11,7 @@
 namespace layerplan {
 namespace {
 
-const std::vector<std::string> kTopKeys = {"parallelism_rules"};
+const std::vector<std::string> kTopKeys = {"parallelism_rules", "model"};
 const std::vector<std::string> kSectionKeys = {"axes", "rules", "world_size", "pipeline"};
 const std::vector<std::string> kPipelineKeys = {"partition"};
 const std::vector<std::string> kRuleKeys = {"name", "match", "plan"};
@@ -45,7 +45,11 @@ class RulesParser {
     }
     YAML::Node section;
     for (const auto& e : map_entries(file_, root, "the top level", kTopKeys, diags_)) {
-      section = e.value;
+      if (e.key == "model") {
+        parse_model(e.value, out);
+      } else {
+        section = e.value;
+      }
     }
     if (!section.IsDefined()) {
       diags_.report(make_error("missing-key", out.root,
@@ -86,6 +90,19 @@ class RulesParser {
  private:
   void error(std::string_view code, const YAML::Node& node, std::string message) {
     diags_.report(make_error(code, location_of(file_, node), std::move(message)));
+  }
+
+  void parse_model(const YAML::Node& node, RulesFile& out) {
+    out.model_location = location_of(file_, node);
+    if (!node.IsScalar() || node.Scalar().empty()) {
+      error("wrong-type", node,
+            fmt::format("'model' must name the model: a path to its config.json (or its "
+                        "directory), relative to this file, or a HuggingFace id such as "
+                        "'org/name' or 'org/name@revision'; got {}",
+                        node.IsScalar() ? "an empty string" : yaml_type_name(node)));
+      return;
+    }
+    out.model = node.Scalar();
   }
 
   void parse_axes(const YAML::Node& node, RulesFile& out) {
@@ -377,6 +394,18 @@ std::optional<RulesFile> load_rules(const std::string& path, Diagnostics& diags,
     return std::nullopt;
   }
   return parse_rules(*source, diags, partial);
+}
+
+bool looks_like_rules(std::string_view text) {
+  for (std::string_view key : {"parallelism_rules", "\"parallelism_rules\"", "'parallelism_rules'"}) {
+    for (std::size_t at = text.find(key); at != std::string_view::npos; at = text.find(key, at + 1)) {
+      if (at != 0 && text[at - 1] != '\n' && text[at - 1] != '{') continue;
+      std::size_t i = at + key.size();
+      while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+      if (i < text.size() && text[i] == ':') return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace layerplan

@@ -70,6 +70,10 @@ struct PipelinePartition {
 
 struct RulesFile {
   SourcePtr file;
+  // The optional top-level `model:` beside parallelism_rules: a path relative to the rules file
+  // or a HuggingFace model id (lib/model_resolver.h); empty when absent.
+  std::string model;
+  Location model_location;
   std::vector<Axis> axes;  // in file order
   std::optional<Axis> world_size;
   std::optional<PipelinePartition> partition;
@@ -87,5 +91,9 @@ struct RulesFile {
                                                    RulesFile* partial = nullptr);
 [[nodiscard]] std::optional<RulesFile> load_rules(const std::string& path, Diagnostics& diags,
                                                   RulesFile* partial = nullptr);
+
+// Whether YAML text has a top-level parallelism_rules key, by a look at the text alone (what a
+// directory search picks up, and how a rules file given as --config is recognised).
+[[nodiscard]] bool looks_like_rules(std::string_view text);
 
 }  // namespace layerplan

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <istream>
 
 #include <fmt/format.h>
 
@@ -41,6 +42,23 @@ std::string Location::to_string() const {
   if (line <= 0) return file->path;
   if (column <= 0) return fmt::format("{}:{}", file->path, line);
   return fmt::format("{}:{}:{}", file->path, line, column);
+}
+
+std::size_t token_width(std::string_view line, std::size_t start) {
+  std::size_t end = start;
+  while (end < line.size() && line[end] != ' ' && line[end] != ',' && line[end] != '}' &&
+         line[end] != ']' && line[end] != '#' && line[end] != '\t') {
+    ++end;
+  }
+  return std::max<std::size_t>(1, end - start);
+}
+
+int Location::end_column() const {
+  if (!file || line <= 0 || column <= 0) return 0;
+  std::string_view text = file->line_text(line);
+  auto start = static_cast<std::size_t>(column - 1);
+  if (start >= text.size()) return column + 1;
+  return column + static_cast<int>(std::min<std::size_t>(token_width(text, start), 1u << 20));
 }
 
 std::optional<SourcePtr> read_source(const std::string& path, ReadError& error,
@@ -95,6 +113,24 @@ std::optional<SourcePtr> read_source(const std::string& path, ReadError& error,
     return std::nullopt;
   }
   text.resize(got);
+  return make_source(path, std::move(text));
+}
+
+std::optional<SourcePtr> read_stream(std::istream& in, const std::string& path, ReadError& error,
+                                     std::size_t max_bytes) {
+  std::string text;
+  char buffer[65536];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > max_bytes) {
+      error.message = fmt::format("cannot read '{}': more than the limit of {} bytes", path, max_bytes);
+      return std::nullopt;
+    }
+  }
+  if (in.bad()) {
+    error.message = fmt::format("cannot read '{}': a read error", path);
+    return std::nullopt;
+  }
   return make_source(path, std::move(text));
 }
 

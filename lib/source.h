@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,7 +33,14 @@ struct Location {
   int column = 0;  // 1-based
   [[nodiscard]] bool has_file() const { return file != nullptr; }
   [[nodiscard]] std::string to_string() const;  // "path:line:col", "path" or ""
+  // One past the last column of the token that starts at `column` (a value, a key or a word:
+  // up to a space, a comma, a bracket, a '#' or the end of the line), as SARIF's endColumn;
+  // 0 when there is no column.
+  [[nodiscard]] int end_column() const;
 };
+
+// Width in bytes (at least 1) of the token that starts at byte `start` of `line`.
+[[nodiscard]] std::size_t token_width(std::string_view line, std::size_t start);
 
 inline constexpr std::size_t kMaxInputBytes = 16u << 20;  // 16 MiB: real configs are < 64 KiB
 
@@ -44,6 +52,11 @@ struct ReadError {
 // Reads a regular file of at most kMaxInputBytes. Refuses directories, FIFOs, devices and
 // missing files with a message that says which.
 [[nodiscard]] std::optional<SourcePtr> read_source(const std::string& path, ReadError& error,
+                                                   std::size_t max_bytes = kMaxInputBytes);
+
+// Reads all of `in` (stdin) as a source named `path`, refusing more than max_bytes.
+[[nodiscard]] std::optional<SourcePtr> read_stream(std::istream& in, const std::string& path,
+                                                   ReadError& error,
                                                    std::size_t max_bytes = kMaxInputBytes);
 
 // Makes a source from a string (tests, stdin).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -180,8 +181,11 @@ std::optional<std::int64_t> read_positive_int(const SourcePtr& file, const YAML:
     return std::nullopt;
   }
   if (*value < 1 || *value > max) {
+    std::string range = max == std::numeric_limits<std::int64_t>::max()
+                            ? std::string("a positive integer")
+                            : fmt::format("between 1 and {}", max);
     diags.report(make_error("invalid-value", location,
-                            fmt::format("{} must be between 1 and {}, got {}", what, max, *value)));
+                            fmt::format("{} must be {}, got {}", what, range, *value)));
     return std::nullopt;
   }
   return value;

@@ -1,7 +1,5 @@
 #include "lib/engine/vllm_args.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cctype>
 
@@ -397,20 +395,6 @@ std::optional<VllmLaunch> parse_vllm_args(const SourcePtr& text, Diagnostics& di
   LaunchParser(text, diags).parse(out);
   if (diags.count(Severity::kError) != errors_before) return std::nullopt;
   return out;
-}
-
-std::optional<std::string> resolve_model_argument(const std::string& model, const Location& where,
-                                                  Diagnostics& diags) {
-  struct stat st {};
-  if (::stat(model.c_str(), &st) == 0) return model;  // load_hf_config takes a file or a directory
-  Diagnostic d = make_error(
-      "input-unreadable", where,
-      fmt::format("MODEL '{}' is not a file or directory here; an HF model id needs the HF cache "
-                  "resolver, which this build does not have",
-                  model));
-  d.notes.push_back({{}, "pass --config PATH (a config.json, or a directory holding one)"});
-  diags.report(std::move(d));
-  return std::nullopt;
 }
 
 }  // namespace layerplan

@@ -29,11 +29,4 @@ struct VllmLaunch {
 // nothing iff it reported an error.
 [[nodiscard]] std::optional<VllmLaunch> parse_vllm_args(const SourcePtr& text, Diagnostics& diags);
 
-// The config.json path that MODEL stands for: a config.json, or a directory holding one. Anything
-// else (an HF model id) is reported as an error at `where` and gives nothing. The one place that
-// learns HF model ids once the HF-cache resolver exists.
-[[nodiscard]] std::optional<std::string> resolve_model_argument(const std::string& model,
-                                                                const Location& where,
-                                                                Diagnostics& diags);
-
 }  // namespace layerplan

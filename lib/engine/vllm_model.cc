@@ -91,6 +91,7 @@ void check_vocab(const CheckContext& ctx, Diagnostics& diags) {
       }
       d.notes.push_back({{}, fmt::format("valid tp_size values for {} rows (up to 1024): {}",
                                          padded, join(valid))});
+      d.valid_values = std::move(valid);
       report_for(diags, std::move(d), p, ctx, p.plan.tp_size);
     } else if (padded != l.vocab_size.value) {
       Diagnostic d = make_note(
@@ -152,6 +153,7 @@ void check_mlp_divides_world(const CheckContext& ctx, Diagnostics& diags) {
       if (v <= 4096) valid.push_back(v);
     }
     d.notes.push_back({{}, fmt::format("valid world sizes (up to 4096): {}", join(valid))});
+    d.valid_values = std::move(valid);
     d.subjects.push_back(l.prefix);
     diags.report(std::move(d));
     return;

@@ -104,7 +104,8 @@ void check_vllm_parallel_config(const CheckContext& ctx, Diagnostics& diags) {
     Diagnostic d = make_error("dcp-divides-tp", loc("dcp"),
                               fmt::format("dcp ({}) does not divide tp ({})", a.dcp, a.tp));
     d.notes.push_back(axis_note("tp", a.tp));
-    d.notes.push_back({{}, fmt::format("valid dcp values for tp {}: {}", a.tp, join(divisors(a.tp)))});
+    d.valid_values = divisors(a.tp);
+    d.notes.push_back({{}, fmt::format("valid dcp values for tp {}: {}", a.tp, join(d.valid_values))});
     diags.report(std::move(d));
   } else if (a.pcp > 1 && a.dcp != 1 && a.dcp != a.pcp && checked_product(a.tp, a.pcp) != a.dcp) {
     // With PCP on, DCP is off, spans the PCP axis, or spans the whole TP x PCP block.
@@ -118,8 +119,9 @@ void check_vllm_parallel_config(const CheckContext& ctx, Diagnostics& diags) {
                     a.dcp, a.pcp, a.tp));
     d.notes.push_back(axis_note("pcp", a.pcp));
     d.notes.push_back(axis_note("tp", a.tp));
+    d.valid_values.assign(valid.begin(), valid.end());
     d.notes.push_back({{}, fmt::format("valid dcp values for tp {} and pcp {}: {}", a.tp, a.pcp,
-                                       join(std::vector<std::int64_t>(valid.begin(), valid.end())))});
+                                       join(d.valid_values))});
     diags.report(std::move(d));
   }
   std::optional<std::int64_t> attn_dcp = checked_product(a.attn_tp, a.dcp);
@@ -132,8 +134,9 @@ void check_vllm_parallel_config(const CheckContext& ctx, Diagnostics& diags) {
     Diagnostic d = make_error("attn-tp-divides-tp", loc("attn_tp"),
                               fmt::format("attn_tp ({}) does not divide tp ({})", a.attn_tp, a.tp));
     d.notes.push_back(axis_note("tp", a.tp));
+    d.valid_values = divisors(a.tp);
     d.notes.push_back(
-        {{}, fmt::format("valid attn_tp values for tp {}: {}", a.tp, join(divisors(a.tp)))});
+        {{}, fmt::format("valid attn_tp values for tp {}: {}", a.tp, join(d.valid_values))});
     diags.report(std::move(d));
   } else if (a.attn_tp < a.tp && attn_dcp != a.tp) {  // an overflowed product differs too
     std::int64_t need = a.tp / a.attn_tp;

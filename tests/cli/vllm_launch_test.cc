@@ -131,10 +131,26 @@ TEST_CASE("MODEL stands for --config: a path works, an HF model id says what it 
   CHECK(path.code != 0);  // a directory without config.json: the reader's own error
   Result ok = run({"check", "--vllm-args", "vllm serve fixtures/models/llama3_8b.json -tp 2"});
   CHECK(ok.code == 0);
-  Result id = run({"check", "--vllm-args", "vllm serve meta-llama/Llama-3.1-8B -tp 2"});
+  // An HF model id is looked up in the local HF cache (lib/model_resolver.h), never downloaded:
+  // not there, the error points at MODEL in the line and says how to fetch the config.
+  std::string env = "HF_HUB_CACHE=/nonexistent/hub HF_HOME= HOME=/nonexistent";
+  Result id = run({"check", "--vllm-args", "vllm serve meta-llama/Llama-3.1-8B -tp 2"}, env);
   CHECK(id.code == 2);
-  CHECK(contains(id.out, "--vllm-args:1:12: error: MODEL 'meta-llama/Llama-3.1-8B' is not a file or "
-                         "directory here; an HF model id needs the HF cache resolver"));
+  CHECK(contains(id.out, "--vllm-args:1:12: error: cannot find model 'meta-llama/Llama-3.1-8B'"));
+  CHECK(contains(id.out, "huggingface-cli download meta-llama/Llama-3.1-8B config.json"));
+  // In a cache, the id resolves: a fake one with Llama-3.1-8B's config under refs/main.
+  std::string hub = layerplan::test::scratch() + "/hub";
+  std::filesystem::create_directories(hub + "/models--meta-llama--Llama-3.1-8B/refs");
+  std::filesystem::create_directories(hub + "/models--meta-llama--Llama-3.1-8B/snapshots/abc");
+  layerplan::test::spit(hub + "/models--meta-llama--Llama-3.1-8B/refs/main", "abc");
+  std::filesystem::copy_file("fixtures/models/llama3_8b.json",
+                             hub + "/models--meta-llama--Llama-3.1-8B/snapshots/abc/config.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  Result cached = run({"check", "--vllm-args", "vllm serve meta-llama/Llama-3.1-8B -tp 2"},
+                      "HF_HUB_CACHE=" + hub + " HOME=/nonexistent");
+  INFO(cached.all());
+  CHECK(cached.code == 0);
+  CHECK(contains(cached.out, "OK: LlamaForCausalLM"));
   Result none = run({"check", "--vllm-args", "-tp 2"});
   CHECK(none.code == 2);
   CHECK(contains(none.out, "no model"));
