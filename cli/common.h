@@ -52,5 +52,6 @@ void register_compile(CLI::App& app);
 void register_explain(CLI::App& app);
 void register_layers(CLI::App& app);
 void register_smoke(CLI::App& app);
+void register_suggest(CLI::App& app);
 
 }  // namespace layerplan::cli

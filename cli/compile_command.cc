@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/common.h"
+#include "cli/memory_flags.h"
 #include "cli/tables.h"
 #include "lib/atomic_file.h"
 
@@ -16,6 +17,7 @@ struct CompileFlags {
   std::string output;
   bool all_layers = false;
   bool groups = false;
+  MemoryFlags memory;
 };
 }  // namespace
 
@@ -28,8 +30,11 @@ void register_compile(CLI::App& app) {
                   "write the JSON manifest to FILE (atomically), or to stdout with '-'");
   sub->add_flag("--all-layers", flags->all_layers, "one table row per layer, no folding");
   sub->add_flag("--groups", flags->groups, "also print the rank groups of every axis");
+  add_memory_flags(*sub, flags->memory);
   sub->callback([flags] {
-    auto c = compile(make_request(flags->inputs));
+    CompileRequest request = make_request(flags->inputs);
+    request.fit = fit_request(flags->memory);
+    auto c = compile(request);
     int code = report_diagnostics(*c, flags->inputs, std::cerr, ::isatty(STDERR_FILENO) != 0);
     if (code != kExitOk || !c->layout) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
     ManifestInputs inputs{flags->inputs.config, flags->inputs.rules};
@@ -49,6 +54,7 @@ void register_compile(CLI::App& app) {
     }
     std::cout << plan_table(*c, flags->all_layers);
     if (flags->groups) std::cout << "\n" << groups_table(*c->layout, 8);
+    if (c->memory) std::cout << memory_summary(*c->memory, c->fit ? &*c->fit : nullptr);
     std::cout << "world size " << c->axes.world_size;
     if (!flags->output.empty()) std::cout << "; manifest written to " << flags->output;
     std::cout << "\n";

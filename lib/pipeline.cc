@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "lib/engine/vllm.h"
+#include "lib/manifest_memory.h"
 
 namespace layerplan {
 
@@ -18,7 +19,9 @@ bool Compilation::input_unreadable() const {
 }
 
 nlohmann::ordered_json Compilation::manifest(const ManifestInputs& inputs) const {
-  return build_manifest(*engine, *model, *rules, axes, plans, *layout, inputs);
+  nlohmann::ordered_json m = build_manifest(*engine, *model, *rules, axes, plans, *layout, inputs);
+  if (memory) add_memory(m, *memory, fit ? &*fit : nullptr, fit_request ? &*fit_request : nullptr);
+  return m;
 }
 
 const LayerPlan* Compilation::find_layer(std::string_view prefix) const {
@@ -75,6 +78,11 @@ std::unique_ptr<Compilation> compile(const CompileRequest& request) {
     return c;
   }
   c->layout = c->engine->build_layout(c->axes, c->plans);
+  c->memory = c->engine->memory(*c->config, *c->model, c->plans, c->axes, c->diags);
+  if (request.fit) {
+    c->fit_request = request.fit;
+    c->fit = c->engine->fit(*c->memory, *c->model, c->plans, c->axes, *request.fit);
+  }
   return c;
 }
 

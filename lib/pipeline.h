@@ -26,6 +26,7 @@ struct CompileRequest {
   std::vector<std::string> arch_files;
   CheckOptions checks;
   const Engine* engine = nullptr;  // null: vLLM (lib/engine/vllm.h)
+  std::optional<FitRequest> fit;   // given: also size the KV cache on this GPU
 };
 
 // Everything one run produced. Not copyable: plans point into the model.
@@ -39,6 +40,9 @@ struct Compilation {
   AxisValues axes;
   std::vector<LayerPlan> plans;
   std::optional<Layout> layout;  // set when the plan checked clean
+  std::optional<MemoryPlan> memory;  // set with layout
+  std::optional<FitRequest> fit_request;
+  std::optional<FitResult> fit;      // set with layout when the request asked for a fit
 
   Compilation() = default;
   Compilation(const Compilation&) = delete;

@@ -19,12 +19,14 @@
 
 #include "lib/diagnostics.h"
 #include "lib/engine/vllm_layout.h"
+#include "lib/memory.h"
 #include "lib/model.h"
 #include "lib/resolver.h"
 
 namespace layerplan {
 
 struct CheckContext;
+struct HfConfig;
 
 // Which engine, at which source revision, a manifest models.
 struct EngineInfo {
@@ -69,6 +71,16 @@ class Engine {
                                                      const AxisValues& axes) const = 0;
   [[nodiscard]] virtual nlohmann::ordered_json pipeline_comms(const Model& model,
                                                               const AxisValues& axes) const = 0;
+
+  // Memory per rank (lib/memory.h): every layer's weights, KV cache per token and state per
+  // sequence under its plan, totals per pipeline stage. Reports quant-unknown.
+  [[nodiscard]] virtual MemoryPlan memory(const HfConfig& config, const Model& model,
+                                          const std::vector<LayerPlan>& plans,
+                                          const AxisValues& axes, Diagnostics& diags) const = 0;
+  // What that leaves for the KV cache on a GPU, as the engine sizes it.
+  [[nodiscard]] virtual FitResult fit(const MemoryPlan& memory, const Model& model,
+                                      const std::vector<LayerPlan>& plans, const AxisValues& axes,
+                                      const FitRequest& request) const = 0;
 };
 
 }  // namespace layerplan
