@@ -9,6 +9,7 @@
 //   max_num_batched_tokens by GPU size (OpenAI server).
 // The activation estimate is layerplan's own (docs/memory.md): vLLM measures it.
 #include <algorithm>
+#include <cmath>
 
 #include "lib/engine/vllm.h"
 #include "lib/engine/vllm_layers.h"
@@ -86,8 +87,9 @@ FitResult vllm_fit(const MemoryPlan& memory, const Model& model,
   r.max_num_batched_tokens = request.max_num_batched_tokens.value_or(
       request.gpu_memory >= 160 * kGiB ? 16384 : big ? 8192 : 2048);
   r.max_model_len = request.max_model_len.value_or(memory.max_position_embeddings);
+  // math.ceil of a Python float product, as request_memory computes it.
   r.requested_bytes = static_cast<std::int64_t>(
-      static_cast<long double>(request.gpu_memory) * request.gpu_memory_utilization + 0.999999L);
+      std::ceil(static_cast<double>(request.gpu_memory) * request.gpu_memory_utilization));
   std::int64_t block = request.block_size;
   std::int64_t window = 0;
   for (const auto& l : memory.layers) window = std::max(window, l.sliding_window);
