@@ -15,13 +15,14 @@
 #include "lib/engine/vllm_layers.h"
 #include "lib/engine/vllm_layout.h"
 #include "lib/engine/vllm_memory.h"
+#include "lib/engine/vllm_quant.h"
 
 namespace layerplan {
 namespace {
 
 constexpr std::int64_t kGiB = std::int64_t{1} << 30;
 
-std::int64_t cdiv(std::int64_t a, std::int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
+std::int64_t cdiv(std::int64_t a, std::int64_t b) { return b <= 0 || a <= 0 ? 0 : (a - 1) / b + 1; }
 
 std::int64_t get(const nlohmann::ordered_json& j, const char* key) {
   auto it = j.find(key);
@@ -36,21 +37,21 @@ std::int64_t layer_activation(const LayerPlan& p, const AxisValues& a, std::int6
     case LayerKind::kAttention: {
       std::int64_t hd = l.flavor == Flavor::kMla ? l.kv_lora_rank.value + l.qk_rope_head_dim.value
                                                  : l.head_dim.value;
-      return tokens * (get(pr, "q_heads") * hd * 2 + 2 * get(pr, "kv_heads") * hd);
+      return sat_mul(tokens, sat_add(sat_mul(get(pr, "q_heads"), hd * 2), sat_mul(2 * get(pr, "kv_heads"), hd)));
     }
     case LayerKind::kMlp:
-      return tokens * 3 * get(pr, "intermediate_size");
+      return sat_mul(tokens, 3 * get(pr, "intermediate_size"));
     case LayerKind::kMoe: {
       // fused_moe's intermediate caches: [T, top_k, 2N], [T * top_k, N], [T, top_k, hidden];
       // without EP over DP, every rank sees the tokens of all DP ranks.
-      std::int64_t t = tokens * (a.dp > 1 ? a.dp : 1) * l.top_k.value;
-      return t * (3 * get(pr, "moe_intermediate_size") + l.hidden_size.value);
+      std::int64_t t = sat_mul(sat_mul(tokens, a.dp), l.top_k.value);
+      return sat_mul(t, 3 * get(pr, "moe_intermediate_size") + l.hidden_size.value);
     }
     case LayerKind::kMamba:
-      return tokens * 2 * (get(pr, "inner_size") + l.hidden_size.value);
+      return sat_mul(tokens, 2 * (get(pr, "inner_size") + l.hidden_size.value));
     case LayerKind::kLinearAttention:
-      return tokens * 2 * (get(pr, "key_heads") * l.linear_key_head_dim.value +
-                           get(pr, "value_heads") * l.linear_value_head_dim.value);
+      return sat_mul(tokens, 2 * (get(pr, "key_heads") * l.linear_key_head_dim.value +
+                                  get(pr, "value_heads") * l.linear_value_head_dim.value));
     default:
       return 0;
   }
@@ -63,17 +64,17 @@ std::int64_t bounded_bytes(const StageMemory& s, std::int64_t len, std::int64_t 
   std::int64_t sliding = 0;
   if (s.sliding_kv_bytes_per_token > 0) {
     // SlidingWindowSpec.max_admission_blocks_per_request.
-    std::int64_t tokens = std::min(window - 1 + batched, len);
-    sliding = (cdiv(tokens, block) + 1) * block * s.sliding_kv_bytes_per_token;
+    std::int64_t tokens = std::min(sat_add(window - 1, batched), len);
+    sliding = sat_mul(sat_mul(cdiv(tokens, block) + 1, block), s.sliding_kv_bytes_per_token);
   }
-  return sliding + s.state_bytes_per_seq;
+  return sat_add(sliding, s.state_bytes_per_seq);
 }
 
 // ... and the full-attention layers (FullAttentionSpec: the length divided over DCP).
 std::int64_t request_bytes(const StageMemory& s, const MemoryPlan& m, std::int64_t len,
                            std::int64_t window, std::int64_t batched, std::int64_t block) {
-  std::int64_t full = cdiv(cdiv(len, m.kv_token_share), block) * block * s.kv_bytes_per_token;
-  return full + bounded_bytes(s, len, window, batched, block);
+  std::int64_t full = sat_mul(sat_mul(cdiv(cdiv(len, m.kv_token_share), block), block), s.kv_bytes_per_token);
+  return sat_add(full, bounded_bytes(s, len, window, batched, block));
 }
 
 }  // namespace
@@ -102,10 +103,10 @@ FitResult vllm_fit(const MemoryPlan& memory, const Model& model,
     int stage = l.kind == LayerKind::kEmbedding && !l.mtp ? 0
                 : l.index && !l.mtp                       ? stage_of(stages, *l.index)
                                                           : stages.back().stage;
-    std::int64_t e = layer_activation(plans[i], axes, tokens) * memory.dtype_bytes;
+    std::int64_t e = sat_mul(layer_activation(plans[i], axes, tokens), memory.dtype_bytes);
     if (l.kind == LayerKind::kLmHead && !l.mtp) {
       // The dummy sampler run: float32 logits and probabilities of max_num_seqs rows.
-      e = std::max(e, r.max_num_seqs * vllm_padded_vocab(l.vocab_size.value) * 4 * 2);
+      e = std::max(e, sat_mul(r.max_num_seqs, sat_mul(vllm_padded_vocab(l.vocab_size.value), 8)));
     }
     auto& pk = peak[static_cast<std::size_t>(stage)];
     pk = std::max(pk, e);
@@ -120,7 +121,7 @@ FitResult vllm_fit(const MemoryPlan& memory, const Model& model,
     f.stage = sm.stage;
     f.weight_bytes = sm.weight_bytes;
     // The residual stream and the hidden states around the largest layer.
-    f.activation_bytes = peak[s] + 2 * tokens * model.hidden_size.value * memory.dtype_bytes;
+    f.activation_bytes = sat_add(peak[s], sat_mul(sat_mul(2 * tokens, model.hidden_size.value), memory.dtype_bytes));
     f.kv_cache_bytes = r.requested_bytes - f.weight_bytes - f.activation_bytes;
     if (f.weight_bytes > r.requested_bytes) r.weights_fit = false;
     if (sm.sliding_kv_bytes_per_token > 0 || sm.state_bytes_per_seq > 0) r.exact = false;
@@ -128,10 +129,10 @@ FitResult vllm_fit(const MemoryPlan& memory, const Model& model,
     if (sm.kv_bytes_per_token > 0) {
       // Hybrid models: reserve the sliding-window and state memory of max_num_seqs requests, then
       // fill the rest with full-attention tokens (an estimate of vLLM's hybrid allocator).
-      std::int64_t reserved = r.max_num_seqs * bounded_bytes(sm, r.max_model_len, window, tokens, block);
+      std::int64_t reserved = sat_mul(r.max_num_seqs, bounded_bytes(sm, r.max_model_len, window, tokens, block));
       std::int64_t rest = std::max<std::int64_t>(avail - reserved, 0);
-      std::int64_t blocks = rest / (block * sm.kv_bytes_per_token);
-      f.kv_tokens = blocks * block * memory.kv_token_share;
+      std::int64_t blocks = rest / sat_mul(block, sm.kv_bytes_per_token);
+      f.kv_tokens = sat_mul(sat_mul(blocks, block), memory.kv_token_share);
     } else if (sm.sliding_kv_bytes_per_token > 0 || sm.state_bytes_per_seq > 0) {
       f.kv_tokens = r.max_model_len;  // no full attention: the length is not bounded by the cache
     }

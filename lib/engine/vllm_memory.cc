@@ -41,7 +41,10 @@ struct Facts {
 
 std::int64_t number(const HfConfig& c, const char* key, std::int64_t fallback) {
   const nlohmann::json* v = c.find(key);
-  return v != nullptr && v->is_number_integer() ? v->get<std::int64_t>() : fallback;
+  if (v == nullptr || !v->is_number_integer()) return fallback;
+  // Bounded like every size the layer table reads (hf_config.h::kMaxDimension).
+  std::int64_t n = v->get<std::int64_t>();
+  return n >= 0 && n <= kMaxDimension ? n : fallback;
 }
 
 bool flag(const HfConfig& c, const char* key, bool fallback) {
@@ -100,17 +103,22 @@ struct Acc {
   void linear(const std::string& module, std::int64_t full_rows, std::int64_t full_cols,
               std::int64_t rows, std::int64_t cols, bool expert = false, std::int64_t copies = 1,
               std::int64_t full_copies = 1) {
-    params += full_rows * full_cols * full_copies;
+    params = sat_add(params, sat_mul(sat_mul(full_rows, full_cols), full_copies));
     QuantFormat q = f.quant.format;
     if (q == QuantFormat::kUnknown || (f.quant.experts_only && !expert) || quant_ignores(f.quant, module)) {
       q = QuantFormat::kNone;
     }
-    bytes += copies * matrix_bytes(f.quant, q, rows, cols, f.dtype);
+    bytes = sat_add(bytes, sat_mul(copies, matrix_bytes(f.quant, q, rows, cols, f.dtype)));
   }
   // A vector (bias, norm weight, per-head parameter) in `elem` bytes per element.
   void vec(std::int64_t full, std::int64_t local, std::int64_t elem = 0) {
-    params += full;
-    bytes += local * (elem > 0 ? elem : f.dtype);
+    params = sat_add(params, full);
+    bytes = sat_add(bytes, sat_mul(local, elem > 0 ? elem : f.dtype));
+  }
+  // Parameters and bytes counted directly (replicated, unquantized modules).
+  void raw(std::int64_t p, std::int64_t b) {
+    params = sat_add(params, p);
+    bytes = sat_add(bytes, b);
   }
 };
 
@@ -187,8 +195,7 @@ void moe(const Layer& l, const ojson& pr, Acc& acc) {
   std::int64_t hidden = l.hidden_size.value, experts = l.num_experts.value;
   acc.vec(hidden, hidden);  // post_attention_layernorm
   // The router: replicated, never quantized (deepseek_v2.py GateLinear, quant_config None).
-  acc.params += experts * hidden;
-  acc.bytes += experts * hidden * f.dtype;
+  acc.raw(sat_mul(experts, hidden), sat_mul(sat_mul(experts, hidden), f.dtype));
   if (f.router_bias) acc.vec(experts, experts);
   if (f.score_bias) acc.vec(experts, experts, 4);  // e_score_correction_bias, float32
   std::int64_t inter = l.moe_intermediate_size.value;
@@ -197,14 +204,13 @@ void moe(const Layer& l, const ojson& pr, Acc& acc) {
   mlp(l.prefix + ".experts", hidden, inter, inter_r, acc, /*expert=*/true, local, experts);
   if (f.expert_bias) {
     std::int64_t up = (f.gated_mlp ? 2 : 1);
-    acc.vec(experts * (up * inter + hidden), local * (up * inter_r + hidden));
+    acc.vec(sat_mul(experts, up * inter + hidden), sat_mul(local, up * inter_r + hidden));
   }
   if (l.shared_intermediate_size.present) {
     std::int64_t shared = l.shared_intermediate_size.value;
     mlp(l.prefix + ".shared_experts", hidden, shared, get(pr, "shared_intermediate_size"), acc);
     if (f.shared_expert_gate) {
-      acc.params += hidden;
-      acc.bytes += hidden * f.dtype;
+      acc.raw(hidden, sat_mul(hidden, f.dtype));
     }
   }
 }
@@ -223,24 +229,25 @@ void mamba(const Layer& l, const LayerPlan& p, const ojson& pr, Acc& acc, LayerM
     std::int64_t g = l.mamba_groups.value, g_r = get(pr, "n_groups");
     std::int64_t conv = inner + 2 * g * n, conv_r = inner_r + 2 * g_r * n;
     acc.linear(px + ".in_proj", inner + conv + heads, hidden, inner_r + conv_r + heads_r, hidden);
-    acc.vec(conv * k + (f.conv_bias ? conv : 0), conv_r * k + (f.conv_bias ? conv_r : 0));
+    acc.vec(sat_add(sat_mul(conv, k), f.conv_bias ? conv : 0), sat_add(sat_mul(conv_r, k), f.conv_bias ? conv_r : 0));
     acc.vec(3 * heads, 3 * heads_r, 4);
     acc.vec(inner, inner_r);
     acc.linear(px + ".out_proj", hidden, inner, hidden, inner_r);
     // mamba_utils.py::MambaStateShapeCalculator.mamba2_state_shape.
-    out.state_bytes_per_seq = (k - 1) * conv_r * f.dtype + heads_r * l.mamba_head_dim.value * n * f.ssm_dtype;
+    out.state_bytes_per_seq = sat_add(sat_mul(sat_mul(k - 1, conv_r), f.dtype),
+                                      sat_mul(sat_mul(sat_mul(heads_r, l.mamba_head_dim.value), n), f.ssm_dtype));
     return;
   }
   // mamba_mixer.py::MambaMixer (Mamba-1, Jamba): x_proj to [dt, B, C], dt_proj, A [inner, N], D.
   std::int64_t r = f.mamba_dt_rank;
   acc.linear(px + ".in_proj", 2 * inner, hidden, 2 * inner_r, hidden);
-  acc.vec(inner * k + (f.conv_bias ? inner : 0), inner_r * k + (f.conv_bias ? inner_r : 0));
+  acc.vec(sat_add(sat_mul(inner, k), f.conv_bias ? inner : 0), sat_add(sat_mul(inner_r, k), f.conv_bias ? inner_r : 0));
   acc.linear(px + ".x_proj", r + 2 * n, inner, r + 2 * n, inner_r);
   acc.linear(px + ".dt_proj", inner, r, inner_r, r);
   acc.vec(inner, inner_r);                    // dt_proj bias
-  acc.vec(inner * n + inner, inner_r * n + inner_r, 4);  // A, D
+  acc.vec(sat_add(sat_mul(inner, n), inner), sat_add(sat_mul(inner_r, n), inner_r), 4);  // A, D
   acc.linear(px + ".out_proj", hidden, inner, hidden, inner_r);
-  out.state_bytes_per_seq = (k - 1) * inner_r * f.dtype + inner_r * n * f.ssm_dtype;
+  out.state_bytes_per_seq = sat_add(sat_mul(sat_mul(k - 1, inner_r), f.dtype), sat_mul(sat_mul(inner_r, n), f.ssm_dtype));
 }
 
 void linear_attention(const Layer& l, const ojson& pr, Acc& acc, LayerMemory& out) {
@@ -257,12 +264,13 @@ void linear_attention(const Layer& l, const ojson& pr, Acc& acc, LayerMemory& ou
   acc.linear(px + ".in_proj_qkvz", 2 * kh * dk + 2 * vh * dv, hidden, 2 * kh_r * dk + 2 * vh_r * dv, hidden);
   acc.linear(px + ".in_proj_ba", 2 * vh, hidden, 2 * vh_r, hidden);
   std::int64_t conv = 2 * kh * dk + vh * dv, conv_r = 2 * kh_r * dk + vh_r * dv;
-  acc.vec(conv * k, conv_r * k);
+  acc.vec(sat_mul(conv, k), sat_mul(conv_r, k));
   acc.vec(2 * vh, 2 * vh_r, 4);
   acc.vec(dv, dv);
   acc.linear(px + ".out_proj", hidden, vh * dv, hidden, vh_r * dv);
   // mamba_utils.py::MambaStateShapeCalculator.gated_delta_net_state_shape.
-  out.state_bytes_per_seq = (k - 1) * conv_r * f.dtype + vh_r * dk * dv * f.ssm_dtype;
+  out.state_bytes_per_seq = sat_add(sat_mul(sat_mul(k - 1, conv_r), f.dtype),
+                                    sat_mul(sat_mul(sat_mul(vh_r, dk), dv), f.ssm_dtype));
 }
 
 void indexer(const Layer& l, Acc& acc, LayerMemory& out) {
@@ -272,8 +280,7 @@ void indexer(const Layer& l, Acc& acc, LayerMemory& out) {
   const Facts& f = acc.f;
   std::int64_t hidden = l.hidden_size.value, heads = l.index_heads.value, hd = l.index_head_dim.value;
   acc.linear(l.prefix + ".wq_b", heads * hd, f.q_lora_rank, heads * hd, f.q_lora_rank);
-  acc.params += (hd + heads) * hidden;
-  acc.bytes += (hd + heads) * hidden * f.dtype;
+  acc.raw(sat_mul(hd + heads, hidden), sat_mul(sat_mul(hd + heads, hidden), f.dtype));
   acc.vec(2 * hd, 2 * hd);
   out.kv_bytes_per_token = hd + hd / 128 * 4;
   out.kv_token_share = f.dcp;
@@ -295,8 +302,8 @@ LayerMemory layer_memory(const LayerPlan& p, const AxisValues& a, const Facts& f
       // Tied: the head is the embedding. MTP: spec_decode/llm_base_proposer.py shares the target's
       // lm_head always (_maybe_share_lm_head) and its embedding when pp is 1 (_maybe_share_embeddings).
       out.shared = (is_head && l.tied) || (l.mtp && (is_head || f.pp == 1));
-      acc.params += (is_head && l.tied) ? 0 : vocab * hidden;
-      if (!out.shared) acc.bytes += rows * hidden * f.dtype;
+      acc.raw((is_head && l.tied) ? 0 : sat_mul(vocab, hidden),
+              out.shared ? 0 : sat_mul(sat_mul(rows, hidden), f.dtype));
       if (is_head) acc.vec(hidden, hidden);  // the final norm (MTP: shared_head.norm)
       break;
     }
@@ -327,8 +334,7 @@ LayerMemory layer_memory(const LayerPlan& p, const AxisValues& a, const Facts& f
       // deepseek_mtp.py::DeepSeekMultiTokenPredictorLayer: enorm, hnorm, eh_proj (nn.Linear,
       // unquantized, replicated).
       acc.vec(2 * hidden, 2 * hidden);
-      acc.params += 2 * hidden * hidden;
-      acc.bytes += 2 * hidden * hidden * f.dtype;
+      acc.raw(sat_mul(2 * hidden, hidden), sat_mul(sat_mul(2 * hidden, hidden), f.dtype));
       break;
   }
   (void)m;
@@ -362,11 +368,12 @@ MemoryPlan vllm_memory(const HfConfig& config, const Model& model,
                 : l.index && !l.mtp                       ? stage_of(stages, *l.index)
                                                           : stages.back().stage;
     StageMemory& sm = mp.stages[static_cast<std::size_t>(stage)];
-    sm.weight_bytes += lm.weight_bytes;
-    (lm.sliding_window > 0 ? sm.sliding_kv_bytes_per_token : sm.kv_bytes_per_token) += lm.kv_bytes_per_token;
-    sm.state_bytes_per_seq += lm.state_bytes_per_seq;
-    mp.params_total += lm.params;
-    if (l.mtp) mp.params_mtp += lm.params;
+    sm.weight_bytes = sat_add(sm.weight_bytes, lm.weight_bytes);
+    std::int64_t& kv = lm.sliding_window > 0 ? sm.sliding_kv_bytes_per_token : sm.kv_bytes_per_token;
+    kv = sat_add(kv, lm.kv_bytes_per_token);
+    sm.state_bytes_per_seq = sat_add(sm.state_bytes_per_seq, lm.state_bytes_per_seq);
+    mp.params_total = sat_add(mp.params_total, lm.params);
+    if (l.mtp) mp.params_mtp = sat_add(mp.params_mtp, lm.params);
     mp.layers.push_back(lm);
   }
   return mp;

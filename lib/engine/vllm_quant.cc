@@ -19,7 +19,7 @@ namespace {
 
 using json = nlohmann::json;
 
-std::int64_t cdiv(std::int64_t a, std::int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
+std::int64_t cdiv(std::int64_t a, std::int64_t b) { return b <= 0 || a <= 0 ? 0 : (a - 1) / b + 1; }
 
 std::string string_field(const json& j, const char* key) {
   auto it = j.find(key);
@@ -154,23 +154,23 @@ bool quant_ignores(const QuantScheme& scheme, std::string_view module) {
 
 std::int64_t matrix_bytes(const QuantScheme& scheme, QuantFormat format, std::int64_t rows,
                           std::int64_t cols, std::int64_t dtype_size) {
-  std::int64_t n = rows * cols;
+  std::int64_t n = sat_mul(rows, cols);
   switch (format) {
     case QuantFormat::kFp8Block:
-      return n + 4 * cdiv(rows, scheme.block_n) * cdiv(cols, scheme.block_k);
+      return sat_add(n, sat_mul(4, sat_mul(cdiv(rows, scheme.block_n), cdiv(cols, scheme.block_k))));
     case QuantFormat::kFp8Channel:
-      return n + 4 * rows;
+      return sat_add(n, sat_mul(4, rows));
     case QuantFormat::kFp8Tensor:
-      return n + 4;
+      return sat_add(n, 4);
     case QuantFormat::kMxfp4:
-      return cdiv(n, 2) + cdiv(n, 32);
+      return sat_add(cdiv(n, 2), cdiv(n, 32));
     case QuantFormat::kNvfp4:
-      return cdiv(n, 2) + cdiv(n, 16) + 4 + 4;
+      return sat_add(sat_add(cdiv(n, 2), cdiv(n, 16)), 8);
     case QuantFormat::kNone:
     case QuantFormat::kUnknown:
       break;
   }
-  return n * dtype_size;
+  return sat_mul(n, dtype_size);
 }
 
 }  // namespace layerplan

@@ -11,6 +11,19 @@
 
 namespace layerplan {
 
+// Saturating arithmetic for byte counts: a config with absurd (but individually bounded) sizes
+// must give a huge number, never a signed overflow. kSaturated is far above any real memory.
+inline constexpr std::int64_t kSaturated = std::int64_t{1} << 62;
+[[nodiscard]] inline std::int64_t sat_mul(std::int64_t a, std::int64_t b) {
+  std::int64_t out = 0;
+  if (a <= 0 || b <= 0) return 0;
+  return __builtin_mul_overflow(a, b, &out) || out > kSaturated ? kSaturated : out;
+}
+[[nodiscard]] inline std::int64_t sat_add(std::int64_t a, std::int64_t b) {
+  std::int64_t out = 0;
+  return __builtin_add_overflow(a, b, &out) || out > kSaturated ? kSaturated : out;
+}
+
 // The bytes of one element of a torch dtype name ("bfloat16", "float32", ...); 0 when unknown.
 [[nodiscard]] std::int64_t dtype_bytes(std::string_view dtype);
 
