@@ -75,5 +75,6 @@ void register_explain(CLI::App& app);
 void register_layers(CLI::App& app);
 void register_report(CLI::App& app);
 void register_smoke(CLI::App& app);
+void register_suggest(CLI::App& app);
 
 }  // namespace layerplan::cli

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/common.h"
+#include "cli/memory_flags.h"
 #include "cli/tables.h"
 #include "lib/atomic_file.h"
 
@@ -20,6 +21,7 @@ struct CompileFlags {
   bool groups = false;
   // --emit vllm-args: only the launch line, on stdout; --emit html FILE: also the HTML report.
   std::vector<std::string> emit;
+  MemoryFlags memory;
 };
 
 // The launch command and, rule by rule, what no flag of it can say.
@@ -56,6 +58,7 @@ void register_compile(CLI::App& app) {
                   "write the JSON manifest to FILE (atomically), or to stdout with '-'");
   sub->add_flag("--all-layers", flags->all_layers, "one table row per layer, no folding");
   sub->add_flag("--groups", flags->groups, "also print the rank groups of every axis");
+  add_memory_flags(*sub, flags->memory);
   sub->add_option("--emit", flags->emit,
                   "'vllm-args': print only the vLLM launch line (for the shell; fails when no vLLM "
                   "command expresses the plan); 'html FILE': also write the self-contained HTML "
@@ -72,7 +75,9 @@ void register_compile(CLI::App& app) {
                 << fmt::format("{}", fmt::join(emit, " ")) << "'\n";
       throw CLI::RuntimeError(kExitUsage);
     }
-    auto c = compile(make_request(flags->inputs));
+    CompileRequest request = make_request(flags->inputs);
+    request.fit = fit_request(flags->memory);
+    auto c = compile(request);
     int code = report_diagnostics(*c, flags->inputs, std::cerr, ::isatty(STDERR_FILENO) != 0);
     if (code != kExitOk || !c->layout) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
     if (emit_args) {
@@ -109,6 +114,7 @@ void register_compile(CLI::App& app) {
     }
     std::cout << plan_table(*c, flags->all_layers);
     if (flags->groups) std::cout << "\n" << groups_table(*c->layout, 8);
+    if (c->memory) std::cout << memory_summary(*c->memory, c->fit ? &*c->fit : nullptr);
     if (c->nodes) std::cout << "\n" << nodes_table(*c->nodes);
     std::cout << "\n";
     print_launch(*c, std::cout);

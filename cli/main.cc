@@ -10,7 +10,7 @@
 
 namespace {
 
-const std::vector<std::string> kCommands = {"check", "compile", "explain", "layers", "report", "smoke"};
+const std::vector<std::string> kCommands = {"check", "compile", "explain", "layers", "report", "smoke", "suggest"};
 
 // Catches a mistyped subcommand before CLI11 does, to suggest the right one.
 bool unknown_command(int argc, char** argv) {
@@ -38,6 +38,7 @@ int run(int argc, char** argv) {
   layerplan::cli::register_layers(app);
   layerplan::cli::register_report(app);
   layerplan::cli::register_smoke(app);
+  layerplan::cli::register_suggest(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

@@ -8,6 +8,7 @@
 #include "cli/common.h"
 
 #ifdef LAYERPLAN_HAVE_SMOKE
+#include "smoke/memory_probe.h"
 #include "smoke/smoke.h"
 #endif
 
@@ -21,6 +22,9 @@ struct SmokeFlags {
   std::string manifest;
   smoke::SmokeOptions options;
   double min_busbw = 0;
+  bool memory = false;  // allocate one rank's weights and KV blocks instead (smoke/memory_probe.h)
+  int rank = 0;
+  int device = 0;
 };
 
 // Under a launcher only the first rank speaks for the compile step.
@@ -68,6 +72,13 @@ void register_smoke(CLI::App& app) {
   sub->add_option("--sweep-bytes", flags->options.sweep_bytes,
                   "size of the standard all_reduce/all_gather timed on every group set")
       ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 34));
+  sub->add_flag("--memory", flags->memory,
+                "allocate one rank's weights and KV-cache blocks as the manifest sizes them and "
+                "report predicted against allocated bytes (docs/memory.md)");
+  sub->add_option("--rank", flags->rank, "--memory: the global rank whose share is allocated")
+      ->check(CLI::Range(0, 1 << 20));
+  sub->add_option("--device", flags->device, "--memory: the CUDA device to allocate on")
+      ->check(CLI::Range(0, 1023));
   sub->add_option("--format", flags->inputs.format, "diagnostics format of the compile step")
       ->check(CLI::IsMember({"text", "json"}));
   sub->callback([flags, sub] {
@@ -107,6 +118,15 @@ void register_smoke(CLI::App& app) {
       if (code != kExitOk || !c->layout) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
       manifest = c->manifest({flags->inputs.config, flags->inputs.rules});
       flags->options.manifest_label = in.vllm_args.empty() ? in.rules : "--vllm-args";
+    }
+    if (flags->memory) {
+      auto plan = smoke::memory_probe_plan(manifest, flags->rank);
+      if (auto* why = std::get_if<std::string>(&plan)) {
+        std::cerr << "layerplan smoke --memory: error: " << *why << "\n";
+        throw CLI::RuntimeError(kExitUsage);
+      }
+      throw CLI::RuntimeError(smoke::run_memory_probe(std::get<smoke::MemoryProbePlan>(plan),
+                                                      flags->device, std::cout, std::cerr));
     }
     throw CLI::RuntimeError(smoke::run_smoke(manifest, flags->options, std::cout, std::cerr));
   });

@@ -7,6 +7,7 @@
 #include "lib/engine/vllm_layout.h"
 #include "lib/index_ranges.h"
 #include "lib/manifest.h"
+#include "lib/memory.h"
 
 namespace layerplan::cli {
 namespace {
@@ -82,11 +83,21 @@ std::string compact(const nlohmann::ordered_json& j) {
   return fmt::format("{}", fmt::join(parts, " "));
 }
 
+// Weights one rank holds for the layer, and the KV bytes it writes per cached token.
+std::string memory_cell(const Compilation& c, std::size_t i) {
+  if (!c.memory || i >= c.memory->layers.size()) return "-";
+  const LayerMemory& m = c.memory->layers[i];
+  std::string out = m.shared ? "shared" : format_bytes(m.weight_bytes);
+  if (m.kv_bytes_per_token > 0) out += fmt::format(" ({})", m.kv_bytes_per_token);
+  return out;
+}
+
 }  // namespace
 
 std::string plan_table(const Compilation& c, bool all_layers) {
   std::vector<Row> rows;
-  for (const auto& p : c.plans) {
+  for (std::size_t i = 0; i < c.plans.size(); ++i) {
+    const LayerPlan& p = c.plans[i];
     const Layer& l = *p.layer;
     Row row;
     row.shape = all_layers ? l.prefix : prefix_shape(l, "{}");
@@ -101,10 +112,11 @@ std::string plan_table(const Compilation& c, bool all_layers) {
                  fmt::format("{} {}", p.plan.tp_size.value, group(plan["tp_group"])),
                  std::to_string(p.plan.dcp_size.value),
                  std::to_string(p.plan.ep_size.value),
+                 memory_cell(c, i),
                  compact(c.engine->per_rank(p, c.axes))};
     rows.push_back(std::move(row));
   }
-  return render({"layer", "kind", "flavor", "rule", "tp (group)", "dcp", "ep", "per rank"},
+  return render({"layer", "kind", "flavor", "rule", "tp (group)", "dcp", "ep", "weights/rank (kv B/tok)", "per rank"},
                 fold(std::move(rows), all_layers));
 }
 

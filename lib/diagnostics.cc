@@ -33,6 +33,7 @@ const std::vector<CodeInfo>& diagnostic_codes() {
       {"arch-declaration", S::kError, "an architecture declaration file is malformed"},
       {"config-unsupported", S::kError, "config.json asks for a layer vLLM does not build (DeciLM replace_with_linear)"},
       {"config-ignored", S::kWarning, "vLLM's model code decides the layer kinds itself and does not read a config field that says otherwise"},
+      {"quant-unknown", S::kWarning, "config.json's quantization_config names a scheme layerplan does not model: its weights are counted in the model dtype"},
       {"mla-not-enabled", S::kWarning, "kv_lora_rank is set but vLLM builds MLA only for the model_types on its MLA list"},
       // vLLM launch line (--vllm-args).
       {"vllm-args-syntax", S::kError, "the launch line is not valid shell words (an unterminated quote)"},

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "lib/engine/vllm.h"
+#include "lib/manifest_memory.h"
 #include "lib/model_resolver.h"
 
 namespace layerplan {
@@ -24,6 +25,7 @@ nlohmann::ordered_json Compilation::manifest(const ManifestInputs& inputs) const
   if (launch) m["inputs"]["vllm_args"] = launch->rules.file->text;
   m["launch"] = {{engine->info().name, launch_json(launch_command())}};
   if (nodes) m["nodes"] = nodes_json(*nodes);
+  if (memory) add_memory(m, *memory, fit ? &*fit : nullptr, fit_request ? &*fit_request : nullptr);
   return m;
 }
 
@@ -155,6 +157,11 @@ std::unique_ptr<Compilation> compile(const CompileRequest& request) {
   }
   c->layout = c->engine->build_layout(c->axes, c->plans);
   c->nodes = c->engine->place_nodes(nodes, c->axes, *c->layout, c->rules->root, c->diags);
+  c->memory = c->engine->memory(*c->config, *c->model, c->plans, c->axes, c->diags);
+  if (request.fit) {
+    c->fit_request = request.fit;
+    c->fit = c->engine->fit(*c->memory, *c->model, c->plans, c->axes, *request.fit);
+  }
   return c;
 }
 

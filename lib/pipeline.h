@@ -32,6 +32,7 @@ struct CompileRequest {
   std::vector<std::string> arch_files;
   CheckOptions checks;
   const Engine* engine = nullptr;  // null: vLLM (lib/engine/vllm.h)
+  std::optional<FitRequest> fit;   // given: also size the KV cache on this GPU
 };
 
 // Everything one run produced. Not copyable: plans point into the model.
@@ -48,6 +49,9 @@ struct Compilation {
   std::optional<VllmLaunch> launch;      // the parsed launch line, with --vllm-args
   std::optional<NodePlacement> nodes;    // when the request or the launch line names nodes
   std::string model_arg;                 // MODEL in the exported command
+  std::optional<MemoryPlan> memory;  // set with layout
+  std::optional<FitRequest> fit_request;
+  std::optional<FitResult> fit;      // set with layout when the request asked for a fit
 
   Compilation() = default;
   Compilation(const Compilation&) = delete;

@@ -26,7 +26,8 @@ namespace layerplan::smoke {
   X(cudaGetDeviceProperties)        \
   X(cudaRuntimeGetVersion)          \
   X(cudaDriverGetVersion)           \
-  X(cudaGetErrorString)
+  X(cudaGetErrorString)             \
+  X(cudaMemGetInfo)
 
 // Functions that cuda_runtime_api.h also overloads for C++: named with their C signature.
 using CudaMallocFn = cudaError_t (*)(void**, size_t);

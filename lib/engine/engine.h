@@ -22,12 +22,14 @@
 #include "lib/diagnostics.h"
 #include "lib/engine/nodes.h"
 #include "lib/engine/vllm_layout.h"
+#include "lib/memory.h"
 #include "lib/model.h"
 #include "lib/resolver.h"
 
 namespace layerplan {
 
 struct CheckContext;
+struct HfConfig;
 
 // Which engine, at which source revision, a manifest models.
 struct EngineInfo {
@@ -109,6 +111,15 @@ class Engine {
                                                                  const Layout& layout,
                                                                  const Location& where,
                                                                  Diagnostics& diags) const = 0;
+  // Memory per rank (lib/memory.h): every layer's weights, KV cache per token and state per
+  // sequence under its plan, totals per pipeline stage. Reports quant-unknown.
+  [[nodiscard]] virtual MemoryPlan memory(const HfConfig& config, const Model& model,
+                                          const std::vector<LayerPlan>& plans,
+                                          const AxisValues& axes, Diagnostics& diags) const = 0;
+  // What that leaves for the KV cache on a GPU, as the engine sizes it.
+  [[nodiscard]] virtual FitResult fit(const MemoryPlan& memory, const Model& model,
+                                      const std::vector<LayerPlan>& plans, const AxisValues& axes,
+                                      const FitRequest& request) const = 0;
 };
 
 }  // namespace layerplan

@@ -1,6 +1,7 @@
 #include "lib/engine/vllm.h"
 
 #include "lib/engine/vllm_layers.h"
+#include "lib/engine/vllm_memory.h"
 
 namespace layerplan {
 namespace {
@@ -53,6 +54,14 @@ class VllmEngine final : public Engine {
                                            const Layout& layout, const Location& where,
                                            Diagnostics& diags) const override {
     return vllm_place_nodes(request, axes, layout, where, diags);
+  }
+  MemoryPlan memory(const HfConfig& config, const Model& model, const std::vector<LayerPlan>& plans,
+                    const AxisValues& axes, Diagnostics& diags) const override {
+    return vllm_memory(config, model, plans, axes, diags);
+  }
+  FitResult fit(const MemoryPlan& memory, const Model& model, const std::vector<LayerPlan>& plans,
+                const AxisValues& axes, const FitRequest& request) const override {
+    return vllm_fit(memory, model, plans, axes, request);
   }
 };
 

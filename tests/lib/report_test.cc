@@ -112,7 +112,9 @@ TEST_CASE("report: layers fold into ranges with rule, plan, per-rank sizes and c
   CHECK(html.find("all_to_all <small>on</small> dcp <small>1024/token</small>") != std::string::npos);
   CHECK(html.find("<span class=\"kv\">q_heads <b>8</b></span>") != std::string::npos);
   CHECK(html.find("<i>global plan</i> (no rule matched)") != std::string::npos);
-  CHECK(html.find("bytes per rank") == std::string::npos);  // no memory in today's manifests
+  // compile writes each layer's memory: the report draws it.
+  CHECK(html.find("<th>bytes per rank</th>") != std::string::npos);
+  CHECK(html.find("weight_bytes ") != std::string::npos);
 }
 
 TEST_CASE("report: nodes and memory are drawn when the manifest has them") {

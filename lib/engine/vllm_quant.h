@@ -1,0 +1,44 @@
+// The checkpoint's storage format as vLLM reads it from config.json: the model dtype and the
+// `quantization_config` scheme, and the bytes one weight matrix takes under that scheme.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "lib/diagnostics.h"
+#include "lib/hf_config.h"
+#include "lib/memory.h"
+
+namespace layerplan {
+
+// Saturating arithmetic for byte counts: a config with absurd (but individually bounded) sizes
+// must give a huge number, never a signed overflow. kSaturated is far above any real memory.
+inline constexpr std::int64_t kSaturated = std::int64_t{1} << 62;
+[[nodiscard]] inline std::int64_t sat_mul(std::int64_t a, std::int64_t b) {
+  std::int64_t out = 0;
+  if (a <= 0 || b <= 0) return 0;
+  return __builtin_mul_overflow(a, b, &out) || out > kSaturated ? kSaturated : out;
+}
+[[nodiscard]] inline std::int64_t sat_add(std::int64_t a, std::int64_t b) {
+  std::int64_t out = 0;
+  return __builtin_add_overflow(a, b, &out) || out > kSaturated ? kSaturated : out;
+}
+
+// The bytes of one element of a torch dtype name ("bfloat16", "float32", ...); 0 when unknown.
+[[nodiscard]] std::int64_t dtype_bytes(std::string_view dtype);
+
+// quantization_config -> scheme. A scheme layerplan does not model is kUnknown with a
+// quant-unknown warning: its weights are then counted in the model dtype, and said to be.
+[[nodiscard]] QuantScheme read_quant_scheme(const HfConfig& config, Diagnostics& diags);
+
+// Whether a module (a full vLLM prefix, "model.layers.3.mlp.gate_proj") is left unquantized by
+// the scheme's ignore list (modules_to_not_convert, ignore, exclude_modules).
+[[nodiscard]] bool quant_ignores(const QuantScheme& scheme, std::string_view module);
+
+// Bytes of a [rows, cols] weight matrix stored as `format` (the quantized payload and its
+// scale tensors), or as the model dtype of `dtype_bytes` when kNone or kUnknown.
+[[nodiscard]] std::int64_t matrix_bytes(const QuantScheme& scheme, QuantFormat format,
+                                        std::int64_t rows, std::int64_t cols,
+                                        std::int64_t dtype_bytes);
+
+}  // namespace layerplan

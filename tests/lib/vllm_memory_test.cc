@@ -1,0 +1,293 @@
+// Memory per rank (lib/engine/vllm_memory.cc, vllm_quant.cc, vllm_fit.cc) against published
+// numbers and against arithmetic done by hand from the module shapes of vLLM's model code (at
+// f067737b). docs/memory.md lists the formulas; docs/vllm-fidelity.md the vLLM functions.
+#include <cmath>
+#include <string>
+
+#include "arch_test_util.h"
+#include "catch.h"
+#include "lib/engine/vllm_quant.h"
+
+namespace layerplan {
+namespace {
+
+using test::compile_text;
+
+std::string axes(const std::string& body) {
+  return "parallelism_rules:\n  axes:\n" + body + "  rules: []\n";
+}
+
+std::int64_t kv_total(const Compilation& c) {
+  std::int64_t t = 0;
+  for (const auto& s : c.memory->stages) t += s.kv_bytes_per_token;
+  return t;
+}
+
+const LayerMemory& memory_of(const Compilation& c, const char* prefix) {
+  for (std::size_t i = 0; i < c.plans.size(); ++i) {
+    if (c.plans[i].layer->prefix == prefix) return c.memory->layers[i];
+  }
+  throw std::runtime_error(std::string("no layer ") + prefix);
+}
+
+bool within(double value, double published, double tolerance = 0.005) {
+  return std::fabs(value - published) <= tolerance * published;
+}
+
+TEST_CASE("Llama-3.1-8B: 8,030,261,248 parameters and 131,072 KV bytes per token in bf16") {
+  auto c = compile_text(test::fixture("fixtures/models/llama3_8b.json"), axes("    tp: 1\n"));
+  REQUIRE(c->memory.has_value());
+  CHECK(c->memory->params_total == 8030261248);
+  CHECK(kv_total(*c) == 131072);
+  // tp 1, bf16: every parameter twice, nothing padded (128,256 = 2,004 * 64).
+  CHECK(c->memory->stages.at(0).weight_bytes == 2 * 8030261248);
+  CHECK(c->memory->quant.format == QuantFormat::kNone);
+}
+
+TEST_CASE("linear.py::QKVParallelLinear: Llama-3.1-8B at tp 8 and tp 16 (KV heads replicated)") {
+  auto tp8 = compile_text(test::fixture("fixtures/models/llama3_8b.json"), axes("    tp: 8\n"));
+  REQUIRE(tp8->memory.has_value());
+  // One KV head of 128 per rank, K and V, 2 bytes, 32 layers.
+  CHECK(kv_total(*tp8) == 2 * 1 * 128 * 2 * 32);
+  const LayerMemory& attn = memory_of(*tp8, "model.layers.0.self_attn");
+  // q 512 rows, k and v 128 rows each, of 4096; o 4096 x 512; input_layernorm 4096.
+  CHECK(attn.weight_bytes == 2 * (512 * 4096 + 2 * 128 * 4096 + 4096 * 512 + 4096));
+  CHECK(attn.params == 4096 * 4096 * 2 + 2 * 1024 * 4096 + 4096);
+  const LayerMemory& mlp = memory_of(*tp8, "model.layers.0.mlp");
+  CHECK(mlp.weight_bytes == 2 * (3 * 4096 * 1792 + 4096));
+  // tp 16 > 8 KV heads: each KV head on two ranks; a rank still holds one whole head.
+  auto tp16 = compile_text(test::fixture("fixtures/models/llama3_8b.json"), axes("    tp: 16\n"));
+  REQUIRE(tp16->memory.has_value());
+  const LayerMemory& a16 = memory_of(*tp16, "model.layers.0.self_attn");
+  CHECK(a16.weight_bytes == 2 * (256 * 4096 + 2 * 128 * 4096 + 4096 * 256 + 4096));
+  CHECK(kv_total(*tp16) == kv_total(*tp8));
+  CHECK(tp16->memory->params_total == 8030261248);  // sharding does not change the count
+}
+
+TEST_CASE("MLAAttentionSpec: DeepSeek-V3 caches kv_lora_rank + qk_rope_head_dim = 576 values, 1,152 bytes") {
+  auto c = compile_text(test::fixture("fixtures/models/deepseek_v3.json"), axes("    tp: 8\n"));
+  REQUIRE(c->memory.has_value());
+  const LayerMemory& attn = memory_of(*c, "model.layers.0.self_attn");
+  CHECK(attn.kv_bytes_per_token == 1152);
+  CHECK(attn.kv_token_share == 1);
+  // 61 decoder layers and the MTP layer's attention.
+  CHECK(kv_total(*c) == 62 * 1152);
+  // DCP 8 shards the tokens, not the latent: the same bytes per cached token, one token in 8.
+  auto dcp = compile_text(test::fixture("fixtures/models/deepseek_v3.json"),
+                          axes("    tp: 8\n    dcp: 8\n"));
+  REQUIRE(dcp->memory.has_value());
+  CHECK(memory_of(*dcp, "model.layers.0.self_attn").kv_bytes_per_token == 1152);
+  CHECK(memory_of(*dcp, "model.layers.0.self_attn").kv_token_share == 8);
+}
+
+TEST_CASE("DeepSeek-V3: 671 B parameters and 14 B of MTP, 685 B in the checkpoint (within 0.5 %)") {
+  auto c = compile_text(test::fixture("fixtures/models/deepseek_v3.json"), axes("    tp: 1\n"));
+  REQUIRE(c->memory.has_value());
+  double total = static_cast<double>(c->memory->params_total);
+  double mtp = static_cast<double>(c->memory->params_mtp);
+  CHECK(within(total - mtp, 671e9));
+  CHECK(within(total, 685e9));
+  // The MTP layer's own embedding and head are the target's in vLLM
+  // (spec_decode/llm_base_proposer.py::_maybe_share_embeddings, _maybe_share_lm_head).
+  CHECK(memory_of(*c, "model.layers.61.head").shared);
+  CHECK(memory_of(*c, "model.layers.61.head").weight_bytes == 2 * 7168);  // shared_head.norm only
+}
+
+TEST_CASE("vllm_fit: requested = ceil(total * utilization), blocks of 16 tokens from what is left") {
+  FitRequest r;
+  r.gpu_memory = std::int64_t{80} << 30;
+  r.max_model_len = 131072;
+  CompileRequest request;
+  request.config_path = "llama3_8b.json";
+  request.config = make_source("llama3_8b.json", test::fixture("fixtures/models/llama3_8b.json"));
+  request.rules_path = "rules.yaml";
+  request.rules = make_source("rules.yaml", axes("    tp: 1\n"));
+  request.fit = r;
+  auto c = compile(request);
+  REQUIRE(c->fit.has_value());
+  const FitResult& f = *c->fit;
+  CHECK(f.requested_bytes == static_cast<std::int64_t>(std::ceil(80.0 * 0.9 * 1073741824.0)));
+  CHECK(f.max_num_seqs == 1024);  // EngineArgs.get_batch_defaults: >= 70 GiB
+  CHECK(f.max_num_batched_tokens == 8192);
+  const StageFit& s = f.stages.at(0);
+  CHECK(s.kv_cache_bytes == f.requested_bytes - s.weight_bytes - s.activation_bytes);
+  CHECK(f.kv_tokens_per_replica % 16 == 0);
+  CHECK(f.kv_tokens_per_replica * 131072 <= s.kv_cache_bytes);
+  CHECK((f.kv_tokens_per_replica + 16) * 131072 > s.kv_cache_bytes);
+  CHECK(f.weights_fit);
+  CHECK(f.fits);
+  CHECK(f.exact);
+  CHECK(f.largest_max_model_len == 131072);  // bounded by max_position_embeddings
+
+  // A 20 GiB GPU holds the 14.96 GiB of weights but not a 131,072-token request (16 GiB of KV).
+  request.fit->gpu_memory = std::int64_t{20} << 30;
+  auto small = compile(request);
+  REQUIRE(small->fit.has_value());
+  CHECK(small->fit->weights_fit);
+  CHECK_FALSE(small->fit->fits);
+  std::int64_t len = small->fit->largest_max_model_len;
+  CHECK(len > 0);
+  CHECK(len < 131072);
+  // estimate_max_model_len: the longest request whose blocks fit, and one block more does not.
+  std::int64_t avail = small->fit->stages.at(0).kv_cache_bytes;
+  CHECK((len + 15) / 16 * 16 * 131072 <= avail);
+  CHECK(((len + 1) + 15) / 16 * 16 * 131072 > avail);
+  request.fit->gpu_memory = std::int64_t{8} << 30;
+  auto tiny = compile(request);
+  REQUIRE(tiny->fit.has_value());
+  CHECK_FALSE(tiny->fit->weights_fit);
+  CHECK(tiny->fit->kv_tokens_per_replica == 0);
+}
+
+TEST_CASE("FullAttentionSpec.max_memory_usage_bytes: DCP multiplies the tokens a replica caches") {
+  FitRequest r;
+  r.gpu_memory = std::int64_t{141} << 30;
+  auto run = [&](const std::string& ax) {
+    CompileRequest request;
+    request.config_path = "deepseek_v3.json";
+    request.config = make_source("deepseek_v3.json", test::fixture("fixtures/models/deepseek_v3.json"));
+    request.rules_path = "rules.yaml";
+    request.rules = make_source("rules.yaml", axes(ax));
+    request.fit = r;
+    return compile(request);
+  };
+  auto plain = run("    tp: 16\n");
+  auto dcp = run("    tp: 16\n    dcp: 4\n");
+  REQUIRE(plain->fit.has_value());
+  REQUIRE(dcp->fit.has_value());
+  // Same weights per rank; each rank caches one token in four.
+  CHECK(plain->memory->stages[0].weight_bytes == dcp->memory->stages[0].weight_bytes);
+  std::int64_t per_rank = plain->fit->kv_tokens_per_replica;
+  CHECK(dcp->fit->kv_tokens_per_replica == 4 * per_rank);
+}
+
+TEST_CASE("quantization_config: fp8 blocks, fbgemm fp8, mxfp4, nvfp4 bytes of one matrix") {
+  QuantScheme s;
+  s.block_n = s.block_k = 128;
+  // Fp8LinearMethod: fp8 weight + float32 weight_scale_inv [cdiv(r,128), cdiv(c,128)].
+  CHECK(matrix_bytes(s, QuantFormat::kFp8Block, 1536, 7168, 2) == 1536 * 7168 + 4 * 12 * 56);
+  CHECK(matrix_bytes(s, QuantFormat::kFp8Block, 576, 7168, 2) == 576 * 7168 + 4 * 5 * 56);
+  CHECK(matrix_bytes(s, QuantFormat::kFp8Channel, 1024, 4096, 2) == 1024 * 4096 + 4 * 1024);
+  // Mxfp4MoEMethod: two values a byte, a uint8 scale per 32.
+  CHECK(matrix_bytes(s, QuantFormat::kMxfp4, 5760, 2880, 2) == 5760 * 2880 / 2 + 5760 * 2880 / 32);
+  // NVFP4: two values a byte, an fp8 scale per 16, float32 global and input scales.
+  CHECK(matrix_bytes(s, QuantFormat::kNvfp4, 1024, 4096, 2) == 1024 * 4096 / 2 + 1024 * 4096 / 16 + 8);
+  CHECK(matrix_bytes(s, QuantFormat::kNone, 3, 5, 2) == 30);
+}
+
+std::string llama_with_quant(const std::string& quant) {
+  return "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\", "
+         "\"hidden_size\": 4096, \"intermediate_size\": 14336, \"num_attention_heads\": 32, "
+         "\"num_key_value_heads\": 8, \"num_hidden_layers\": 2, \"vocab_size\": 128256, "
+         "\"quantization_config\": " + quant + "}";
+}
+
+TEST_CASE("fbgemm_fp8 with modules_to_not_convert: listed projections stay bf16") {
+  auto c = compile_text(
+      llama_with_quant("{\"quant_method\": \"fbgemm_fp8\", \"modules_to_not_convert\": "
+                       "[\"model.layers.0.mlp.down_proj\"]}"),
+      axes("    tp: 1\n"));
+  REQUIRE(c->memory.has_value());
+  CHECK(c->memory->quant.name == "fp8-channel");
+  const LayerMemory& m0 = memory_of(*c, "model.layers.0.mlp");
+  const LayerMemory& m1 = memory_of(*c, "model.layers.1.mlp");
+  std::int64_t fp8 = 14336 * 4096 + 4 * 14336;
+  CHECK(m1.weight_bytes == 2 * fp8 + (4096 * 14336 + 4 * 4096) + 2 * 4096);
+  CHECK(m0.weight_bytes == 2 * fp8 + 2 * 4096 * 14336 + 2 * 4096);
+  // Embedding and head are never quantized.
+  CHECK(memory_of(*c, "model.embed_tokens").weight_bytes == 2LL * 128256 * 4096);
+  CHECK_FALSE(test::has_code(*c, "quant-unknown"));
+}
+
+TEST_CASE("an unknown quantization scheme is a warning, and the weights are said to be the model dtype") {
+  auto c = compile_text(llama_with_quant("{\"quant_method\": \"awq\", \"bits\": 4}"), axes("    tp: 1\n"));
+  REQUIRE(c->memory.has_value());
+  const Diagnostic* d = test::find_code(*c, "quant-unknown");
+  REQUIRE(d != nullptr);
+  CHECK(d->severity == Severity::kWarning);
+  CHECK(d->message.find("'awq'") != std::string::npos);
+  CHECK(d->location.line > 0);
+  CHECK(c->memory->quant.format == QuantFormat::kUnknown);
+  CHECK(memory_of(*c, "model.layers.0.mlp").weight_bytes == 2 * (3 * 4096 * 14336 + 4096));
+}
+
+TEST_CASE("compressed-tensors nvfp4 (MiniMax-M2.5-NVFP4's scheme) with a glob ignore list") {
+  auto c = compile_text(
+      llama_with_quant(
+          "{\"quant_method\": \"compressed-tensors\", \"config_groups\": {\"group_0\": "
+          "{\"weights\": {\"num_bits\": 4, \"type\": \"float\", \"group_size\": 16}}}, "
+          "\"ignore\": [\"lm_head\", \"model.layers.0.self_attn*\"]}"),
+      axes("    tp: 1\n"));
+  REQUIRE(c->memory.has_value());
+  CHECK(c->memory->quant.format == QuantFormat::kNvfp4);
+  const LayerMemory& a0 = memory_of(*c, "model.layers.0.self_attn");
+  const LayerMemory& a1 = memory_of(*c, "model.layers.1.self_attn");
+  CHECK(a0.weight_bytes == 2 * (2 * 4096 * 4096 + 2 * 1024 * 4096 + 4096));
+  auto nv = [](std::int64_t r, std::int64_t k) { return r * k / 2 + r * k / 16 + 8; };
+  CHECK(a1.weight_bytes == 2 * nv(4096, 4096) + 2 * nv(1024, 4096) + 2 * 4096);
+}
+
+TEST_CASE("Mamba-2 and Gated DeltaNet state per sequence: MambaStateShapeCalculator") {
+  // Nemotron-H-8B fixture: d_inner 128 heads * 64 = 8192, n_groups 8, state 128, conv kernel 4.
+  auto c = compile_text(test::fixture("fixtures/models/nemotron_h_8b.json"), axes("    tp: 2\n"));
+  REQUIRE(c->memory.has_value());
+  const LayerMemory* mamba = nullptr;
+  const Layer* layer = nullptr;
+  for (std::size_t i = 0; i < c->plans.size(); ++i) {
+    if (c->plans[i].layer->kind == LayerKind::kMamba) {
+      mamba = &c->memory->layers[i];
+      layer = c->plans[i].layer;
+      break;
+    }
+  }
+  REQUIRE(mamba != nullptr);
+  std::int64_t inner = layer->mamba_inner.value / 2, groups = layer->mamba_groups.value / 2;
+  std::int64_t n = layer->ssm_state_size.value, heads = layer->mamba_heads.value / 2;
+  std::int64_t conv = 3 * (inner + 2 * groups * n) * 2;
+  std::int64_t ssm = heads * layer->mamba_head_dim.value * n * 2;
+  CHECK(mamba->state_bytes_per_seq == conv + ssm);
+  CHECK(mamba->kv_bytes_per_token == 0);
+}
+
+TEST_CASE("DeepseekV32IndexerCache: 128 fp8 bytes and a float32 scale per token, 132 bytes") {
+  auto c = compile_text(test::fixture("fixtures/models/deepseek_v32.json"), axes("    tp: 8\n"));
+  REQUIRE(c->memory.has_value());
+  CHECK(memory_of(*c, "model.layers.0.self_attn.indexer").kv_bytes_per_token == 132);
+  CHECK(memory_of(*c, "model.layers.0.self_attn").kv_bytes_per_token == 1152);
+}
+
+TEST_CASE("SlidingWindowSpec: gpt-oss's sliding layers are kept apart and the fit is an estimate") {
+  FitRequest r;
+  r.gpu_memory = std::int64_t{80} << 30;
+  CompileRequest request;
+  request.config_path = "gpt_oss_120b.json";
+  request.config = make_source("gpt_oss_120b.json", test::fixture("fixtures/models/gpt_oss_120b.json"));
+  request.rules_path = "rules.yaml";
+  request.rules = make_source("rules.yaml", axes("    tp: 1\n"));
+  request.fit = r;
+  auto c = compile(request);
+  REQUIRE(c->memory.has_value());
+  const StageMemory& s = c->memory->stages.at(0);
+  // 18 full and 18 sliding layers, 8 KV heads of 64, K and V, bf16.
+  CHECK(s.kv_bytes_per_token == 18 * 2 * 8 * 64 * 2);
+  CHECK(s.sliding_kv_bytes_per_token == 18 * 2 * 8 * 64 * 2);
+  REQUIRE(c->fit.has_value());
+  CHECK_FALSE(c->fit->exact);
+}
+
+TEST_CASE("parse_byte_size and format_bytes") {
+  CHECK(parse_byte_size("141GiB") == std::int64_t{141} << 30);
+  CHECK(parse_byte_size("80GB") == std::int64_t{80000000000});
+  CHECK(parse_byte_size("1.5TiB") == std::int64_t{3} << 39);
+  CHECK(parse_byte_size("1073741824") == std::int64_t{1} << 30);
+  CHECK_FALSE(parse_byte_size("").has_value());
+  CHECK_FALSE(parse_byte_size("GiB").has_value());
+  CHECK_FALSE(parse_byte_size("12XB").has_value());
+  CHECK_FALSE(parse_byte_size("0").has_value());
+  CHECK_FALSE(parse_byte_size("1.2.3GB").has_value());
+  CHECK(format_bytes(512) == "512 B");
+  CHECK(format_bytes(std::int64_t{3} << 29) == "1.50 GiB");
+}
+
+}  // namespace
+}  // namespace layerplan
