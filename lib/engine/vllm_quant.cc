@@ -39,7 +39,8 @@ void add_strings(const json& j, const char* key, std::vector<std::string>& out) 
 QuantFormat compressed_tensors_format(const json& q) {
   auto groups = q.find("config_groups");
   if (groups == q.end() || !groups->is_object() || groups->empty()) return QuantFormat::kUnknown;
-  const json& group = groups->begin().value();
+  auto first = groups->begin();  // a named iterator: the reference below outlives no temporary
+  const json& group = first.value();
   auto w = group.find("weights");
   if (w == group.end() || !w->is_object()) return QuantFormat::kUnknown;
   std::int64_t bits = w->value("num_bits", std::int64_t{0});
