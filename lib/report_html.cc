@@ -68,7 +68,7 @@ std::string header(const ReportModel& m, const ReportOptions& o) {
   return out + "</div>\n</div>\n</header>\n";
 }
 
-struct Row {
+struct LayerRow {
   std::string shape;  // prefix with {} in place of the index
   std::vector<std::string> cells;
   std::vector<int> indices;
@@ -108,14 +108,14 @@ std::vector<std::string> layer_cells(const ReportLayer& l) {
 
 // Folds decoder layers with equal shape and cells between two rows without an index (embedding,
 // LM head), as `compile` prints its table.
-std::vector<Row> folded_rows(const ReportModel& m) {
-  std::vector<Row> out;
+std::vector<LayerRow> folded_rows(const ReportModel& m) {
+  std::vector<LayerRow> out;
   std::map<std::string, std::size_t> open;
   for (const auto& l : m.layers) {
     Layer layer;
     layer.prefix = l.prefix;
     if (l.index && *l.index <= 1000000) layer.index = static_cast<int>(*l.index);
-    Row row{prefix_shape(layer, "{}"), layer_cells(l), {}, &l};
+    LayerRow row{prefix_shape(layer, "{}"), layer_cells(l), {}, &l};
     if (layer.index) row.indices.push_back(*layer.index);
     if (row.indices.empty() || row.shape == l.prefix) {
       out.push_back(std::move(row));
