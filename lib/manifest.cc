@@ -1,6 +1,7 @@
 #include "lib/manifest.h"
 
 #include <iterator>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -296,12 +297,25 @@ bool write_manifest(const ojson& manifest, const Layout& layout, const ChunkSink
     const GroupSet& set = layout.sets[s];
     fmt::format_to(std::back_inserter(buf), "{}\n    {}: [", s ? "," : "", ojson(set.name).dump());
     std::int64_t count = set.count();
+    // A one-step set is walked with an odometer over its digits; a longer one rank by rank.
+    const GroupStep* step = set.steps.size() == 1 ? &set.steps.front() : nullptr;
+    std::vector<std::int64_t> digits(step ? step->sizes.size() : 0, 0);
+    std::int64_t index = 0;
+    auto next = [&] {
+      for (std::size_t k = digits.size(); k-- > 0;) {
+        index += step->strides[k];
+        if (++digits[k] < step->sizes[k]) return;
+        index -= step->sizes[k] * step->strides[k];
+        digits[k] = 0;
+      }
+    };
     for (std::int64_t g = 0; g < count; ++g) {
       buf.append(std::string_view(g ? ",\n      [" : "\n      ["));
       for (std::int64_t i = 0; i < set.group_size; ++i) {
         if (i) buf.append(std::string_view(", "));
-        fmt::format_int number(set.rank(g, i));
+        fmt::format_int number(step ? index : set.rank(g, i));
         buf.append(number.data(), number.data() + number.size());
+        if (step) next();
       }
       buf.push_back(']');
       if (buf.size() > (1 << 16) && !flush()) return false;
