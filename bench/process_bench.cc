@@ -3,6 +3,7 @@
 // manifest written at worlds of 65,536 and 1,048,576 ranks, `check` of every config in a folder
 // (default ../shared/hf-configs), and `--version`. Each run is its own process (fork + exec).
 // Usage: layerplan-process-bench [repetitions] [hf-configs folder]
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -34,11 +35,13 @@ Run run_once(const std::vector<std::string>& args) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  std::fflush(stdout);  // or the child would write this process's buffer again
   auto t0 = Clock::now();
   pid_t pid = ::fork();
   if (pid == 0) {
-    std::FILE* null = std::freopen("/dev/null", "w", stdout);
-    (void)null;
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, STDOUT_FILENO);
+    ::dup2(null, STDERR_FILENO);
     ::execv(argv[0], argv.data());
     _exit(127);
   }
@@ -97,12 +100,14 @@ int main(int argc, char** argv) {
       "    - match: {kind: attention}\n      plan: {tp_size: attn_tp, dcp_size: dcp}\n"
       "    - match: {kind: mlp}\n      plan: {tp_size: tp}\n";
   const std::string deepseek_rules =
-      "    - match: {kind: attention, attention_flavor: mla}\n      plan: {tp_size: tp, dcp_size: dcp}\n";
+      "    - match: {kind: attention, attention_flavor: mla}\n      plan: {tp_size: tp, dcp_size: dcp}\n"
+      "    - match: {kind: moe}\n      plan: {tp_size: tp, ep_size: ep}\n"
+      "    - match: {kind: mlp}\n      plan: {tp_size: tp}\n";
   std::vector<Plan> plans = {
       {"Llama-3.1-405B tp 8 attn_tp 4 dcp 2 pp 2 dp 4096 (world 65,536)", llama405,
        "{tp: 8, attn_tp: 4, dcp: 2, pp: 2, dp: 4096}", llama_rules},
-      {"DeepSeek-V3 tp 8 dcp 8 pp 2 dp 4096 (world 65,536)", models + "deepseek_v3.json",
-       "{tp: 8, attn_tp: 1, dcp: 8, pp: 2, dp: 4096}", deepseek_rules},
+      {"DeepSeek-V3 tp 8 dcp 8 pp 2 dp 4096 ep 256 (world 65,536)", models + "deepseek_v3.json",
+       "{tp: 8, attn_tp: 1, dcp: 8, pp: 2, dp: 4096, ep: 256}", deepseek_rules},
       {"Llama-3.1-405B tp 8 attn_tp 4 dcp 2 pp 2 dp 65536 (world 1,048,576)", llama405,
        "{tp: 8, attn_tp: 4, dcp: 2, pp: 2, dp: 65536}", llama_rules},
   };
