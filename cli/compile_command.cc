@@ -19,6 +19,7 @@ struct CompileFlags {
   std::string output;
   bool all_layers = false;
   bool groups = false;
+  std::string group_lists = "all";  // --group-lists all|none
   // --emit vllm-args: only the launch line, on stdout; --emit html FILE: also the HTML report.
   std::vector<std::string> emit;
   MemoryFlags memory;
@@ -58,6 +59,10 @@ void register_compile(CLI::App& app) {
                   "write the JSON manifest to FILE (atomically), or to stdout with '-'");
   sub->add_flag("--all-layers", flags->all_layers, "one table row per layer, no folding");
   sub->add_flag("--groups", flags->groups, "also print the rank groups of every axis");
+  sub->add_option("--group-lists", flags->group_lists,
+                  "'all' (default): the manifest lists every rank group besides their compact "
+                  "group_layout; 'none': group_layout only, so the file does not grow with the world")
+      ->check(CLI::IsMember({"all", "none"}));
   add_memory_flags(*sub, flags->memory);
   sub->add_option("--emit", flags->emit,
                   "'vllm-args': print only the vLLM launch line (for the shell; fails when no vLLM "
@@ -77,6 +82,7 @@ void register_compile(CLI::App& app) {
     }
     CompileRequest request = make_request(flags->inputs);
     request.fit = fit_request(flags->memory);
+    request.group_lists = flags->group_lists == "all";
     auto c = compile(request);
     int code = report_diagnostics(*c, flags->inputs, std::cerr, ::isatty(STDERR_FILENO) != 0);
     if (code != kExitOk || !c->layout) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
@@ -91,6 +97,9 @@ void register_compile(CLI::App& app) {
       throw CLI::RuntimeError(kExitOk);
     }
     ManifestInputs inputs{flags->inputs.config, flags->inputs.rules};
+    ManifestInputs streamed = inputs;
+    streamed.stream_groups = true;
+    streamed.group_lists = request.group_lists;
     if (emit_html) {
       ReportOptions options;
       options.gpus_per_node = flags->inputs.gpus_per_node;
@@ -99,15 +108,22 @@ void register_compile(CLI::App& app) {
       if (written != kExitOk) throw CLI::RuntimeError(written);
     }
     if (flags->output == "-") {
-      std::cout << dump_json(c->manifest(inputs)) << "\n" << std::flush;
-      if (!std::cout) {  // a full disk or a closed pipe: the manifest is incomplete
+      bool ok = write_manifest(c->manifest(streamed), *c->layout, [](std::string_view piece) {
+        std::cout.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+        return static_cast<bool>(std::cout);
+      });
+      std::cout << std::flush;
+      if (!ok || !std::cout) {  // a full disk or a closed pipe: the manifest is incomplete
         std::cerr << "layerplan: error: cannot write the manifest to standard output\n";
         throw CLI::RuntimeError(kExitUsage);
       }
       throw CLI::RuntimeError(kExitOk);
     }
     if (!flags->output.empty()) {
-      if (auto error = write_file_atomically(flags->output, dump_json(c->manifest(inputs)) + "\n")) {
+      auto produce = [&](const ChunkSink& write) {
+        return write_manifest(c->manifest(streamed), *c->layout, write);
+      };
+      if (auto error = write_file_atomically(flags->output, produce)) {
         std::cerr << "layerplan: error: " << *error << "\n";
         throw CLI::RuntimeError(kExitUsage);
       }

@@ -106,7 +106,7 @@ void register_explain(CLI::App& app) {
       if (plan["tp_group"].is_string()) {
         if (const GroupSet* set = c->layout->find(plan["tp_group"].get<std::string>())) {
           std::cout << fmt::format("tp group set '{}': {} groups, first [{}]\n", set->name,
-                                   set->groups.size(), fmt::join(set->groups.front(), ","));
+                                   set->count(), fmt::join(set->group(0), ","));
         }
       }
       for (const auto& comm : c->engine->comms(*p, c->axes)) {

@@ -138,10 +138,11 @@ std::string groups_table(const Layout& layout, std::size_t max_groups) {
   std::string out;
   for (const auto& set : layout.sets) {
     std::vector<std::string> shown;
-    for (std::size_t i = 0; i < set.groups.size() && i < max_groups; ++i) {
-      shown.push_back(fmt::format("[{}]", fmt::join(set.groups[i], ",")));
+    auto count = static_cast<std::size_t>(set.count());
+    for (std::size_t i = 0; i < count && i < max_groups; ++i) {
+      shown.push_back(fmt::format("[{}]", fmt::join(set.group(static_cast<std::int64_t>(i)), ",")));
     }
-    if (set.groups.size() > max_groups) shown.push_back(fmt::format("... ({} groups)", set.groups.size()));
+    if (count > max_groups) shown.push_back(fmt::format("... ({} groups)", count));
     out += fmt::format("{:<8} {}\n", set.name, fmt::join(shown, " "));
   }
   return out;

@@ -15,6 +15,11 @@ namespace layerplan {
 
 std::optional<std::string> write_file_atomically(const std::string& path,
                                                  const std::string& contents) {
+  return write_file_atomically(path, [&](const ChunkSink& write) { return write(contents); });
+}
+
+std::optional<std::string> write_file_atomically(
+    const std::string& path, const std::function<bool(const ChunkSink& write)>& produce) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
     return fmt::format("cannot write '{}': it exists and is not a regular file", path);
@@ -38,15 +43,19 @@ std::optional<std::string> write_file_atomically(const std::string& path,
     ::unlink(name.data());
     return message;
   };
-  std::size_t written = 0;
-  while (written < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("write");
+  auto write = [&](std::string_view contents) {
+    std::size_t written = 0;
+    while (written < contents.size()) {
+      ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return false;
+      }
+      written += static_cast<std::size_t>(n);
     }
-    written += static_cast<std::size_t>(n);
-  }
+    return true;
+  };
+  if (!produce(write)) return fail("write");
   if (::fchmod(fd, 0644) != 0) return fail("chmod");
   if (::fsync(fd) != 0) return fail("fsync");
   if (::close(fd) != 0) {

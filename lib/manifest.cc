@@ -1,5 +1,8 @@
 #include "lib/manifest.h"
 
+#include <iterator>
+#include <vector>
+
 #include <fmt/format.h>
 
 namespace layerplan {
@@ -112,9 +115,16 @@ ojson build_manifest(const Engine& engine, const Model& model, const RulesFile& 
   if (axes.ep) ax["ep"] = *axes.ep;
   for (const auto& [name, value] : axes.custom) ax[name] = value;
   m["axes"] = std::move(ax);
-  ojson groups = ojson::object();
-  for (const auto& set : layout.sets) groups[set.name] = set.groups;
-  m["groups"] = std::move(groups);
+  if (!inputs.group_lists) {
+    // `group_layout` alone: the file's size no longer grows with the world.
+  } else if (inputs.stream_groups) {
+    m["groups"] = nullptr;
+  } else {
+    ojson groups = ojson::object();
+    for (const auto& set : layout.sets) groups[set.name] = set.groups();
+    m["groups"] = std::move(groups);
+  }
+  m["group_layout"] = group_layout_json(layout);
 
   auto stages = engine.pipeline_stages(model.num_hidden_layers, axes);
   ojson layers = ojson::array();
@@ -251,6 +261,70 @@ std::string dump_json(const ojson& value) {
     i = j;
   }
   return out;
+}
+
+ojson group_layout_json(const Layout& layout) {
+  ojson out = ojson::object();
+  for (const auto& set : layout.sets) {
+    ojson j;
+    j["group_size"] = set.group_size;
+    j["groups"] = set.count();
+    ojson steps = ojson::array();
+    for (const auto& step : set.steps) {
+      steps.push_back({{"axes", step.axes}, {"sizes", step.sizes}, {"strides", step.strides}});
+    }
+    j["steps"] = std::move(steps);
+    out[set.name] = std::move(j);
+  }
+  return out;
+}
+
+bool write_manifest(const ojson& manifest, const Layout& layout, const ChunkSink& write) {
+  std::string text = dump_json(manifest) + "\n";
+  const std::string key = "\n  \"groups\": null";  // the top-level key: two spaces in
+  std::size_t at = text.find(key);
+  if (at == std::string::npos) return write(text);
+  at += key.size() - 4;
+  if (!write(std::string_view(text).substr(0, at))) return false;
+  fmt::memory_buffer buf;
+  auto flush = [&] {
+    bool ok = write(std::string_view(buf.data(), buf.size()));
+    buf.clear();
+    return ok;
+  };
+  buf.append(std::string_view("{"));
+  for (std::size_t s = 0; s < layout.sets.size(); ++s) {
+    const GroupSet& set = layout.sets[s];
+    fmt::format_to(std::back_inserter(buf), "{}\n    {}: [", s ? "," : "", ojson(set.name).dump());
+    std::int64_t count = set.count();
+    // A one-step set is walked with an odometer over its digits; a longer one rank by rank.
+    const GroupStep* step = set.steps.size() == 1 ? &set.steps.front() : nullptr;
+    std::vector<std::int64_t> digits(step ? step->sizes.size() : 0, 0);
+    std::int64_t index = 0;
+    auto next = [&] {
+      for (std::size_t k = digits.size(); k-- > 0;) {
+        index += step->strides[k];
+        if (++digits[k] < step->sizes[k]) return;
+        index -= step->sizes[k] * step->strides[k];
+        digits[k] = 0;
+      }
+    };
+    for (std::int64_t g = 0; g < count; ++g) {
+      buf.append(std::string_view(g ? ",\n      [" : "\n      ["));
+      for (std::int64_t i = 0; i < set.group_size; ++i) {
+        if (i) buf.append(std::string_view(", "));
+        fmt::format_int number(step ? index : set.rank(g, i));
+        buf.append(number.data(), number.data() + number.size());
+        if (step) next();
+      }
+      buf.push_back(']');
+      if (buf.size() > (1 << 16) && !flush()) return false;
+    }
+    buf.append(std::string_view(count ? "\n    ]" : "]"));
+  }
+  buf.append(std::string_view(layout.sets.empty() ? "}" : "\n  }"));
+  if (!flush()) return false;
+  return write(std::string_view(text).substr(at + 4));
 }
 
 ojson layers_json(const Model& model) {

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lib/atomic_file.h"
 #include "lib/engine/engine.h"
 #include "lib/model.h"
 #include "lib/resolver.h"
@@ -14,6 +15,11 @@ inline constexpr int kManifestSchemaVersion = 1;
 struct ManifestInputs {
   std::string config_path;
   std::string rules_path;
+  // Leave the group lists out of the value (`groups` is null there): write_manifest streams
+  // them from the layout's formulas instead.
+  bool stream_groups = false;
+  // False: no `groups` key at all; `group_layout` alone describes the groups.
+  bool group_lists = true;
 };
 
 // prefix, kind, flavor, index and mtp of a layer: the keys every layer listing starts with.
@@ -37,6 +43,15 @@ struct ManifestInputs {
 // Serialises with two-space indentation, except that arrays holding only numbers (rank groups)
 // stay on one line. The same value always gives the same bytes.
 [[nodiscard]] std::string dump_json(const nlohmann::ordered_json& value);
+
+// Writes a manifest built with stream_groups exactly as dump_json (plus a final newline) writes
+// the same manifest with its groups listed, computing each group from the layout's formulas as
+// it goes. Returns false when `write` did.
+[[nodiscard]] bool write_manifest(const nlohmann::ordered_json& manifest, const Layout& layout,
+                                  const ChunkSink& write);
+
+// The compact description of every group set (manifest key `group_layout`).
+[[nodiscard]] nlohmann::ordered_json group_layout_json(const Layout& layout);
 
 // The expanded layer table of a model, without any plan (`layerplan layers --format json`).
 [[nodiscard]] nlohmann::ordered_json layers_json(const Model& model);

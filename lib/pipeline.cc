@@ -144,14 +144,17 @@ std::unique_ptr<Compilation> compile(const CompileRequest& request) {
                        request.checks};
   run_checks(context, c->diags);
   if (c->diags.has_errors()) return c;
-  if (LayoutSize size = c->engine->layout_size(c->axes, c->plans); size.entries > kMaxLayoutEntries) {
+  if (LayoutSize size = c->engine->layout_size(c->axes, c->plans);
+      request.group_lists && size.entries > kMaxLayoutEntries) {
     Diagnostic d = make_error(
         "world-size-limit", c->axes.location("tp", c->rules->axes_root),
         fmt::format("the rank groups of this plan would list {} ranks ({} group sets over a "
-                    "world of {}), more than layerplan writes ({})",
+                    "world of {}), more than layerplan lists ({})",
                     size.entries, size.sets, c->axes.world_size, kMaxLayoutEntries));
     d.notes.push_back({{}, "each distinct layer tp_size below tp and each distinct ep_size adds "
                            "group sets that cover the whole world"});
+    d.notes.push_back({{}, "compile --group-lists none writes only the compact group layout, "
+                           "whatever the world size"});
     c->diags.report(std::move(d));
     return c;
   }

@@ -33,6 +33,9 @@ struct CompileRequest {
   CheckOptions checks;
   const Engine* engine = nullptr;  // null: vLLM (lib/engine/vllm.h)
   std::optional<FitRequest> fit;   // given: also size the KV cache on this GPU
+  // False: the manifest will carry only the compact group layout, so the size of the group
+  // lists (world-size-limit's kMaxLayoutEntries) does not bound the plan.
+  bool group_lists = true;
 };
 
 // Everything one run produced. Not copyable: plans point into the model.

@@ -83,8 +83,10 @@ std::vector<std::string> cross_node_sets(const Layout& layout, std::int64_t per_
   for (const auto& set : layout.sets) {
     if (set.name == "world") continue;
     bool spans = false;
-    for (const auto& g : set.groups) {
-      for (auto rank : g) spans = spans || rank / per_node != g.front() / per_node;
+    for (std::int64_t g = 0; g < set.count() && !spans; ++g) {
+      for (std::int64_t i = 0; i < set.group_size; ++i) {
+        spans = spans || set.rank(g, i) / per_node != set.rank(g, 0) / per_node;
+      }
     }
     if (spans) out.push_back(set.name);
   }

@@ -58,5 +58,54 @@ TEST_CASE("fixture manifests meet their inline expectations", "[smoke]") {
   CHECK(seen >= 10);
 }
 
+// `compile --group-lists none` leaves the lists out: the view expanded from the compact
+// group_layout is the one read from the lists, set by set and group by group.
+TEST_CASE("a golden manifest reads the same without its group lists", "[smoke]") {
+  const fs::path dir = fs::path(LAYERPLAN_SOURCE_DIR) / "fixtures" / "golden";
+  int seen = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    ++seen;
+    INFO(entry.path().filename().string());
+    std::ifstream file(entry.path());
+    const auto listed = nlohmann::ordered_json::parse(file);
+    REQUIRE(listed.contains("group_layout"));
+    auto compact = listed;
+    compact.erase("groups");
+    std::vector<Problem> problems;
+    auto a = read_manifest(listed, problems);
+    auto b = read_manifest(compact, problems);
+    std::string messages;
+    for (const auto& p : problems) messages += render_problem(p) + "\n";
+    INFO(messages);
+    REQUIRE(problems.empty());
+    REQUIRE(a->sets.size() == b->sets.size());
+    for (std::size_t s = 0; s < a->sets.size(); ++s) {
+      CHECK(a->sets[s].name == b->sets[s].name);
+      CHECK(a->sets[s].groups == b->sets[s].groups);
+    }
+    CHECK(a->comms.size() == b->comms.size());
+  }
+  CHECK(seen >= 5);
+}
+
+TEST_CASE("a compact group layout that walks past the world is a shape problem", "[smoke]") {
+  auto j = nlohmann::ordered_json::parse(R"({
+    "world_size": 4,
+    "axes": {"tp": 4, "attn_tp": 4, "dcp": 1, "pcp": 1, "pp": 1, "dp": 1},
+    "group_layout": {"tp": {"group_size": 4, "groups": 1,
+                            "steps": [{"axes": ["tp"], "sizes": [4], "strides": [2]}]}},
+    "layers": [], "pipeline": {"stages": [], "comms": []}
+  })");
+  std::vector<Problem> problems;
+  CHECK_FALSE(read_manifest(j, problems));
+  bool found = false;
+  for (const auto& p : problems) {
+    found = found || (p.where == "/group_layout/tp/steps/0" &&
+                      p.message.find("walks past the 4 entries") != std::string::npos);
+  }
+  CHECK(found);
+}
+
 }  // namespace
 }  // namespace layerplan::smoke

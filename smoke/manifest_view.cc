@@ -192,6 +192,87 @@ void read_groups(const Json& manifest, Reader& reader, ManifestView& view) {
   }
 }
 
+// One step of a set's compact description (the manifest's group_layout): the indices into the
+// previous step's sequence, walked in order. Empty after a reported problem.
+std::vector<std::int64_t> read_step(const Json& step, const std::string& where,
+                                    std::int64_t previous, Reader& reader) {
+  if (!step.is_object()) {
+    reader.fail(where, "a step must be an object with axes, sizes and strides");
+    return {};
+  }
+  auto sizes = step.find("sizes");
+  auto strides = step.find("strides");
+  if (sizes == step.end() || strides == step.end() || !sizes->is_array() || !strides->is_array() ||
+      sizes->empty() || sizes->size() != strides->size()) {
+    reader.fail(where, "sizes and strides must be non-empty lists of the same length");
+    return {};
+  }
+  std::vector<std::int64_t> size, stride;
+  std::int64_t count = 1, last = 0;
+  for (std::size_t k = 0; k < sizes->size(); ++k) {
+    auto s = reader.integer_value((*sizes)[k], child(child(where, "sizes"), k), 1, kMaxWorld);
+    auto t = reader.integer_value((*strides)[k], child(child(where, "strides"), k), 0, kMaxWorld);
+    if (!s || !t) return {};
+    size.push_back(*s);
+    stride.push_back(*t);
+    count *= *s;
+    last += std::int64_t{*s - 1} * *t;
+    if (count > previous || last >= previous) {
+      reader.fail(where, "walks past the " + std::to_string(previous) +
+                             " entries of the sequence it indexes");
+      return {};
+    }
+  }
+  std::vector<std::int64_t> out;
+  out.reserve(static_cast<std::size_t>(count));
+  for (std::int64_t n = 0; n < count; ++n) {
+    std::int64_t at = n, index = 0;
+    for (std::size_t k = size.size(); k-- > 0;) {
+      index += at % size[k] * stride[k];
+      at /= size[k];
+    }
+    out.push_back(index);
+  }
+  return out;
+}
+
+// The group lists of one set of group_layout, as the manifest's groups would list them.
+std::optional<Json> expand_set(const Json& set, const std::string& where, int world,
+                               Reader& reader) {
+  if (!set.is_object()) {
+    reader.fail(where, "must be an object with group_size and steps");
+    return std::nullopt;
+  }
+  auto group_size = reader.integer(set, where, "group_size", 1, std::max(world, 1));
+  auto steps = set.find("steps");
+  if (steps == set.end() || !steps->is_array() || steps->empty()) {
+    reader.fail(where, "steps must be a non-empty list");
+    return std::nullopt;
+  }
+  if (!group_size) return std::nullopt;
+  std::vector<std::int64_t> sequence(static_cast<std::size_t>(world));
+  for (std::size_t r = 0; r < sequence.size(); ++r) sequence[r] = static_cast<std::int64_t>(r);
+  for (std::size_t s = 0; s < steps->size(); ++s) {
+    auto indices = read_step((*steps)[s], child(child(where, "steps"), s),
+                             static_cast<std::int64_t>(sequence.size()), reader);
+    if (indices.empty()) return std::nullopt;
+    for (auto& i : indices) i = sequence[static_cast<std::size_t>(i)];
+    sequence = std::move(indices);
+  }
+  if (sequence.size() % static_cast<std::size_t>(*group_size) != 0) {
+    reader.fail(where, "the walk of " + std::to_string(sequence.size()) +
+                           " ranks does not cut into groups of " + std::to_string(*group_size));
+    return std::nullopt;
+  }
+  Json groups = Json::array();
+  for (std::size_t g = 0; g < sequence.size(); g += static_cast<std::size_t>(*group_size)) {
+    groups.push_back(std::vector<std::int64_t>(
+        sequence.begin() + static_cast<std::ptrdiff_t>(g),
+        sequence.begin() + static_cast<std::ptrdiff_t>(g + static_cast<std::size_t>(*group_size))));
+  }
+  return groups;
+}
+
 bool set_named(const Json& groups, const std::string& name) {
   return groups.is_object() && groups.contains(name);
 }
@@ -413,8 +494,25 @@ std::optional<ManifestView> read_manifest(const nlohmann::ordered_json& manifest
     }
   }
   read_axes(manifest, reader, view);
-  read_groups(manifest, reader, view);
-  read_layers(manifest, reader, view);
+  // Written with `compile --group-lists none`: the lists come from the compact group_layout,
+  // then go through the same checks as listed groups.
+  const Json* source = &manifest;
+  Json expanded;
+  auto layout = manifest.find("group_layout");
+  if (!manifest.contains("groups") && layout != manifest.end() && view.world_size > 0) {
+    expanded = manifest;
+    Json groups = Json::object();
+    if (!layout->is_object()) reader.fail("/group_layout", "must be an object of group sets");
+    for (auto it = layout->begin(); layout->is_object() && it != layout->end(); ++it) {
+      if (auto lists = expand_set(*it, child("/group_layout", it.key()), view.world_size, reader)) {
+        groups[it.key()] = std::move(*lists);
+      }
+    }
+    expanded["groups"] = std::move(groups);
+    source = &expanded;
+  }
+  read_groups(*source, reader, view);
+  read_layers(*source, reader, view);
   if (reader.count() == 0) read_nodes(manifest, reader, view);
   if (reader.count() > 0) return std::nullopt;
   return view;

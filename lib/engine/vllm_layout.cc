@@ -9,77 +9,62 @@
 namespace layerplan {
 namespace {
 
-using Groups = std::vector<std::vector<std::int64_t>>;
-
 struct Grid {
   std::int64_t dp, pp, pcp, tp;
-  [[nodiscard]] std::int64_t rank(std::int64_t d, std::int64_t p, std::int64_t c,
-                                  std::int64_t t) const {
-    return ((d * pp + p) * pcp + c) * tp + t;
-  }
   [[nodiscard]] std::int64_t world() const { return dp * pp * pcp * tp; }
 };
 
 enum Dim { kDp = 0, kPp = 1, kPcp = 2, kTp = 3 };
+constexpr std::array<const char*, 4> kDimName = {"dp", "pp", "pcp", "tp"};
+
+// One walk over the (dp, pp, pcp, tp) grid (TP fastest in rank order) in the given order of
+// its dimensions, outermost first.
+GroupStep grid_walk(const Grid& g, std::array<Dim, 4> order) {
+  std::array<std::int64_t, 4> size = {g.dp, g.pp, g.pcp, g.tp};
+  std::array<std::int64_t, 4> stride = {g.pp * g.pcp * g.tp, g.pcp * g.tp, g.tp, 1};
+  GroupStep step;
+  for (Dim d : order) {
+    step.axes.emplace_back(kDimName[d]);
+    step.sizes.push_back(size[d]);
+    step.strides.push_back(stride[d]);
+  }
+  return step;
+}
+
+GroupSet walk_set(std::string name, GroupStep step, std::int64_t group_size) {
+  GroupSet set;
+  set.name = std::move(name);
+  set.steps.push_back(std::move(step));
+  set.group_size = group_size;
+  return set;
+}
 
 // The groups along one dimension of the (dp, pp, pcp, tp) grid, in vLLM's order: the dimension
 // is transposed with the last one and the grid reshaped to (-1, size), so the other dimensions
 // are walked in their order after that swap.
-Groups varying(const Grid& g, Dim dim) {
+GroupSet varying(const Grid& g, Dim dim, std::string name) {
   std::array<Dim, 4> order = {kDp, kPp, kPcp, kTp};
   std::swap(order[dim], order[kTp]);
   std::array<std::int64_t, 4> size = {g.dp, g.pp, g.pcp, g.tp};
-  std::array<std::int64_t, 4> at = {0, 0, 0, 0};
-  Groups out;
-  for (at[order[0]] = 0; at[order[0]] < size[order[0]]; ++at[order[0]])
-    for (at[order[1]] = 0; at[order[1]] < size[order[1]]; ++at[order[1]])
-      for (at[order[2]] = 0; at[order[2]] < size[order[2]]; ++at[order[2]]) {
-        std::vector<std::int64_t> group;
-        for (at[dim] = 0; at[dim] < size[dim]; ++at[dim]) {
-          group.push_back(g.rank(at[kDp], at[kPp], at[kPcp], at[kTp]));
-        }
-        out.push_back(std::move(group));
-      }
-  return out;
+  return walk_set(std::move(name), grid_walk(g, order), size[dim]);
 }
 
 // Sub-groups of every TP group of size `size`, taking ranks `tp / size` apart.
-Groups strided_tp_subgroups(const Grid& g, std::int64_t size) {
-  Groups out;
+GroupSet strided_tp_subgroups(const Grid& g, std::int64_t size, std::string name) {
+  GroupStep step = grid_walk(g, {kDp, kPp, kPcp, kTp});
   std::int64_t stride = g.tp / size;
-  for (std::int64_t base = 0; base < g.world(); base += g.tp) {
-    for (std::int64_t j = 0; j < stride; ++j) {
-      std::vector<std::int64_t> group;
-      for (std::int64_t k = 0; k < size; ++k) group.push_back(base + k * stride + j);
-      out.push_back(std::move(group));
-    }
-  }
-  return out;
-}
-
-Groups chunks(const std::vector<std::int64_t>& ranks, std::int64_t size) {
-  Groups out;
-  for (std::size_t i = 0; i < ranks.size(); i += static_cast<std::size_t>(size)) {
-    out.emplace_back(ranks.begin() + static_cast<std::ptrdiff_t>(i),
-                     ranks.begin() + static_cast<std::ptrdiff_t>(i + static_cast<std::size_t>(size)));
-  }
-  return out;
+  step.axes.back() = "tp_offset";
+  step.sizes.back() = stride;
+  step.axes.emplace_back("tp_member");
+  step.sizes.push_back(size);
+  step.strides.push_back(stride);
+  return walk_set(std::move(name), std::move(step), size);
 }
 
 // The expert domain of each PP stage: all dp*pcp*tp ranks, ordered d, c, t. These are vLLM's EP
 // groups (parallel_state.py::initialize_model_parallel: all_ranks.transpose(1, 2).reshape(-1,
 // dp*pcp*tp)), which it builds for every MoE model, expert parallelism enabled or not.
-std::vector<std::vector<std::int64_t>> expert_domains(const Grid& g) {
-  std::vector<std::vector<std::int64_t>> domains;
-  for (std::int64_t p = 0; p < g.pp; ++p) {
-    std::vector<std::int64_t> domain;
-    for (std::int64_t d = 0; d < g.dp; ++d)
-      for (std::int64_t c = 0; c < g.pcp; ++c)
-        for (std::int64_t t = 0; t < g.tp; ++t) domain.push_back(g.rank(d, p, c, t));
-    domains.push_back(std::move(domain));
-  }
-  return domains;
-}
+GroupStep expert_domains(const Grid& g) { return grid_walk(g, {kPp, kDp, kPcp, kTp}); }
 
 // vLLM's DCP groups (parallel_state.py::initialize_model_parallel, since PR #46570): when
 // dcp > 1 the (.., pcp, tp) grid is transposed to (.., tp, pcp) ("DCP spans PCP first, then TP")
@@ -88,17 +73,9 @@ std::vector<std::vector<std::int64_t>> expert_domains(const Grid& g) {
 // dcp = tp*pcp one group per (d, p) holds t0c0, t0c1, t1c0, ... Without DCP (dcp = 1) vLLM
 // reshapes the untransposed grid: one rank per group, in rank order. A dcp that does not divide
 // the world (an invalid plan) gives the whole chunks only.
-Groups dcp_groups(const Grid& g, std::int64_t dcp) {
-  std::vector<std::int64_t> walk;
-  walk.reserve(static_cast<std::size_t>(g.world()));
-  for (std::int64_t d = 0; d < g.dp; ++d)
-    for (std::int64_t p = 0; p < g.pp; ++p)
-      for (std::int64_t t = 0; t < g.tp; ++t)
-        for (std::int64_t c = 0; c < g.pcp; ++c) walk.push_back(g.rank(d, p, c, t));
-  if (dcp <= 1) std::sort(walk.begin(), walk.end());
-  if (dcp < 1) return {};
-  walk.resize(walk.size() - walk.size() % static_cast<std::size_t>(dcp));
-  return chunks(walk, dcp);
+GroupSet dcp_groups(const Grid& g, std::int64_t dcp) {
+  if (dcp <= 1) return walk_set("dcp", grid_walk(g, {kDp, kPp, kPcp, kTp}), std::max<std::int64_t>(dcp, 0));
+  return walk_set("dcp", grid_walk(g, {kDp, kPp, kTp, kPcp}), dcp);
 }
 
 // Whether the model has a MoE layer, for which vLLM builds its EP group.
@@ -135,6 +112,43 @@ LayoutSize layout_size(const AxisValues& axes, const std::vector<LayerPlan>& pla
   return size;
 }
 
+std::int64_t GroupStep::count() const {
+  std::int64_t n = 1;
+  for (auto size : sizes) n *= size;
+  return n;
+}
+
+std::int64_t GroupSet::count() const {
+  if (steps.empty() || group_size <= 0) return 0;
+  return steps.back().count() / group_size;
+}
+
+std::int64_t GroupSet::rank(std::int64_t group, std::int64_t member) const {
+  std::int64_t at = group * group_size + member;
+  for (auto step = steps.rbegin(); step != steps.rend(); ++step) {
+    std::int64_t index = 0;
+    for (std::size_t k = step->sizes.size(); k-- > 0;) {
+      index += at % step->sizes[k] * step->strides[k];
+      at /= step->sizes[k];
+    }
+    at = index;
+  }
+  return at;
+}
+
+std::vector<std::int64_t> GroupSet::group(std::int64_t g) const {
+  std::vector<std::int64_t> out(static_cast<std::size_t>(group_size));
+  for (std::int64_t i = 0; i < group_size; ++i) out[static_cast<std::size_t>(i)] = rank(g, i);
+  return out;
+}
+
+std::vector<std::vector<std::int64_t>> GroupSet::groups() const {
+  std::vector<std::vector<std::int64_t>> out;
+  out.reserve(static_cast<std::size_t>(count()));
+  for (std::int64_t g = 0; g < count(); ++g) out.push_back(group(g));
+  return out;
+}
+
 const GroupSet* Layout::find(std::string_view name) const {
   for (const auto& set : sets) {
     if (set.name == name) return &set;
@@ -168,46 +182,31 @@ std::string etp_group_name(std::int64_t ep_size, const AxisValues& axes) {
 Layout build_layout(const AxisValues& axes, const std::vector<LayerPlan>& plans) {
   Grid g{axes.dp, axes.pp, axes.pcp, axes.tp};
   Layout layout;
-  std::vector<std::int64_t> all(static_cast<std::size_t>(g.world()));
-  for (std::int64_t r = 0; r < g.world(); ++r) all[static_cast<std::size_t>(r)] = r;
+  const std::array<Dim, 4> rank_order = {kDp, kPp, kPcp, kTp};
 
   // vLLM's sets in its creation order (parallel_state.py::initialize_model_parallel: TP, DCP,
   // PCP, PP, DP, then EP for MoE models), each even when its groups hold one rank, then
-  // layerplan's own (attn_tp, tp_sub<k>, ep<k>, etp<k>).
-  layout.sets.push_back({"world", {all}});
-  layout.sets.push_back({"tp", chunks(all, g.tp)});
-  layout.sets.push_back({"dcp", dcp_groups(g, axes.dcp)});
-  layout.sets.push_back({"pcp", varying(g, kPcp)});
-  layout.sets.push_back({"pp", varying(g, kPp)});
-  layout.sets.push_back({"dp", varying(g, kDp)});
-  auto domains = expert_domains(g);
-  if (has_moe(plans)) {
-    GroupSet ep{"ep", {}};
-    for (const auto& domain : domains) ep.groups.push_back(domain);
-    layout.sets.push_back(std::move(ep));
-  }
-  if (axes.attn_tp < axes.tp)
-    layout.sets.push_back({"attn_tp", strided_tp_subgroups(g, axes.attn_tp)});
+  // layerplan's own (attn_tp, tp_sub<k>, ep<k>, etp<k>). Every set is a formula (GroupSet).
+  layout.sets.push_back(walk_set("world", grid_walk(g, rank_order), g.world()));
+  layout.sets.push_back(walk_set("tp", grid_walk(g, rank_order), g.tp));
+  layout.sets.push_back(dcp_groups(g, axes.dcp));
+  layout.sets.push_back(varying(g, kPcp, "pcp"));
+  layout.sets.push_back(varying(g, kPp, "pp"));
+  layout.sets.push_back(varying(g, kDp, "dp"));
+  std::int64_t domain = g.dp * g.pcp * g.tp;
+  if (has_moe(plans)) layout.sets.push_back(walk_set("ep", expert_domains(g), domain));
+  if (axes.attn_tp < axes.tp) layout.sets.push_back(strided_tp_subgroups(g, axes.attn_tp, "attn_tp"));
   std::set<std::int64_t> sub_sizes, ep_sizes;
   distinct_sizes(axes, plans, sub_sizes, ep_sizes);
-  for (auto k : sub_sizes)
-    layout.sets.push_back({tp_group_name(k, axes), strided_tp_subgroups(g, k)});
+  for (auto k : sub_sizes) layout.sets.push_back(strided_tp_subgroups(g, k, tp_group_name(k, axes)));
   for (auto ep : ep_sizes) {
-    GroupSet eps{ep_group_name(ep, axes), {}};
-    GroupSet etps{etp_group_name(ep, axes), {}};
-    for (const auto& domain : domains) {
-      if (static_cast<std::int64_t>(domain.size()) % ep != 0) continue;  // reported by checks
-      auto groups = chunks(domain, ep);
-      eps.groups.insert(eps.groups.end(), groups.begin(), groups.end());
-      for (std::int64_t j = 0; j < ep; ++j) {
-        std::vector<std::int64_t> column;
-        for (const auto& group : groups) column.push_back(group[static_cast<std::size_t>(j)]);
-        etps.groups.push_back(std::move(column));
-      }
-    }
-    if (eps.groups.empty()) continue;  // an ep_size that does not divide the domain
-    layout.sets.push_back(std::move(eps));
-    if (etps.groups.front().size() > 1) layout.sets.push_back(std::move(etps));
+    if (domain % ep != 0) continue;  // an ep_size that does not divide the domain: reported by checks
+    layout.sets.push_back(walk_set(ep_group_name(ep, axes), expert_domains(g), ep));
+    // etp<k>: member j of every ep<k> group of a domain, walked p, j, then group by group.
+    if (domain / ep <= 1) continue;
+    GroupSet etp = walk_set(etp_group_name(ep, axes), expert_domains(g), domain / ep);
+    etp.steps.push_back({{"pp", "ep_member", "ep_group"}, {g.pp, ep, domain / ep}, {domain, 1, ep}});
+    layout.sets.push_back(std::move(etp));
   }
   return layout;
 }

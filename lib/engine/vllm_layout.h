@@ -10,9 +10,27 @@
 
 namespace layerplan {
 
+// One step of a group set's compact description: walk a mixed-radix index over `sizes`
+// (outermost first); position n, with digits n_k, stands for element sum(n_k * strides[k]) of
+// the previous step's sequence (of the ranks 0, 1, ..., world-1 for the first step).
+struct GroupStep {
+  std::vector<std::string> axes;  // what each dimension is, in the walk's order
+  std::vector<std::int64_t> sizes;
+  std::vector<std::int64_t> strides;
+  [[nodiscard]] std::int64_t count() const;  // product of sizes
+};
+
 struct GroupSet {
   std::string name;
-  std::vector<std::vector<std::int64_t>> groups;  // each in rank-in-group order
+  // The compact description the groups are computed from (no list is held): the last step's
+  // sequence cut into consecutive chunks of group_size (whole chunks only). Group g's member i
+  // is rank(g, i), in rank-in-group order.
+  std::vector<GroupStep> steps;
+  std::int64_t group_size = 0;
+  [[nodiscard]] std::int64_t count() const;  // number of groups
+  [[nodiscard]] std::int64_t rank(std::int64_t group, std::int64_t member) const;
+  [[nodiscard]] std::vector<std::int64_t> group(std::int64_t g) const;
+  [[nodiscard]] std::vector<std::vector<std::int64_t>> groups() const;  // every group, listed
 };
 
 struct Layout {
@@ -33,12 +51,12 @@ struct Layout {
 // Any dcp >= 1 is laid out (vLLM accepts 1, pcp and tp*pcp when pcp > 1, divisors of tp otherwise).
 [[nodiscard]] Layout build_layout(const AxisValues& axes, const std::vector<LayerPlan>& plans);
 
-// Most rank entries the groups of one plan may list, over all group sets: four sets for the
-// largest world (kMaxWorldSize). Every plan lists six (world, tp, dcp, pcp, pp, dp: vLLM builds
-// them all), seven for MoE models, so the largest world written is about 600,000 ranks. That
-// manifest is about 45 MB and takes about 0.5 GB and 4 s to write; real plans list thousands of
-// entries, not millions.
-inline constexpr std::int64_t kMaxLayoutEntries = std::int64_t{1} << 22;
+// Most rank entries the groups of one plan may list, over all group sets. Every plan lists six
+// sets (world, tp, dcp, pcp, pp, dp: vLLM builds them all), seven for MoE models, so the largest
+// world (kMaxWorldSize, 2^20 ranks) is written with up to eight sets (attn_tp or the ep set
+// besides vLLM's six): 2^23 entries, a manifest of about 75 MB. No list is held in memory (the
+// sets are formulas and the manifest streams them), so the limit bounds the file, not memory.
+inline constexpr std::int64_t kMaxLayoutEntries = std::int64_t{1} << 23;
 
 // What build_layout would produce, counted without building it: the number of group sets and of
 // rank entries over all of them. Requires a world size that does not overflow.

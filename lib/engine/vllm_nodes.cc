@@ -5,6 +5,7 @@
 // rank dp_rank * (tp*pp*pcp) + rank-in-replica (distributed/parallel_state.py::
 // initialize_model_parallel), every node holds a run of consecutive ranks.
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -17,17 +18,19 @@ void warn_spanning_groups(const NodePlacement& placement, const Layout& layout,
                           const AxisValues& axes, const Location& where, Diagnostics& diags) {
   for (const auto& set : layout.sets) {
     if (set.name != "tp" && set.name != "dcp" && set.name != "attn_tp") continue;
-    int spanning = 0;
-    const std::vector<std::int64_t>* example = nullptr;
-    for (const auto& group : set.groups) {
-      std::int64_t home = placement.node_of(group.front());
-      if (std::all_of(group.begin(), group.end(), [&](auto r) { return placement.node_of(r) == home; })) {
-        continue;
+    std::int64_t spanning = 0;
+    std::optional<std::vector<std::int64_t>> example;
+    for (std::int64_t g = 0; g < set.count(); ++g) {
+      std::int64_t home = placement.node_of(set.rank(g, 0));
+      bool spans = false;
+      for (std::int64_t i = 1; i < set.group_size && !spans; ++i) {
+        spans = placement.node_of(set.rank(g, i)) != home;
       }
+      if (!spans) continue;
       ++spanning;
-      if (example == nullptr) example = &group;
+      if (!example) example = set.group(g);
     }
-    if (example == nullptr) continue;
+    if (!example) continue;
     std::vector<std::int64_t> nodes;
     for (auto r : *example) {
       std::int64_t n = placement.node_of(r);
@@ -37,7 +40,7 @@ void warn_spanning_groups(const NodePlacement& placement, const Layout& layout,
         "group-spans-nodes", axes.location(set.name == "dcp" ? "dcp" : set.name == "tp" ? "tp" : "attn_tp", where),
         fmt::format("{} of the {} '{}' groups span nodes: [{}] runs on nodes {}, so its "
                     "collectives leave NVLink",
-                    spanning, set.groups.size(), set.name, fmt::join(*example, ", "),
+                    spanning, set.count(), set.name, fmt::join(*example, ", "),
                     fmt::join(nodes, ", ")));
     d.notes.push_back({{}, fmt::format("{} ranks a node ({})", placement.ranks_per_node,
                                        placement.derived_from)});

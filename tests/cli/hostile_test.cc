@@ -304,7 +304,7 @@ TEST_CASE("hostile: per-layer sizes near 2^63 overflow nothing") {
   }
 }
 
-TEST_CASE("hostile: a plan whose rank groups would take gigabytes is refused before they are built") {
+TEST_CASE("hostile: a plan whose rank group lists would be too large is refused before writing") {
   // World 2^20 (the limit) with vLLM's six group sets, attn_tp and two tp sub-group sets.
   Result r = check_rules(
       "parallelism_rules:\n  axes: {tp: 16, attn_tp: 8, dcp: 2, dp: 65536}\n  rules:\n"
@@ -312,8 +312,29 @@ TEST_CASE("hostile: a plan whose rank groups would take gigabytes is refused bef
       "    - {match: {kind: mlp, layers: 16-31}, plan: {tp_size: 4}}\n");
   expect_failure(r, 1,
                  "the rank groups of this plan would list 9437184 ranks (9 group sets over a world "
-                 "of 1048576), more than layerplan writes (4194304) [world-size-limit]");
+                 "of 1048576), more than layerplan lists (8388608) [world-size-limit]");
   CHECK(r.seconds < 20);
+}
+
+TEST_CASE("hostile: the same plan compiles with --group-lists none into a small file") {
+  std::string rules = in_scratch("rules.yaml");
+  spit(rules,
+       "parallelism_rules:\n  axes: {tp: 16, attn_tp: 8, dcp: 2, dp: 65536}\n  rules:\n"
+       "    - {match: {kind: mlp, layers: 0-15}, plan: {tp_size: 2}}\n"
+       "    - {match: {kind: mlp, layers: 16-31}, plan: {tp_size: 4}}\n");
+  std::string out = in_scratch("compact.json");
+  Result r = run({"compile", "--config", kLlama8, "--rules", rules, "-o", out, "--group-lists", "none"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  auto m = nlohmann::json::parse(slurp(out));
+  CHECK_FALSE(m.contains("groups"));
+  REQUIRE(m.contains("group_layout"));
+  CHECK(m["group_layout"].size() == 9);
+  CHECK(m["group_layout"]["dp"]["groups"] == 16);
+  CHECK(m["group_layout"]["dp"]["group_size"] == 65536);
+  CHECK(slurp(out).size() < 1000000);
+  Result bad = run({"compile", "--config", kLlama8, "--rules", rules, "-o", out, "--group-lists", "some"});
+  CHECK(bad.code != 0);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ std::string groups_string(const Compilation& c, const std::string& set) {
   const GroupSet* g = c.layout->find(set);
   if (g == nullptr) return "<no set " + set + ">";
   std::vector<std::string> parts;
-  for (const auto& group : g->groups) parts.push_back(fmt::format("[{}]", fmt::join(group, ",")));
+  for (const auto& group : g->groups()) parts.push_back(fmt::format("[{}]", fmt::join(group, ",")));
   return fmt::format("{}", fmt::join(parts, " "));
 }
 

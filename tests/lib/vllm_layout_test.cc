@@ -1,8 +1,11 @@
 // Rank groups against the worked examples of vllm-semantics.md §2.3 (computed from vLLM's
 // initialize_model_parallel and the TPA rank mapping of PR #42674).
+#include <array>
+
 #include "catch.h"
 #include "lib/engine/vllm_layers.h"
 #include "lib/engine/vllm_layout.h"
+#include "lib/manifest.h"
 #include "test_util.h"
 
 namespace layerplan {
@@ -135,7 +138,7 @@ TEST_CASE("initialize_model_parallel: DCP groups with pcp > 1 span PCP first, th
     axes.world_size = tp * pcp;
     Layout layout = build_layout(axes, {});
     std::string out;
-    for (const auto& g : layout.find("dcp")->groups) {
+    for (const auto& g : layout.find("dcp")->groups()) {
       out += out.empty() ? "[" : " [";
       for (std::size_t i = 0; i < g.size(); ++i) out += (i ? "," : "") + std::to_string(g[i]);
       out += "]";
@@ -180,9 +183,76 @@ TEST_CASE("every group set partitions the world") {
   REQUIRE(c->layout);
   for (const auto& set : c->layout->sets) {
     std::vector<int> seen(static_cast<std::size_t>(c->axes.world_size), 0);
-    for (const auto& g : set.groups)
+    for (const auto& g : set.groups())
       for (auto r : g) ++seen[static_cast<std::size_t>(r)];
     for (int count : seen) CHECK(count == 1);
+  }
+}
+
+// The manifest streams its groups from the formulas: byte for byte what the listed value gives.
+TEST_CASE("the streamed manifest equals the listed one, and --group-lists none drops the lists") {
+  const char* plans[] = {
+      "parallelism_rules:\n  axes: {dp: 2, pp: 3, tp: 8, dcp: 8, attn_tp: 1, ep: 16}\n"
+      "  rules:\n    - match: {kind: moe}\n      plan: {ep_size: ep}\n",
+      "parallelism_rules:\n  axes: {dp: 2, pp: 2, tp: 4, dcp: 4, attn_tp: 1, ep: 4}\n"
+      "  rules:\n    - match: {kind: moe}\n      plan: {ep_size: ep}\n",
+  };
+  for (const char* rules : plans) {
+    INFO(rules);
+    auto c = compile_text(fixture("fixtures/models/deepseek_v3.json"), rules);
+    REQUIRE(c->layout);
+    ManifestInputs listed{"config.json", "rules.yaml"};
+    std::string want = dump_json(c->manifest(listed)) + "\n";
+    ManifestInputs streamed = listed;
+    streamed.stream_groups = true;
+    std::string got;
+    CHECK(write_manifest(c->manifest(streamed), *c->layout, [&](std::string_view piece) {
+      got.append(piece);
+      return true;
+    }));
+    CHECK(got == want);
+    // A failing sink stops the write and says so.
+    CHECK_FALSE(write_manifest(c->manifest(streamed), *c->layout, [](std::string_view) { return false; }));
+    streamed.group_lists = false;
+    auto compact = c->manifest(streamed);
+    CHECK_FALSE(compact.contains("groups"));
+    REQUIRE(compact.contains("group_layout"));
+    CHECK(compact["group_layout"].size() == c->layout->sets.size());
+  }
+}
+
+// Every set's formula against vLLM's definition, rank by rank: tp, pcp, pp and dp groups hold
+// the ranks equal in every other coordinate of (d, p, c, t), in ascending order.
+TEST_CASE("grid sets vary exactly one coordinate") {
+  AxisValues a;
+  a.dp = 3;
+  a.pp = 2;
+  a.tp = 4;
+  a.attn_tp = 4;
+  a.pcp = 2;
+  a.dcp = 2;
+  a.world_size = 48;
+  Layout layout = build_layout(a, {});
+  auto coords = [&](std::int64_t r) {
+    return std::array<std::int64_t, 4>{r / (a.pp * a.pcp * a.tp), r / (a.pcp * a.tp) % a.pp,
+                                       r / a.tp % a.pcp, r % a.tp};
+  };
+  const std::pair<const char*, int> sets[] = {{"tp", 3}, {"pcp", 2}, {"pp", 1}, {"dp", 0}};
+  for (auto [name, dim] : sets) {
+    INFO(name);
+    const GroupSet* set = layout.find(name);
+    REQUIRE(set != nullptr);
+    CHECK(set->count() * set->group_size == a.world_size);
+    for (std::int64_t g = 0; g < set->count(); ++g) {
+      auto group = set->group(g);
+      for (std::size_t i = 0; i < group.size(); ++i) {
+        auto x = coords(group[i]);
+        auto y = coords(group[0]);
+        CHECK(x[static_cast<std::size_t>(dim)] == static_cast<std::int64_t>(i));
+        x[static_cast<std::size_t>(dim)] = y[static_cast<std::size_t>(dim)] = 0;
+        CHECK(x == y);
+      }
+    }
   }
 }
 

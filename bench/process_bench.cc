@@ -1,0 +1,163 @@
+// Whole-process figures of the built `layerplan` binary, the way a user meets them: wall time
+// (median) and peak RSS (getrusage of the child, the largest over the runs) of `compile` with the
+// manifest written at worlds of 65,536 and 1,048,576 ranks, `check` of every config in a folder
+// (default ../shared/hf-configs), and `--version`. Each run is its own process (fork + exec).
+// Usage: layerplan-process-bench [repetitions] [hf-configs folder]
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct Run {
+  double ms = 0;
+  double rss_mb = 0;
+  int status = -1;
+};
+
+Run run_once(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::fflush(stdout);  // or the child would write this process's buffer again
+  auto t0 = Clock::now();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, STDOUT_FILENO);
+    ::dup2(null, STDERR_FILENO);
+    ::execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  struct rusage usage {};
+  ::wait4(pid, &status, 0, &usage);
+  Run r;
+  r.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  r.rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  return r;
+}
+
+struct Figures {
+  double median_ms = 0, rss_mb = 0;
+  int status = 0;
+};
+
+Figures measure(const std::vector<std::string>& args, int reps) {
+  std::vector<double> times;
+  Figures f;
+  for (int i = 0; i < reps; ++i) {
+    Run r = run_once(args);
+    times.push_back(r.ms);
+    f.rss_mb = std::max(f.rss_mb, r.rss_mb);
+    f.status = std::max(f.status, r.status);
+  }
+  std::sort(times.begin(), times.end());
+  f.median_ms = times[times.size() / 2];
+  return f;
+}
+
+void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+double file_mb(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<double>(st.st_size) / 1e6 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int reps = argc > 1 ? std::atoi(argv[1]) : 5;
+  std::string configs = argc > 2 ? argv[2] : std::string(LAYERPLAN_SOURCE_DIR) + "/../shared/hf-configs";
+  const std::string bin = LAYERPLAN_BINARY;
+  char tmpl[] = "/tmp/layerplan-bench-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) return 1;
+  const std::string dir = tmpl;
+  const std::string models = std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/models/";
+  const std::string llama405 = configs + "/llama3/Meta-Llama-3.1-405B.json";
+
+  struct Plan {
+    std::string name, config, axes, rules;
+  };
+  const std::string llama_rules =
+      "    - match: {kind: attention}\n      plan: {tp_size: attn_tp, dcp_size: dcp}\n"
+      "    - match: {kind: mlp}\n      plan: {tp_size: tp}\n";
+  const std::string deepseek_rules =
+      "    - match: {kind: attention, attention_flavor: mla}\n      plan: {tp_size: tp, dcp_size: dcp}\n"
+      "    - match: {kind: moe}\n      plan: {tp_size: tp, ep_size: ep}\n"
+      "    - match: {kind: mlp}\n      plan: {tp_size: tp}\n";
+  std::vector<Plan> plans = {
+      {"Llama-3.1-405B tp 8 attn_tp 4 dcp 2 pp 2 dp 4096 (world 65,536)", llama405,
+       "{tp: 8, attn_tp: 4, dcp: 2, pp: 2, dp: 4096}", llama_rules},
+      {"DeepSeek-V3 tp 8 dcp 8 pp 2 dp 4096 ep 256 (world 65,536)", models + "deepseek_v3.json",
+       "{tp: 8, attn_tp: 1, dcp: 8, pp: 2, dp: 4096, ep: 256}", deepseek_rules},
+      {"Llama-3.1-405B tp 8 attn_tp 4 dcp 2 pp 2 dp 65536 (world 1,048,576)", llama405,
+       "{tp: 8, attn_tp: 4, dcp: 2, pp: 2, dp: 65536}", llama_rules},
+  };
+  std::printf("whole process, median of %d runs; peak RSS is the largest ru_maxrss of the child\n", reps);
+  std::printf("%-72s %10s %10s %12s %s\n", "command", "wall ms", "RSS MB", "manifest MB", "exit");
+  int n = 0;
+  for (const auto& p : plans) {
+    std::string rules = fmt::format("{}/rules{}.yaml", dir, n);
+    write(rules, "parallelism_rules:\n  axes: " + p.axes + "\n  rules:\n" + p.rules);
+    for (const char* lists : {"all", "none"}) {
+      std::string out = fmt::format("{}/manifest{}.json", dir, n);
+      std::vector<std::string> args = {bin, "compile", "--config", p.config, "--rules", rules, "-o", out};
+      if (std::string(lists) == "none") {
+        args.push_back("--group-lists");
+        args.push_back("none");
+      }
+      Figures f = measure(args, reps);
+      std::printf("%-72s %10.1f %10.1f %12.1f %d\n",
+                  fmt::format("compile {} lists {}", p.name, lists).c_str(), f.median_ms, f.rss_mb,
+                  file_mb(out), f.status);
+      std::fflush(stdout);
+    }
+    ++n;
+  }
+  std::string tp1 = dir + "/tp1.yaml";
+  write(tp1, "parallelism_rules:\n  axes: {tp: 1}\n  rules:\n    - match: {}\n      plan: {tp_size: 1}\n");
+  std::vector<double> check_ms;
+  double check_rss = 0;
+  int failed = 0;
+  std::vector<std::string> paths;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(configs, ec)) {
+    if (e.path().extension() == ".json") paths.push_back(e.path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  for (const auto& path : paths) {
+    Figures f = measure({bin, "check", "--config", path, "--rules", tp1, "--allow-unverified"}, reps);
+    check_ms.push_back(f.median_ms);
+    check_rss = std::max(check_rss, f.rss_mb);
+    failed += f.status > 2 ? 1 : 0;
+  }
+  if (!check_ms.empty()) {
+    std::sort(check_ms.begin(), check_ms.end());
+    std::printf("%-72s %10.1f %10.1f %12s %d crashed\n",
+                fmt::format("check of {} configs (median of medians; max {:.1f})", check_ms.size(),
+                            check_ms.back()).c_str(),
+                check_ms[check_ms.size() / 2], check_rss, "-", failed);
+  }
+  Figures v = measure({bin, "--version"}, reps);
+  std::printf("%-72s %10.1f %10.1f %12s %d\n", "--version", v.median_ms, v.rss_mb, "-", v.status);
+  fs::remove_all(dir, ec);
+  return 0;
+}
