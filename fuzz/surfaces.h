@@ -20,6 +20,7 @@
 #include "fuzz/targets.h"
 #include "lib/check_batch.h"
 #include "lib/engine/vllm_args.h"
+#include "lib/manifest.h"
 #include "lib/model_resolver.h"
 #include "lib/output/formats.h"
 #include "lib/report.h"
@@ -256,9 +257,11 @@ inline void run_resolver(std::string_view input) {
   env.hf_hub_cache = hc.cache.string();
   ModelResolveError error;
   const std::string base = (hc.root / "work").string();
+  std::error_code ec;
+  const bool names_a_path = std::filesystem::exists(std::filesystem::path(base) / spec, ec);
   auto found = resolve_model(spec, base, env, error);
   expect(found.has_value() != !error.message.empty(), "resolve_model: a path iff no error");
-  if (!found) return;
+  if (!found || names_a_path) return;  // an existing path is the reader's to judge
   // A spec that names nothing under the working directory and resolves into the cache must
   // resolve to a path under the cache, without '..', whatever refs/main holds.
   std::string cache_prefix = hc.cache.string() + "/";

@@ -1,6 +1,7 @@
 // Replays every input a fuzz target once crashed on (fixtures/fuzz-regressions/TARGET/*) through
 // the same body the fuzzer runs (fuzz/targets.h, fuzz/surfaces.h): none may throw, whatever it reports.
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -49,6 +50,17 @@ TEST_CASE("fuzz regressions: vLLM launch line") { replay("vllm_args", fuzz::run_
 
 TEST_CASE("fuzz regressions: smoke's and the report's manifest readers") {
   replay("manifest", fuzz::run_manifest);
+}
+
+TEST_CASE("fuzz regressions: a manifest claiming a huge world costs what its bytes cost") {
+  // Before the fix each of these took minutes (a world-sized array per group set).
+  for (const char* name : {"tiny-sets-of-a-2-24-world", "tiny-sets-of-a-2-20-world-smoke"}) {
+    INFO(name);
+    std::string input = test::fixture(std::string("fixtures/fuzz-regressions/manifest/") + name);
+    auto start = std::chrono::steady_clock::now();
+    CHECK_NOTHROW(fuzz::run_manifest(input));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+  }
 }
 
 TEST_CASE("fuzz regressions: check's output formats") { replay("outputs", fuzz::run_outputs); }
