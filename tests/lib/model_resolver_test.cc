@@ -149,8 +149,9 @@ TEST_CASE("resolve_model: a snapshot linking out of the cache, or in a loop, is 
   fs::create_directory_symlink("loop", repo / "snapshots" / "loop");
   ModelResolveError error;
   CHECK_FALSE(resolve_model("org/m", "", env, error));
-  REQUIRE(!error.notes.empty());
-  CHECK(error.notes[1].find("links out of the cache folder") != std::string::npos);
+  bool said = false;
+  for (const auto& note : error.notes) said = said || note.find("links out of the cache folder") != std::string::npos;
+  CHECK(said);
   ModelResolveError loop_error;
   CHECK_FALSE(resolve_model("org/m@loop", "", env, loop_error));
   // huggingface_hub's own layout, a snapshot file linking into blobs/, is followed.
