@@ -54,8 +54,9 @@ inline void run_manifest(std::string_view input) {
   nlohmann::ordered_json manifest;
   try {
     manifest = nlohmann::ordered_json::parse(input);
-  } catch (const nlohmann::json::parse_error&) {
-    // smoke ends here with exit 2; the report's own path is run below.
+  } catch (const nlohmann::json::exception&) {
+    // smoke ends here with exit 2 (a parse error, or a number out of range such as 1e400); the
+    // report's own path is run below.
   }
   std::vector<smoke::Problem> problems;
   auto view = smoke::read_manifest(manifest, problems);
@@ -261,7 +262,8 @@ inline void run_resolver(std::string_view input) {
   const bool names_a_path = std::filesystem::exists(std::filesystem::path(base) / spec, ec);
   auto found = resolve_model(spec, base, env, error);
   expect(found.has_value() != !error.message.empty(), "resolve_model: a path iff no error");
-  if (!found || names_a_path) return;  // an existing path is the reader's to judge
+  // An existing path, or a spec that is no id, is returned as given: the reader's to judge.
+  if (!found || names_a_path || *found == (std::filesystem::path(base) / spec).string()) return;
   // A spec that names nothing under the working directory and resolves into the cache must
   // resolve to a path under the cache, without '..', whatever refs/main holds.
   std::string cache_prefix = hc.cache.string() + "/";
