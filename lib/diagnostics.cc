@@ -36,7 +36,7 @@ const std::vector<CodeInfo>& diagnostic_codes() {
       {"quant-unknown", S::kWarning, "config.json's quantization_config names a scheme layerplan does not model: its weights are counted in the model dtype"},
       {"mla-not-enabled", S::kWarning, "kv_lora_rank is set but vLLM builds MLA only for the model_types on its MLA list"},
       // vLLM launch line (--vllm-args).
-      {"vllm-args-syntax", S::kError, "the launch line is not valid shell words (an unterminated quote)"},
+      {"vllm-args-syntax", S::kError, "the launch line is not valid shell words (an unterminated quote) or not UTF-8"},
       {"unknown-parallel-flag", S::kError, "a flag that looks like a vLLM parallel flag but is not one (did you mean ...)"},
       {"vllm-args-ignored", S::kNote, "the launch line's flags that shape no rank group, listed once"},
       {"nodes-invalid", S::kError, "node flags vLLM refuses (--nnodes not dividing the world, --node-rank out of range)"},

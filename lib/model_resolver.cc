@@ -75,6 +75,19 @@ bool commit_ok(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
 }
 
+// Whether `file` lies in `dir` once every symbolic link is followed: huggingface_hub links a
+// snapshot's files into the repo folder's blobs/, and nothing it writes points out of the folder.
+// A link out of it (or a loop, which fails to resolve) is not taken.
+bool inside(const fs::path& file, const fs::path& dir) {
+  std::error_code ec;
+  fs::path real_file = fs::canonical(file, ec);
+  if (ec) return false;
+  fs::path real_dir = fs::canonical(dir, ec);
+  if (ec) return false;
+  auto rel = real_file.lexically_relative(real_dir);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
 // The config.json of `revision` (a ref name or a commit) in a cache repo folder
 // (models--org--name), or nothing; every path looked at goes to `tried`.
 std::optional<std::string> from_repo_folder(const fs::path& repo, const std::string& revision,
@@ -90,13 +103,19 @@ std::optional<std::string> from_repo_folder(const fs::path& repo, const std::str
     if (commit_ok(commit)) {
       fs::path config = repo / "snapshots" / commit / "config.json";
       tried.push_back(config.string());
-      if (is_file(config)) return config.string();
+      if (is_file(config)) {
+        if (inside(config, repo)) return config.string();
+        tried.back() += " (it links out of the cache folder: not followed)";
+      }
     }
   }
   if (commit_ok(rev)) {  // a commit named directly
     fs::path config = repo / "snapshots" / rev / "config.json";
     tried.push_back(config.string());
-    if (is_file(config)) return config.string();
+    if (is_file(config)) {
+      if (inside(config, repo)) return config.string();
+      tried.back() += " (it links out of the cache folder: not followed)";
+    }
   }
   return std::nullopt;
 }

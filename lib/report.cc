@@ -70,6 +70,11 @@ ReportResult report_manifest(const ReportRequest& request) {
                                      "the manifest is not valid JSON"));
     }
     return result;
+  } catch (const nlohmann::json::exception& e) {
+    // A number out of a double's range (1e400) is out_of_range, not parse_error.
+    result.diags.report(make_error("json-syntax", Location{file, 0, 0},
+                                   fmt::format("the manifest is not valid JSON: {}", e.what())));
+    return result;
   }
   ReportOptions options = request.options;
   options.diagnostics.reset();

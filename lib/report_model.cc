@@ -160,18 +160,20 @@ void read_groups(Reader& r, const ojson& groups, ReportModel& m) {
       r.problem(at, "expected a non-empty array of groups");
       continue;
     }
-    std::vector<std::int64_t> seen_in(static_cast<std::size_t>(m.world_size), -1);
+    // Rank -> its group, sized by what the set lists: world_size alone (up to 2^24) would cost a
+    // large allocation for every set of a tiny hostile file.
+    std::unordered_map<std::int64_t, std::int64_t> seen_in;
     for (std::size_t g = 0; g < it.value().size(); ++g) {
       std::string gat = fmt::format("{}/{}", at, g);
       auto members = ranks(r, it.value()[g], gat, m.world_size);
       for (std::size_t k = 0; k < members.size(); ++k) {
-        auto& seen = seen_in[static_cast<std::size_t>(members[k])];
-        if (seen >= 0) {
+        auto [seen, fresh] = seen_in.emplace(members[k], static_cast<std::int64_t>(g));
+        if (!fresh) {
           r.problem(fmt::format("{}/{}", gat, k),
-                    fmt::format("rank {} is already in group {} of set \"{}\"", members[k], seen,
-                                it.key()));
+                    fmt::format("rank {} is already in group {} of set \"{}\"", members[k],
+                                seen->second, it.key()));
         }
-        seen = static_cast<std::int64_t>(g);
+        seen->second = static_cast<std::int64_t>(g);
       }
       set.groups.push_back(std::move(members));
     }

@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets and runs one of them for a given time.
 #
 #   scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags...]
-#     TARGET: config | rules | pipeline
+#     TARGET: config | rules | pipeline | vllm_args | manifest | outputs | resolver
 #
 # Build dir: build-fuzz/ (clang++, -DLAYERPLAN_FUZZ=ON). Corpus: fuzz/corpus-work/TARGET, seeded on
 # first use from fixtures/ and, when present, the shared HuggingFace configs
@@ -13,10 +13,12 @@
 # One worker, so two targets can run side by side on a 2-core machine.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-target=${1:?usage: scripts/fuzz.sh config|rules|pipeline SECONDS [libFuzzer flags]}
-seconds=${2:?usage: scripts/fuzz.sh config|rules|pipeline SECONDS [libFuzzer flags]}
+usage="usage: scripts/fuzz.sh config|rules|pipeline|vllm_args|manifest|outputs|resolver SECONDS [libFuzzer flags]"
+target=${1:?$usage}
+seconds=${2:?$usage}
 shift 2
-case $target in config|rules|pipeline) ;; *) echo "unknown target '$target'" >&2; exit 2;; esac
+case $target in config|rules|pipeline|vllm_args|manifest|outputs|resolver) ;;
+  *) echo "unknown target '$target'" >&2; exit 2;; esac
 
 build=${LAYERPLAN_FUZZ_BUILD:-$root/build-fuzz}
 cxx=${CXX_FUZZ:-$(command -v clang++-14 || command -v clang++)}
@@ -53,11 +55,30 @@ if [ ! -d "$corpus" ]; then
       for f in "${configs[@]}"; do
         { cat "$f"; printf '%s' "$sep"; cat "$root/fixtures/rules/good_tp2_pp2.yaml"; } > "$corpus/seed$((n++)).txt"
       done ;;
+    vllm_args)
+      # Every launch line quoted in the docs, and the --emit vllm-args line of each golden.
+      n=0
+      while IFS= read -r line; do printf '%s' "$line" > "$corpus/seed$((n++)).txt"; done < <(
+        grep -ho -- '--vllm-args "[^"]*"' "$root"/README.md "$root"/docs/*.md | sed 's/^--vllm-args "//; s/"$//' | sort -u
+        grep -ho '"command": "[^"]*"' "$root"/fixtures/golden/*.json | sed 's/^"command": "//; s/"$//' | sort -u) ;;
+    manifest)
+      cp "$root"/fixtures/manifests/*.json "$root"/fixtures/golden/*.json "$corpus/" ;;
+    outputs)
+      # path NUL source NUL shape NUL messages...: see batch_of in fuzz/surfaces.h.
+      printf 'rules.yaml\0axes:\n  tp: 8\n\0\xc9\x41\0attn_tp (3) does not divide 64\0note\0' > "$corpus/one"
+      printf 'a::b,c%%0A.yaml\0x\0\xc9\x4a\x82\0rule "::error::x"\0n\r\n::warning::y\0m\0' > "$corpus/inject"
+      printf 'x\0\0\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\0m' > "$corpus/many" ;;
+    resolver)
+      printf 'org/name\nabc123\n' > "$corpus/main"
+      printf 'org/name\nout\n' > "$corpus/out"
+      printf 'org/name@loop\n' > "$corpus/loop"
+      printf 'org/name@abc123\n../../x\n' > "$corpus/dotdot"
+      printf '../hub/models--org--name\nabc123' > "$corpus/path" ;;
   esac
 fi
 mkdir -p "$work/$target-artifacts"
 echo "fuzzing $target for ${seconds}s; corpus $corpus ($(ls "$corpus" | wc -l) files)" >&2
 exec "$build/fuzz/fuzz_$target" "$corpus" -max_total_time="$seconds" -timeout=10 \
   -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
-  -dict="$root/fuzz/$target.dict" -artifact_prefix="$work/$target-artifacts/" "$@" \
+  $([ -f "$root/fuzz/$target.dict" ] && echo "-dict=$root/fuzz/$target.dict") -artifact_prefix="$work/$target-artifacts/" "$@" \
   2>&1 | tee "$work/$target.log"

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <unordered_map>
 #include <utility>
 
 namespace layerplan::smoke {
@@ -132,7 +133,9 @@ void read_set(const std::string& name, const Json& value, int world, Reader& rea
     return;
   }
   GroupSet set{name, {}};
-  std::vector<int> seen(world > 0 ? static_cast<std::size_t>(world) : 0, -1);
+  // The group of each rank listed, keyed by rank: sized by what the set lists, never by
+  // world_size alone (a few bytes of input can claim a world of 2^20, once per set).
+  std::unordered_map<int, int> seen;
   bool ok = true;
   for (std::size_t g = 0; g < value.size(); ++g) {
     const Json& group = value[g];
@@ -151,24 +154,26 @@ void read_set(const std::string& name, const Json& value, int world, Reader& rea
         continue;
       }
       if (world > 0) {
-        int& first = seen[static_cast<std::size_t>(*rank)];
-        if (first >= 0) {
+        auto [first, fresh] = seen.emplace(*rank, static_cast<int>(g));
+        if (!fresh) {
           reader.fail(child(gwhere, p), "rank " + std::to_string(*rank) +
                                             " appears twice in this set (also in group " +
-                                            std::to_string(first) + ")");
+                                            std::to_string(first->second) + ")");
           ok = false;
         }
-        first = static_cast<int>(g);
+        first->second = static_cast<int>(g);
       }
       members.push_back(*rank);
     }
     set.groups.push_back(std::move(members));
   }
   std::string missing;
-  int missing_count = 0;
-  for (std::size_t r = 0; r < seen.size(); ++r) {
-    if (seen[r] >= 0) continue;
-    if (++missing_count <= 8) missing += (missing.empty() ? "" : ", ") + std::to_string(r);
+  const int missing_count = world > 0 ? world - static_cast<int>(seen.size()) : 0;
+  // The first few missing ranks: every rank looked at is either listed or one of those.
+  for (int r = 0, shown = 0; r < world && shown < std::min(missing_count, 8); ++r) {
+    if (seen.count(r) > 0) continue;
+    missing += (missing.empty() ? "" : ", ") + std::to_string(r);
+    ++shown;
   }
   if (missing_count > 0 && ok) {
     reader.fail(where, std::to_string(missing_count) + " rank(s) in no group (" + missing +
@@ -396,7 +401,7 @@ void read_nodes(const Json& manifest, Reader& reader, ManifestView& view) {
     reader.fail("/nodes", "must be an object with a \"nodes\" list");
     return;
   }
-  std::vector<int> seen(static_cast<std::size_t>(std::max(view.world_size, 0)), 0);
+  std::unordered_map<int, int> seen;  // rank -> times listed, sized by the list, not world_size
   for (std::size_t n = 0; n < list->size(); ++n) {
     const std::string where = "/nodes/nodes/" + std::to_string(n) + "/ranks";
     auto ranks = (*list)[n].is_object() ? (*list)[n].find("ranks") : (*list)[n].end();
@@ -409,7 +414,7 @@ void read_nodes(const Json& manifest, Reader& reader, ManifestView& view) {
       auto r = reader.integer_value((*ranks)[i], where + "/" + std::to_string(i), 0,
                                     std::max(view.world_size - 1, 0));
       if (!r) return;
-      if (seen[static_cast<std::size_t>(*r)]++ > 0) {
+      if (seen[*r]++ > 0) {
         reader.fail(where, "rank " + std::to_string(*r) + " is on two nodes");
         return;
       }

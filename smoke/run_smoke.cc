@@ -3,6 +3,8 @@
 // gather every rank's observations at rank 0, report, and agree on the exit code.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <ostream>
 #include <thread>
@@ -45,7 +47,27 @@ struct Launched {
   bool own = true;  // the failure is this process's own, not an echo of a peer's
 };
 
-Launched launch(const ManifestView& view, const SmokeOptions& o, const LauncherEnv& env) {
+// FNV-1a of the manifest as this process parsed it: every rank of an MPI job must run the same
+// plan, and a rank started with another file (a stale copy on one node) is found before any
+// collective of the plan.
+std::uint64_t manifest_hash(const nlohmann::ordered_json& manifest) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (char ch : manifest.dump()) {
+    h ^= static_cast<unsigned char>(ch);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string hex(std::uint64_t v) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) out[static_cast<std::size_t>(i)] = kDigits[v & 15];
+  return out;
+}
+
+Launched launch(const ManifestView& view, const SmokeOptions& o, const LauncherEnv& env,
+                std::uint64_t hash) {
   Launched l;
   const int world = view.world_size;
   const bool want_mpi = env.present || o.backend == "mpi";
@@ -121,8 +143,23 @@ Launched launch(const ManifestView& view, const SmokeOptions& o, const LauncherE
   }
   const std::string job = "MPI job of " + std::to_string(world) + " processes, one rank each";
   std::optional<Failure> mine;
+  std::vector<char> first(sizeof hash);
+  std::memcpy(first.data(), &hash, sizeof hash);
+  if (!c.broadcast(first, 2 * o.timeout_s + 10)) {
+    l.failure = Failure{4, "rank 0 did not send its manifest's hash in time", true};
+    return l;
+  }
+  std::uint64_t hash0 = 0;
+  std::memcpy(&hash0, first.data(), sizeof hash0);
+  if (hash0 != hash) {
+    mine = Failure{2,
+                   "rank " + std::to_string(c.process_rank()) +
+                       " read another manifest than rank 0 (hash " + hex(hash) + ", rank 0's " +
+                       hex(hash0) + "): every rank must be started with the same file",
+                   false};
+  }
   int device = 0;
-  if (o.backend == "nccl") {
+  if (!mine && o.backend == "nccl") {
     device = env.local_rank >= 0 ? env.local_rank : mpi_node_rank(c);
     auto gpus = visible_gpus();
     if (auto* why = std::get_if<std::string>(&gpus)) {
@@ -223,7 +260,7 @@ int run_smoke(const nlohmann::ordered_json& manifest, const SmokeOptions& option
   in.shared_with.assign(view->sets.size(), "");
 
   // 3. Launch and run on the devices.
-  Launched l = launch(*view, options, env);
+  Launched l = launch(*view, options, env, manifest_hash(manifest));
   if (l.failure && l.failure->exit_code == kExitUsage) {
     if (!speaker && l.own && l.mpi) err << "layerplan smoke: error: " << l.failure->message << "\n";
     if (!speaker && env.present && !l.mpi) {

@@ -391,6 +391,14 @@ class LaunchParser {
 
 std::optional<VllmLaunch> parse_vllm_args(const SourcePtr& text, Diagnostics& diags) {
   int errors_before = diags.count(Severity::kError);
+  // Bytes that are not UTF-8 would reach diagnostics (a flag is quoted in its error) and JSON.
+  if (std::size_t bad = find_invalid_utf8(text->text); bad != std::string_view::npos) {
+    diags.report(make_error("vllm-args-syntax", Location{text, 0, 0},
+                            fmt::format("the launch line is not UTF-8: byte {} (0x{:02X}) is not "
+                                        "part of a character",
+                                        bad + 1, static_cast<unsigned char>(text->text[bad]))));
+    return std::nullopt;
+  }
   VllmLaunch out;
   LaunchParser(text, diags).parse(out);
   if (diags.count(Severity::kError) != errors_before) return std::nullopt;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -406,6 +407,35 @@ TEST_CASE("hostile: an unwritable, vanished or non-directory output location fai
     CHECK_FALSE(fs::exists(ro + "/manifest.json"));
     fs::permissions(ro, fs::perms::owner_all);
   }
+}
+
+std::vector<std::string> names_in(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST_CASE("hostile: -o through a directory that is a symbolic link: followed, refused cleanly when dangling or a loop") {
+  std::string root = in_scratch("out_symlink");
+  fs::remove_all(root);
+  fs::create_directories(root + "/real");
+  spit(root + "/real/manifest.json", "previous manifest\n");
+
+  // The directory swapped for a link to another directory: the file is written there, whole.
+  fs::create_directory_symlink("real", root + "/linked");
+  Result ok = compile_to(root + "/linked/manifest.json");
+  INFO(ok.all());
+  REQUIRE(ok.code == 0);
+  CHECK_NOTHROW(nlohmann::json::parse(slurp(root + "/real/manifest.json")));
+  CHECK(names_in(root + "/real") == std::vector<std::string>{"manifest.json"});
+
+  // A link to nothing, and a link to itself.
+  fs::create_directory_symlink("gone", root + "/dangling");
+  expect_failure(compile_to(root + "/dangling/manifest.json"), 2, "cannot create a temporary file");
+  fs::create_directory_symlink("loop", root + "/loop");
+  expect_failure(compile_to(root + "/loop/manifest.json"), 2, "Too many levels of symbolic links");
+  CHECK(names_in(root) == std::vector<std::string>{"dangling", "linked", "loop", "real"});
 }
 
 TEST_CASE("hostile: a successful run replaces the output whole and leaves no temporary") {

@@ -136,5 +136,34 @@ TEST_CASE("resolve_model: what is not an id goes to the reader as a path; hostil
   CHECK_FALSE(resolve_model("org/evil", "", env, error));
 }
 
+TEST_CASE("resolve_model: a snapshot linking out of the cache, or in a loop, is not followed") {
+  FakeCache cache;
+  fs::path hub = cache.root / "hub";
+  HfCacheEnv env{hub.string(), "", ""};
+  FakeCache::write(cache.root / "outside" / "config.json", "{}");
+  fs::path repo = hub / "models--org--m";
+  FakeCache::write(repo / "refs" / "main", "out\n");
+  FakeCache::write(repo / "refs" / "loop", "loop\n");
+  fs::create_directories(repo / "snapshots");
+  fs::create_directory_symlink("../../../outside", repo / "snapshots" / "out");
+  fs::create_directory_symlink("loop", repo / "snapshots" / "loop");
+  ModelResolveError error;
+  CHECK_FALSE(resolve_model("org/m", "", env, error));
+  bool said = false;
+  for (const auto& note : error.notes) said = said || note.find("links out of the cache folder") != std::string::npos;
+  CHECK(said);
+  ModelResolveError loop_error;
+  CHECK_FALSE(resolve_model("org/m@loop", "", env, loop_error));
+  // huggingface_hub's own layout, a snapshot file linking into blobs/, is followed.
+  FakeCache::write(repo / "blobs" / "0123abcd", "{}");
+  fs::create_directories(repo / "snapshots" / "abc");
+  fs::create_symlink("../../blobs/0123abcd", repo / "snapshots" / "abc" / "config.json");
+  FakeCache::write(repo / "refs" / "main", "abc\n");
+  ModelResolveError ok_error;
+  auto found = resolve_model("org/m", "", env, ok_error);
+  REQUIRE(found);
+  CHECK(*found == (repo / "snapshots" / "abc" / "config.json").string());
+}
+
 }  // namespace
 }  // namespace layerplan

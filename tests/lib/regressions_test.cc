@@ -1,12 +1,13 @@
 // Replays every input a fuzz target once crashed on (fixtures/fuzz-regressions/TARGET/*) through
-// the same body the fuzzer runs (fuzz/targets.h): none may throw, whatever it reports.
+// the same body the fuzzer runs (fuzz/targets.h, fuzz/surfaces.h): none may throw, whatever it reports.
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "catch.h"
-#include "fuzz/targets.h"
+#include "fuzz/surfaces.h"
 #include "test_util.h"
 
 namespace layerplan {
@@ -45,9 +46,32 @@ TEST_CASE("fuzz regressions: check and compile pipeline") {
   replay("pipeline", fuzz::run_pipeline);
 }
 
+TEST_CASE("fuzz regressions: vLLM launch line") { replay("vllm_args", fuzz::run_vllm_args); }
+
+TEST_CASE("fuzz regressions: smoke's and the report's manifest readers") {
+  replay("manifest", fuzz::run_manifest);
+}
+
+TEST_CASE("fuzz regressions: a manifest claiming a huge world costs what its bytes cost") {
+  // Before the fix each of these took minutes (a world-sized array per group set).
+  for (const char* name : {"tiny-sets-of-a-2-24-world", "tiny-sets-of-a-2-20-world-smoke"}) {
+    INFO(name);
+    std::string input = test::fixture(std::string("fixtures/fuzz-regressions/manifest/") + name);
+    auto start = std::chrono::steady_clock::now();
+    CHECK_NOTHROW(fuzz::run_manifest(input));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+  }
+}
+
+TEST_CASE("fuzz regressions: check's output formats") { replay("outputs", fuzz::run_outputs); }
+
+TEST_CASE("fuzz regressions: HuggingFace cache resolver") { replay("resolver", fuzz::run_resolver); }
+
 TEST_CASE("fuzz regressions are there to replay") {
   std::size_t total = 0;
-  for (const char* target : {"config", "rules", "pipeline"}) total += inputs_of(target).size();
+  for (const char* target : {"config", "rules", "pipeline", "vllm_args", "manifest", "outputs", "resolver"}) {
+    total += inputs_of(target).size();
+  }
   CHECK(total > 0);
 }
 
