@@ -71,6 +71,7 @@ void add_gpus_per_node(CLI::App& app, std::int64_t& value, const char* what);
 // Subcommand registration: one per file.
 void register_check(CLI::App& app);
 void register_compile(CLI::App& app);
+void register_diff(CLI::App& app);
 void register_explain(CLI::App& app);
 void register_layers(CLI::App& app);
 void register_report(CLI::App& app);

@@ -10,7 +10,7 @@
 
 namespace {
 
-const std::vector<std::string> kCommands = {"check", "compile", "explain", "layers", "report", "smoke", "suggest"};
+const std::vector<std::string> kCommands = {"check", "compile", "diff", "explain", "layers", "report", "smoke", "suggest"};
 
 // Catches a mistyped subcommand before CLI11 does, to suggest the right one.
 bool unknown_command(int argc, char** argv) {
@@ -34,6 +34,7 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   layerplan::cli::register_check(app);
   layerplan::cli::register_compile(app);
+  layerplan::cli::register_diff(app);
   layerplan::cli::register_explain(app);
   layerplan::cli::register_layers(app);
   layerplan::cli::register_report(app);
