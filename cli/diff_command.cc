@@ -1,8 +1,7 @@
 // `layerplan diff A.json B.json`: what differs between two plan manifests, by meaning.
-#include <unistd.h>
-
 #include <iostream>
 #include <memory>
+#include <unistd.h>
 
 #include "cli/common.h"
 #include "lib/manifest.h"
@@ -21,7 +20,11 @@ struct DiffFlags {
 void register_diff(CLI::App& app) {
   auto flags = std::make_shared<DiffFlags>();
   CLI::App* sub = app.add_subcommand(
-      "diff", "compare two manifests (`compile -o`) by meaning: axes, groups, layer ranges, launch");
+      "diff",
+      "compare two manifests (`compile -o`) by meaning: axes, groups, layer ranges, launch");
+  set_command_help(*sub, {"0  the same plan\n1  the plans differ\n2  a manifest cannot be read or "
+                          "is not one, or a usage error",
+                          "layerplan diff base.json head.json --format markdown"});
   sub->add_option("a", flags->a, "the manifest before (A)")->required();
   sub->add_option("b", flags->b, "the manifest after (B)")->required();
   sub->add_option("--format", flags->format, "text, json or markdown (for a pull-request comment)")

@@ -111,6 +111,11 @@ void register_suggest(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "suggest", "enumerate the layouts vLLM can run on N GPUs, keep those that check clean and "
                  "fit, best first");
+  set_command_help(*sub, {"0  layouts were listed (or written)\n"
+                          "1  no layout checks clean (and fits)\n"
+                          "2  a usage error, an input that cannot be read or an output that cannot be written",
+                          "layerplan suggest --config fixtures/models/llama3_70b.json --gpus "
+                          "8 --gpu-memory 80GiB"});
   add_input_flags(*sub, flags->inputs, /*with_rules=*/false);
   sub->add_option("--gpus", flags->gpus, "number of GPUs")->required()->check(CLI::Range(std::int64_t{1}, std::int64_t{65536}));
   sub->add_option("--gpus-per-node", flags->gpus_per_node, "GPUs per node (default 8)")

@@ -28,7 +28,9 @@ bool walked(const ojson& array) {
                      [](const ojson& e) { return e.is_object() || e.is_string(); });
 }
 
-std::optional<ojson> value_of(const ojson* v) { return v != nullptr ? std::optional<ojson>(*v) : std::nullopt; }
+std::optional<ojson> value_of(const ojson* v) {
+  return v != nullptr ? std::optional<ojson>(*v) : std::nullopt;
+}
 
 // Appends a change for every leaf that differs. Objects are walked key by key (A's order, then
 // B's new keys); arrays of objects or strings of equal length element by element; any other
@@ -46,8 +48,7 @@ void diff_values(const std::string& path, const ojson* a, const ojson* b,
       }
       return;
     }
-    if (a->is_array() && b->is_array() && a->size() == b->size() &&
-        (walked(*a) || walked(*b))) {
+    if (a->is_array() && b->is_array() && a->size() == b->size() && (walked(*a) || walked(*b))) {
       for (std::size_t i = 0; i < a->size(); ++i) {
         diff_values(path + "[" + std::to_string(i) + "]", &(*a)[i], &(*b)[i], out);
       }
@@ -126,8 +127,8 @@ std::vector<LayerEntry> match_layers(const ojson* a, const ojson* b) {
 }
 
 std::string fold_key(const std::string& tmpl, const LayerRangeDiff& d) {
-  std::string key = tmpl + '\0' + d.kind + '\0' + d.flavor + '\0' +
-                    std::to_string(static_cast<int>(d.presence));
+  std::string key =
+      tmpl + '\0' + d.kind + '\0' + d.flavor + '\0' + std::to_string(static_cast<int>(d.presence));
   for (const auto& c : d.changes) {
     key += '\0' + c.field + '\0' + (c.a ? c.a->dump() : "-") + '\0' + (c.b ? c.b->dump() : "-");
   }
@@ -147,8 +148,10 @@ void diff_layers(const ojson& a, const ojson& b, ManifestDiff& diff) {
     const ojson* either = e.b != nullptr ? e.b : e.a;
     d.kind = string_member(either, "kind");
     d.flavor = string_member(either, "flavor");
-    if (e.a == nullptr) d.presence = LayerPresence::kOnlyB;
-    else if (e.b == nullptr) d.presence = LayerPresence::kOnlyA;
+    if (e.a == nullptr)
+      d.presence = LayerPresence::kOnlyB;
+    else if (e.b == nullptr)
+      d.presence = LayerPresence::kOnlyA;
     if (d.presence == LayerPresence::kBoth) {
       ojson ca = comparable(e.a), cb = comparable(e.b);
       diff_values("", &ca, &cb, d.changes);
@@ -174,8 +177,8 @@ void diff_layers(const ojson& a, const ojson& b, ManifestDiff& diff) {
     }
     std::sort(v.begin(), v.end());
     std::size_t hole = templates[i].find('\x01');
-    d.label = templates[i].substr(0, hole) + "{" + index_ranges(v) + "}" +
-              templates[i].substr(hole + 1);
+    d.label =
+        templates[i].substr(0, hole) + "{" + index_ranges(v) + "}" + templates[i].substr(hole + 1);
   }
 }
 

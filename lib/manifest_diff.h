@@ -62,8 +62,8 @@ struct DiffRequest {
 };
 
 struct DiffResult {
-  Diagnostics diags;                  // input-unreadable, json-syntax, manifest-invalid
-  std::optional<ManifestDiff> diff;   // set if and only if both manifests were read and valid
+  Diagnostics diags;                 // input-unreadable, json-syntax, manifest-invalid
+  std::optional<ManifestDiff> diff;  // set if and only if both manifests were read and valid
 };
 
 // Reads both manifests (every problem of both reported) and compares them.

@@ -34,7 +34,8 @@ std::string cut(const std::string& s, std::size_t max) {
 // in a rule name cannot start a line of its own), anything else as compact JSON.
 std::string shown(const std::optional<ojson>& v) {
   if (!v) return "(absent)";
-  if (v->is_string() && printable(v->get<std::string>())) return cut(v->get<std::string>(), kMaxShown);
+  if (v->is_string() && printable(v->get<std::string>()))
+    return cut(v->get<std::string>(), kMaxShown);
   return cut(v->dump(-1, ' ', false, ojson::error_handler_t::replace), kMaxShown);
 }
 
@@ -75,7 +76,8 @@ void text_layers(std::string& out, const ManifestDiff& diff) {
   out += "layers: " + layers_heading(diff) + "\n";
   for (const auto& d : diff.layers) {
     std::string count = d.prefixes.size() == 1 ? "" : fmt::format(", {} layers", d.prefixes.size());
-    std::string head = "  " + cut(d.label, kMaxShown) + " (" + cut(kind_text(d), kMaxShown) + count + ")";
+    std::string head =
+        "  " + cut(d.label, kMaxShown) + " (" + cut(kind_text(d), kMaxShown) + count + ")";
     if (d.presence != LayerPresence::kBoth) {
       out += head + ": " + presence_text(d.presence) + "\n";
       continue;
@@ -90,9 +92,12 @@ void text_layers(std::string& out, const ManifestDiff& diff) {
 std::string code(const std::string& raw) {
   std::string text;
   for (char c : raw) {
-    if (c == '|') text += "\\|";
-    else if (c == '\n' || c == '\r') text += ' ';
-    else text += c;
+    if (c == '|')
+      text += "\\|";
+    else if (c == '\n' || c == '\r')
+      text += ' ';
+    else
+      text += c;
   }
   std::size_t longest = 0, run = 0;
   for (char c : text) {
@@ -159,11 +164,13 @@ std::string render_diff_markdown(const ManifestDiff& diff, const DiffNames& name
     }
   }
   if (!diff.layers.empty()) {
-    out += "\n" + layers_heading(diff) + ":\n\n| layers | kind | field | A | B |\n| --- | --- | --- | --- | --- |\n";
+    out += "\n" + layers_heading(diff) +
+           ":\n\n| layers | kind | field | A | B |\n| --- | --- | --- | --- | --- |\n";
     for (const auto& d : diff.layers) {
-      std::string head = code(d.label) +
-                         (d.prefixes.size() == 1 ? "" : fmt::format(" ({} layers)", d.prefixes.size())) +
-                         " | " + code(kind_text(d)) + " | ";
+      std::string head =
+          code(d.label) +
+          (d.prefixes.size() == 1 ? "" : fmt::format(" ({} layers)", d.prefixes.size())) + " | " +
+          code(kind_text(d)) + " | ";
       if (d.presence != LayerPresence::kBoth) {
         out += "| " + head + "*" + presence_text(d.presence) + "* | | |\n";
         continue;
@@ -175,8 +182,9 @@ std::string render_diff_markdown(const ManifestDiff& diff, const DiffNames& name
     }
   }
   if (!diff.context.empty()) {
-    out += "\nContext (where the manifests came from; not part of the plan):\n\n"
-           "| field | A | B |\n| --- | --- | --- |\n";
+    out +=
+        "\nContext (where the manifests came from; not part of the plan):\n\n"
+        "| field | A | B |\n| --- | --- | --- |\n";
     for (const auto& c : diff.context) {
       out += "| " + code(c.field) + " | " + md_value(c.a) + " | " + md_value(c.b) + " |\n";
     }

@@ -13,8 +13,8 @@ using layerplan::test::contains;
 using layerplan::test::Result;
 using layerplan::test::run;
 
-const std::string kTpa = "fixtures/golden/llama8b_tpa.json";          // tp 8, attn_tp 4, dcp 2
-const std::string kTp4 = "fixtures/golden/llama8b_tp4_tpa2.json";     // tp 4, attn_tp 2, dcp 2
+const std::string kTpa = "fixtures/golden/llama8b_tpa.json";       // tp 8, attn_tp 4, dcp 2
+const std::string kTp4 = "fixtures/golden/llama8b_tp4_tpa2.json";  // tp 4, attn_tp 2, dcp 2
 const std::string kPp2 = "fixtures/golden/llama8b_tp2_pp2.json";
 
 TEST_CASE("diff: the same manifest is the same plan, exit 0") {
@@ -24,21 +24,25 @@ TEST_CASE("diff: the same manifest is the same plan, exit 0") {
   CHECK(r.err.empty());
 }
 
-TEST_CASE("diff: text names the axes, the group sets, the folded layer ranges and the launch line") {
+TEST_CASE(
+    "diff: text names the axes, the group sets, the folded layer ranges and the launch line") {
   Result r = run({"diff", kTpa, kTp4});
   CHECK(r.code == 1);
   CHECK(r.err.empty());
   CHECK(contains(r.out, "world_size: 8 -> 4\naxes:\n  tp: 8 -> 4\n  attn_tp: 4 -> 2\ngroups:\n"));
   CHECK(contains(r.out, "  attn_tp: [[0,2,4,6],[1,3,5,7]] -> [[0,2],[1,3]]\n"));
   CHECK(contains(r.out, "layers: 66 of 66 layers differ\n"));
-  CHECK(contains(r.out, "  model.layers.{0-31}.self_attn (attention gqa, 32 layers):\n"
-                        "    plan.tp_size: 4 -> 2\n    per_rank.q_heads: 8 -> 16\n"));
+  CHECK(contains(r.out,
+                 "  model.layers.{0-31}.self_attn (attention gqa, 32 layers):\n"
+                 "    plan.tp_size: 4 -> 2\n    per_rank.q_heads: 8 -> 16\n"));
   CHECK(contains(r.out, "  model.layers.{0-31}.mlp (mlp, 32 layers):\n    plan.tp_size: 8 -> 4\n"));
   CHECK(contains(r.out, "launch:\n  vllm.argv[4]: 8 -> 4\n"));
-  CHECK(contains(r.out, "  vllm.command:\n    - vllm serve fixtures/models/llama3_8b.json "
-                        "--tensor-parallel-size 8 "));
-  CHECK(contains(r.out, "  inputs.rules: fixtures/rules/good_llama8b_tpa.yaml -> "
-                        "fixtures/rules/good_llama8b_tp4_tpa2.yaml\n"));
+  CHECK(contains(r.out,
+                 "  vllm.command:\n    - vllm serve fixtures/models/llama3_8b.json "
+                 "--tensor-parallel-size 8 "));
+  CHECK(contains(r.out,
+                 "  inputs.rules: fixtures/rules/good_llama8b_tpa.yaml -> "
+                 "fixtures/rules/good_llama8b_tp4_tpa2.yaml\n"));
   CHECK(contains(r.out, "\nplans differ: world_size, axes, groups, layers, launch, memory\n"));
 }
 
@@ -90,12 +94,16 @@ TEST_CASE("diff --format json: same, differences, sections and layer ranges as d
 TEST_CASE("diff --format markdown: a heading, the verdict and tables") {
   Result r = run({"diff", "--format", "markdown", kTpa, kTp4});
   CHECK(r.code == 1);
-  CHECK(r.out.rfind("### layerplan diff: `" + kTpa + "` → `" + kTp4 + "`\n\n**plans differ**: "
-                    "`world_size`, `axes`, `groups`, `layers`, `launch`, `memory`\n", 0) == 0);
-  CHECK(contains(r.out, "| section | field | A | B |\n| --- | --- | --- | --- |\n"
-                        "| `world_size` |  | `8` | `4` |\n| `axes` | `tp` | `8` | `4` |\n"));
-  CHECK(contains(r.out, "| `model.layers.{0-31}.self_attn` (32 layers) | `attention gqa` | "
-                        "`plan.tp_size` | `4` | `2` |\n|  | | `per_rank.q_heads` | `8` | `16` |\n"));
+  CHECK(r.out.rfind("### layerplan diff: `" + kTpa + "` → `" + kTp4 +
+                        "`\n\n**plans differ**: "
+                        "`world_size`, `axes`, `groups`, `layers`, `launch`, `memory`\n",
+                    0) == 0);
+  CHECK(contains(r.out,
+                 "| section | field | A | B |\n| --- | --- | --- | --- |\n"
+                 "| `world_size` |  | `8` | `4` |\n| `axes` | `tp` | `8` | `4` |\n"));
+  CHECK(contains(r.out,
+                 "| `model.layers.{0-31}.self_attn` (32 layers) | `attention gqa` | "
+                 "`plan.tp_size` | `4` | `2` |\n|  | | `per_rank.q_heads` | `8` | `16` |\n"));
 }
 
 TEST_CASE("diff: unreadable, not JSON or not a manifest exits 2, each file's problem reported") {
@@ -110,8 +118,9 @@ TEST_CASE("diff: unreadable, not JSON or not a manifest exits 2, each file's pro
 
   Result invalid = run({"diff", kTpa, "fixtures/manifests/bad_rank_twice.json"});
   CHECK(invalid.code == 2);
-  CHECK(contains(invalid.err, "fixtures/manifests/bad_rank_twice.json:54:5: error: at /groups/dcp/1/0: "
-                              "rank 1 is already in group 0 of set \"dcp\" [manifest-invalid]"));
+  CHECK(contains(invalid.err,
+                 "fixtures/manifests/bad_rank_twice.json:54:5: error: at /groups/dcp/1/0: "
+                 "rank 1 is already in group 0 of set \"dcp\" [manifest-invalid]"));
 
   Result usage = run({"diff", kTpa});
   CHECK(usage.code == 2);

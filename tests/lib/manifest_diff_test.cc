@@ -1,6 +1,5 @@
-#include "lib/manifest_diff.h"
-
 #include "catch.h"
+#include "lib/manifest_diff.h"
 #include "test_util.h"
 
 namespace layerplan {
@@ -17,7 +16,8 @@ ojson layer(const std::string& prefix, const std::string& kind, std::optional<in
   l["index"] = index ? ojson(*index) : ojson(nullptr);
   l["rule"] = {{"position", 0}, {"line", 10}};
   l["plan"] = {{"tp_size", tp_size}, {"tp_group", "tp"}};
-  l["comms"] = ojson::array({{{"op", "all_reduce"}, {"group", "tp"}, {"elements_per_token", 4096}}});
+  l["comms"] =
+      ojson::array({{{"op", "all_reduce"}, {"group", "tp"}, {"elements_per_token", 4096}}});
   return l;
 }
 
@@ -38,7 +38,8 @@ ojson manifest(int n, int tp) {
   }
   layers.push_back(layer("lm_head", "lm_head", std::nullopt, tp));
   m["layers"] = std::move(layers);
-  m["launch"] = {{"vllm", {{"command", "vllm serve c.json --tensor-parallel-size " + std::to_string(tp)}}}};
+  m["launch"] = {
+      {"vllm", {{"command", "vllm serve c.json --tensor-parallel-size " + std::to_string(tp)}}}};
   return m;
 }
 
@@ -79,7 +80,8 @@ TEST_CASE("diff: axes, groups and the launch line by field; layers folded into r
   ojson a = manifest(4, 2), b = manifest(4, 4);
   ManifestDiff d = diff_manifests(a, b);
   CHECK_FALSE(d.same());
-  CHECK(d.differing() == std::vector<std::string>{"world_size", "axes", "groups", "layers", "launch"});
+  CHECK(d.differing() ==
+        std::vector<std::string>{"world_size", "axes", "groups", "layers", "launch"});
   const SectionDiff& axes = d.sections[1];
   REQUIRE(axes.changes.size() == 1);
   CHECK(axes.changes[0].field == "tp");
@@ -101,14 +103,17 @@ TEST_CASE("diff: axes, groups and the launch line by field; layers folded into r
   CHECK(d.layers[1].changes[0].field == "plan.tp_size");
 
   std::string text = render_diff_text(d, {"a.json", "b.json"});
-  CHECK(text.rfind("--- A: a.json\n+++ B: b.json\nworld_size: 2 -> 4\naxes:\n  tp: 2 -> 4\n", 0) == 0);
+  CHECK(text.rfind("--- A: a.json\n+++ B: b.json\nworld_size: 2 -> 4\naxes:\n  tp: 2 -> 4\n", 0) ==
+        0);
   CHECK(text.find("layers: 10 of 10 layers differ\n"
                   "  model.embed_tokens (embedding):\n    plan.tp_size: 2 -> 4\n"
-                  "  model.layers.{0-3}.self_attn (attention gqa, 4 layers):\n    plan.tp_size: 2 -> 4\n") !=
+                  "  model.layers.{0-3}.self_attn (attention gqa, 4 layers):\n    plan.tp_size: 2 "
+                  "-> 4\n") != std::string::npos);
+  CHECK(text.find(
+            "launch:\n  vllm.command: vllm serve c.json --tensor-parallel-size 2 -> vllm serve") !=
         std::string::npos);
-  CHECK(text.find("launch:\n  vllm.command: vllm serve c.json --tensor-parallel-size 2 -> vllm serve") !=
+  CHECK(text.find("\nplans differ: world_size, axes, groups, layers, launch\n") !=
         std::string::npos);
-  CHECK(text.find("\nplans differ: world_size, axes, groups, layers, launch\n") != std::string::npos);
 }
 
 TEST_CASE("diff: only some layers change; a rule moved down the file is no change") {
@@ -121,7 +126,7 @@ TEST_CASE("diff: only some layers change; a rule moved down the file is no chang
   ManifestDiff d = diff_manifests(a, b);
   CHECK(d.layers_changed == 4);
   REQUIRE(d.layers.size() == 2);
-  CHECK(d.layers[0].label == "model.layers.{1,3..5}.self_attn");
+  CHECK(d.layers[0].label == "model.layers.{1-5 step 2}.self_attn");
   CHECK(d.layers[0].prefixes.size() == 3);
   CHECK(d.layers[1].label == "model.layers.2.self_attn");
   CHECK(d.layers[1].changes[0].field == "comms[0].elements_per_token");
@@ -162,8 +167,9 @@ TEST_CASE("diff: Markdown keeps hostile names inside code spans and tables intac
   // The name is shown as JSON (it holds a newline), its pipes escaped, in a fence of two backticks.
   CHECK(md.find("``\"a\\|b `x` \\n\\| c\"``") != std::string::npos);
   for (std::size_t at = 0; (at = md.find('\n', at + 1)) != std::string::npos;) {
-    if (at + 1 < md.size()) CHECK((md[at + 1] == '|' || md[at + 1] == '\n' || md[at + 1] == '*' ||
-                                   md[at + 1] == '#' || md.compare(at + 1, 6, "1 of 4") == 0));
+    if (at + 1 < md.size())
+      CHECK((md[at + 1] == '|' || md[at + 1] == '\n' || md[at + 1] == '*' || md[at + 1] == '#' ||
+             md.compare(at + 1, 6, "1 of 4") == 0));
   }
 }
 
@@ -202,8 +208,9 @@ TEST_CASE("diff: manifest files that cannot be read, parsed or drawn are reporte
   DiffResult same = diff_manifest_files({golden, golden});
   REQUIRE(same.diff);
   CHECK(same.diff->same());
-  DiffResult bad = diff_manifest_files(
-      {"/nonexistent/a.json", std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/manifests/bad_rank_twice.json"});
+  DiffResult bad =
+      diff_manifest_files({"/nonexistent/a.json", std::string(LAYERPLAN_SOURCE_DIR) +
+                                                      "/fixtures/manifests/bad_rank_twice.json"});
   CHECK_FALSE(bad.diff);
   std::vector<std::string> codes;
   for (const auto& diag : bad.diags.sorted()) codes.push_back(diag.code);
