@@ -35,7 +35,10 @@ void register_diff(CLI::App& app) {
   sub->callback([flags] {
     DiffResult result = diff_manifest_files(DiffRequest{flags->a, flags->b});
     if (!result.diff) {
-      print_diagnostics(result.diags.sorted(), false, flags->diagnostics, std::cerr,
+      // The problems as JSON too when the diff would have been JSON.
+      InputFlags diagnostics = flags->diagnostics;
+      diagnostics.format = flags->format == "json" ? "json" : "text";
+      print_diagnostics(result.diags.sorted(), false, diagnostics, std::cerr,
                         ::isatty(STDERR_FILENO) != 0);
       throw CLI::RuntimeError(kExitUsage);
     }

@@ -13,7 +13,7 @@ namespace {
 
 constexpr int kCell = 34, kCellH = 22, kGap = 3, kLabel = 78, kMaxCols = 16;
 
-struct Row {
+struct GridRow {
   std::string label;
   std::vector<std::int64_t> ranks;
 };
@@ -63,12 +63,12 @@ Nodes nodes_of(const ReportModel& m, const ReportOptions& o) {
   return n;
 }
 
-std::vector<Row> rows_of(const ReportModel& m, const ReportOptions& o, const Nodes& nodes,
+std::vector<GridRow> rows_of(const ReportModel& m, const ReportOptions& o, const Nodes& nodes,
                          std::int64_t count) {
-  std::vector<Row> rows;
+  std::vector<GridRow> rows;
   if (o.gpus_per_node > 0) {
     for (std::int64_t start = 0; start < count; start += o.gpus_per_node) {
-      Row row{fmt::format("node {}", start / o.gpus_per_node), {}};
+      GridRow row{fmt::format("node {}", start / o.gpus_per_node), {}};
       for (std::int64_t r = start; r < std::min(count, start + o.gpus_per_node); ++r) row.ranks.push_back(r);
       rows.push_back(std::move(row));
     }
@@ -76,13 +76,13 @@ std::vector<Row> rows_of(const ReportModel& m, const ReportOptions& o, const Nod
   }
   if (!nodes.of.empty()) {
     for (const auto& node : m.nodes) {
-      Row row{node.name, {}};
+      GridRow row{node.name, {}};
       for (std::int64_t r : node.ranks) {
         if (r < count) row.ranks.push_back(r);
       }
       if (!row.ranks.empty()) rows.push_back(std::move(row));
     }
-    Row rest{"no node", {}};
+    GridRow rest{"no node", {}};
     for (std::int64_t r = 0; r < count; ++r) {
       if (nodes.of[static_cast<std::size_t>(r)] < 0) rest.ranks.push_back(r);
     }
@@ -95,7 +95,7 @@ std::vector<Row> rows_of(const ReportModel& m, const ReportOptions& o, const Nod
     if (m.dp > 1) parts.push_back(fmt::format("dp {}", d));
     if (m.pp > 1) parts.push_back(fmt::format("pp {}", p));
     if (m.pcp > 1) parts.push_back(fmt::format("pcp {}", c));
-    Row row{parts.empty() ? std::string("ranks") : fmt::format("{}", fmt::join(parts, " ")), {}};
+    GridRow row{parts.empty() ? std::string("ranks") : fmt::format("{}", fmt::join(parts, " ")), {}};
     for (std::int64_t r = start; r < std::min(count, start + m.tp); ++r) row.ranks.push_back(r);
     rows.push_back(std::move(row));
   }
@@ -128,7 +128,7 @@ std::string node_list(const std::set<std::int64_t>& ids, const Nodes& nodes) {
 
 // One view: the grid coloured by the groups of `groups`, and the list of the drawn groups.
 std::string view(const std::string& name, const std::string& attrs, const std::string& title,
-                 const std::vector<std::vector<std::int64_t>>& groups, const std::vector<Row>& rows,
+                 const std::vector<std::vector<std::int64_t>>& groups, const std::vector<GridRow>& rows,
                  const Nodes& nodes, std::int64_t count) {
   std::vector<std::int64_t> group_of(static_cast<std::size_t>(count), -1), pos_of(group_of);
   std::vector<std::size_t> drawn;  // groups with a member in the window
@@ -208,7 +208,7 @@ std::string view(const std::string& name, const std::string& attrs, const std::s
 std::string render_rank_grid(const ReportModel& m, const ReportOptions& o) {
   Window w = window_of(m, std::max<std::int64_t>(1, o.max_drawn_ranks));
   Nodes nodes = nodes_of(m, o);
-  std::vector<Row> rows = rows_of(m, o, nodes, w.count);
+  std::vector<GridRow> rows = rows_of(m, o, nodes, w.count);
   std::string out = "<section id=\"groups\">\n<h2>Rank groups</h2>\n<p>";
   out += nodes.of.empty()
              ? fmt::format("Rows are tp-major blocks of {} rank{} (equal dp, pp and pcp); node "

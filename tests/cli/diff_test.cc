@@ -122,6 +122,12 @@ TEST_CASE("diff: unreadable, not JSON or not a manifest exits 2, each file's pro
                  "fixtures/manifests/bad_rank_twice.json:54:5: error: at /groups/dcp/1/0: "
                  "rank 1 is already in group 0 of set \"dcp\" [manifest-invalid]"));
 
+  Result json = run({"diff", "--format", "json", kTpa, "/nonexistent/b.json"});
+  CHECK(json.code == 2);
+  auto problems = nlohmann::json::parse(json.err);
+  CHECK(problems["valid"] == false);
+  CHECK(problems["diagnostics"][0]["code"] == "input-unreadable");
+
   Result usage = run({"diff", kTpa});
   CHECK(usage.code == 2);
   Result format = run({"diff", "--format", "sarif", kTpa, kTpa});
