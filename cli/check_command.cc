@@ -22,6 +22,7 @@ struct CheckFlags {
   std::vector<std::string> paths;
   std::vector<std::string> ignore;
   bool no_project = false;
+  bool skip_non_rules = false;
 };
 
 // GitHub Actions sets GITHUB_ACTIONS=true; its format is then the default.
@@ -82,6 +83,7 @@ int run_check(const CheckFlags& flags, bool format_given) {
   request.ignore = flags.ignore;
   request.project = project ? &*project : nullptr;
   request.werror = flags.inputs.werror;
+  request.skip_non_rules = flags.skip_non_rules;
   BatchReport report = check_batch(request);
 
   RenderOptions o = render_options(flags.inputs, ::isatty(STDOUT_FILENO) != 0);
@@ -111,6 +113,11 @@ void register_check(CLI::App& app) {
   auto flags = std::make_shared<CheckFlags>();
   CLI::App* sub = app.add_subcommand(
       "check", "check parallelism_rules files against their models: one report, one exit code");
+  set_command_help(*sub, {"0  every file valid (warnings allowed unless --werror)\n"
+                          "1  a plan is invalid\n"
+                          "2  a file or its model cannot be read, or a usage error",
+                          "layerplan check --config fixtures/models/llama3_70b.json "
+                          "fixtures/rules/bad_tpa_invariant.yaml"});
   flags->inputs.inputs_required = false;
   flags->inputs.formats = {"text", "json", "github", "sarif", "gcc"};
   add_input_flags(*sub, flags->inputs, /*with_rules=*/true);
@@ -118,6 +125,9 @@ void register_check(CLI::App& app) {
                   "rules files, directories (searched for *.yaml/*.yml holding "
                   "parallelism_rules) or - for stdin; none: the paths of .layerplan.yaml");
   sub->add_option("--ignore", flags->ignore, "drop the diagnostics of this code (repeatable)");
+  sub->add_flag("--skip-non-rules", flags->skip_non_rules,
+                "skip named files that hold no top-level parallelism_rules, as in directories "
+                "(for hooks that pass every changed YAML file)");
   sub->add_flag("--no-project", flags->no_project,
                 "do not read .layerplan.yaml from this directory or above");
   sub->callback([flags, sub] {

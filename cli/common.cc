@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <new>
 
@@ -57,6 +58,12 @@ CompileRequest make_request(const InputFlags& flags) {
   request.arch_files = flags.arch_files;
   request.checks.allow_unverified = flags.allow_unverified;
   return request;
+}
+
+ManifestInputs manifest_inputs(const InputFlags& flags) {
+  std::error_code ec;
+  std::string cwd = std::filesystem::current_path(ec).string();
+  return ManifestInputs{recorded_path(flags.config, cwd), recorded_path(flags.rules, cwd)};
 }
 
 RenderOptions render_options(const InputFlags& flags, bool to_terminal) {

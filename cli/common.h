@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/help.h"
 #include "lib/pipeline.h"
 #include "lib/render.h"
 #include "lib/report.h"
@@ -46,6 +47,8 @@ void add_input_flags(CLI::App& app, InputFlags& flags, bool with_rules);
 void require_plan_inputs(const InputFlags& flags, const std::string& command);
 
 [[nodiscard]] CompileRequest make_request(const InputFlags& flags);
+// --config and --rules as the manifest records them: relative to the working directory.
+[[nodiscard]] ManifestInputs manifest_inputs(const InputFlags& flags);
 [[nodiscard]] RenderOptions render_options(const InputFlags& flags, bool to_terminal);
 
 // Prints sorted diagnostics (text, or JSON with `valid`) to `err`.
@@ -71,6 +74,7 @@ void add_gpus_per_node(CLI::App& app, std::int64_t& value, const char* what);
 // Subcommand registration: one per file.
 void register_check(CLI::App& app);
 void register_compile(CLI::App& app);
+void register_diff(CLI::App& app);
 void register_explain(CLI::App& app);
 void register_layers(CLI::App& app);
 void register_report(CLI::App& app);

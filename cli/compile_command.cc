@@ -54,6 +54,11 @@ void register_compile(CLI::App& app) {
   auto flags = std::make_shared<CompileFlags>();
   CLI::App* sub = app.add_subcommand(
       "compile", "compile the per-layer plan; prints it as a table, writes the manifest with -o");
+  set_command_help(*sub, {"0  the plan checked clean and was compiled\n"
+                          "1  the plan is invalid\n"
+                          "2  a usage error, an input that cannot be read or an output that cannot be written",
+                          "layerplan compile --config fixtures/models/llama3_8b.json --rules "
+                          "fixtures/rules/good_llama8b_tpa.yaml -o plan.json"});
   add_input_flags(*sub, flags->inputs, /*with_rules=*/true);
   sub->add_option("-o,--output", flags->output,
                   "write the JSON manifest to FILE (atomically), or to stdout with '-'");
@@ -96,7 +101,7 @@ void register_compile(CLI::App& app) {
       std::cout << cmd.shell_line() << "\n";
       throw CLI::RuntimeError(kExitOk);
     }
-    ManifestInputs inputs{flags->inputs.config, flags->inputs.rules};
+    ManifestInputs inputs = manifest_inputs(flags->inputs);
     ManifestInputs streamed = inputs;
     streamed.stream_groups = true;
     streamed.group_lists = request.group_lists;

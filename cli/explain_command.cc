@@ -55,6 +55,11 @@ nlohmann::ordered_json explain_json(const Compilation& c, const LayerPlan& p) {
 void register_explain(CLI::App& app) {
   auto flags = std::make_shared<ExplainFlags>();
   CLI::App* sub = app.add_subcommand("explain", "explain how one layer's plan was chosen");
+  set_command_help(*sub, {"0  the plan is valid\n"
+                          "1  the plan is invalid, or no layer has that prefix\n"
+                          "2  a usage error or an input that cannot be read",
+                          "layerplan explain --config fixtures/models/llama3_8b.json --rules "
+                          "fixtures/rules/good_llama8b_tpa.yaml --layer model.layers.0.self_attn"});
   add_input_flags(*sub, flags->inputs, /*with_rules=*/true);
   sub->add_option("--layer", flags->layer, "layer prefix, e.g. model.layers.0.self_attn")->required();
   sub->callback([flags] {

@@ -20,6 +20,10 @@ struct LayersFlags {
 void register_layers(CLI::App& app) {
   auto flags = std::make_shared<LayersFlags>();
   CLI::App* sub = app.add_subcommand("layers", "print the expanded layer table of a config.json");
+  set_command_help(*sub, {"0  the config expands into layers\n"
+                          "1  it does not (an unknown architecture, a missing field)\n"
+                          "2  a usage error or a config that cannot be read",
+                          "layerplan layers --config fixtures/models/deepseek_v3.json"});
   add_input_flags(*sub, flags->inputs, /*with_rules=*/false);
   sub->add_flag("--all-layers", flags->all_layers, "one row per layer, no folding");
   sub->callback([flags] {

@@ -6,11 +6,12 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/common.h"
+#include "cli/help.h"
 #include "lib/diagnostics.h"
 
 namespace {
 
-const std::vector<std::string> kCommands = {"check", "compile", "explain", "layers", "report", "smoke", "suggest"};
+const std::vector<std::string> kCommands = {"check", "compile", "diff", "explain", "help", "layers", "report", "smoke", "suggest"};
 
 // Catches a mistyped subcommand before CLI11 does, to suggest the right one.
 bool unknown_command(int argc, char** argv) {
@@ -29,12 +30,25 @@ bool unknown_command(int argc, char** argv) {
 
 int run(int argc, char** argv) {
   if (unknown_command(argc, argv)) return layerplan::cli::kExitUsage;
-  CLI::App app{"layerplan: checks and compiles per-layer parallelism plans for LLM inference"};
-  app.set_version_flag("--version", std::string("layerplan ") + LAYERPLAN_VERSION);
+  CLI::App app{"layerplan: checks and compiles per-layer parallelism plans for LLM inference",
+               "layerplan"};
+  app.set_version_flag("-V,--version", std::string("layerplan ") + LAYERPLAN_VERSION);
   app.require_subcommand(1);
+  app.formatter(layerplan::cli::make_formatter());
+  app.option_defaults()->always_capture_default();
+  layerplan::cli::set_command_help(
+      app, {"0  valid (warnings allowed unless --werror); diff: the same plan\n"
+            "1  invalid: an error in the plan, the rules or the config; diff: the plans differ\n"
+            "2  usage error, an input that cannot be read, or an output that cannot be written\n"
+            "3  smoke: a group's membership or data was wrong, or bandwidth below --min-busbw\n"
+            "4  smoke: CUDA/NCCL error or timeout",
+            "layerplan check --config fixtures/models/llama3_8b.json fixtures/rules\n"
+            "layerplan help check"});
   layerplan::cli::register_check(app);
   layerplan::cli::register_compile(app);
+  layerplan::cli::register_diff(app);
   layerplan::cli::register_explain(app);
+  layerplan::cli::register_help(app);
   layerplan::cli::register_layers(app);
   layerplan::cli::register_report(app);
   layerplan::cli::register_smoke(app);

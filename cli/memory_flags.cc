@@ -9,7 +9,7 @@ void add_memory_flags(CLI::App& app, MemoryFlags& flags) {
                  "memory of one GPU (141GiB, 80GB, bytes): also say whether the plan fits and "
                  "how many KV-cache tokens each replica holds");
   app.add_option("--gpu-memory-utilization", flags.utilization,
-                 "fraction of the GPU vLLM may use (vLLM's default 0.9)")
+                 "fraction of the GPU vLLM may use (vLLM's default too)")
       ->check(CLI::Range(0.01, 1.0));
   app.add_option("--max-model-len", flags.max_model_len,
                  "longest request (default: max_position_embeddings)")

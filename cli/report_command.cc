@@ -40,6 +40,10 @@ void register_report(CLI::App& app) {
   auto flags = std::make_shared<ReportFlags>();
   CLI::App* sub = app.add_subcommand(
       "report", "write the HTML report of a manifest (`compile -o`): rank groups, per-layer plan");
+  set_command_help(*sub, {"0  the report was written\n"
+                          "1  the manifest lacks what the report draws\n"
+                          "2  the manifest cannot be read, or the report cannot be written",
+                          "layerplan report plan.json -o plan.html"});
   sub->add_option("manifest", flags->manifest, "manifest JSON written by `layerplan compile -o`")
       ->required();
   sub->add_option("-o,--output", flags->output, "write the HTML report to FILE (atomically)")->required();

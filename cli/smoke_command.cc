@@ -42,6 +42,13 @@ void register_smoke(CLI::App& app) {
   auto flags = std::make_shared<SmokeFlags>();
   CLI::App* sub = app.add_subcommand(
       "smoke", "prove a plan's rank groups with NCCL (or MPI) collectives and time them");
+  set_command_help(*sub, {"0  every group proven, bandwidth above --min-busbw\n"
+                          "1  the plan is invalid\n"
+                          "2  a usage error or an input that cannot be read\n"
+                          "3  a group's membership or data was wrong, or bandwidth below --min-busbw\n"
+                          "4  CUDA/NCCL error or timeout",
+                          "layerplan smoke --config fixtures/models/llama3_8b.json --rules "
+                          "fixtures/rules/good_llama8b_tpa.yaml"});
   sub->add_option("--manifest", flags->manifest, "an existing manifest, checked as it is");
   sub->add_option("--config", flags->inputs.config, "config.json (compile first, with --rules)");
   sub->add_option("--rules", flags->inputs.rules, "parallelism_rules YAML (with --config)");
@@ -116,7 +123,7 @@ void register_smoke(CLI::App& app) {
         if (code != kExitOk || c->diags.count(Severity::kWarning) > 0) std::cerr << diags.str();
       }
       if (code != kExitOk || !c->layout) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
-      manifest = c->manifest({flags->inputs.config, flags->inputs.rules});
+      manifest = c->manifest(manifest_inputs(flags->inputs));
       flags->options.manifest_label = in.vllm_args.empty() ? in.rules : "--vllm-args";
     }
     if (flags->memory) {
@@ -136,6 +143,13 @@ void register_smoke(CLI::App& app) {
 
 void register_smoke(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("smoke", "prove the plan's rank groups on GPUs (not in this build)");
+  set_command_help(*sub, {"0  every group proven, bandwidth above --min-busbw\n"
+                          "1  the plan is invalid\n"
+                          "2  a usage error or an input that cannot be read\n"
+                          "3  a group's membership or data was wrong, or bandwidth below --min-busbw\n"
+                          "4  CUDA/NCCL error or timeout",
+                          "layerplan smoke --config fixtures/models/llama3_8b.json --rules "
+                          "fixtures/rules/good_llama8b_tpa.yaml"});
   sub->allow_extras();
   sub->callback([] {
     std::cerr << "layerplan smoke: error: this build has no smoke run (the smoke/ library was not built)\n";

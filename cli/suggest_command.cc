@@ -111,14 +111,19 @@ void register_suggest(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "suggest", "enumerate the layouts vLLM can run on N GPUs, keep those that check clean and "
                  "fit, best first");
+  set_command_help(*sub, {"0  layouts were listed (or written)\n"
+                          "1  no layout checks clean (and fits)\n"
+                          "2  a usage error, an input that cannot be read or an output that cannot be written",
+                          "layerplan suggest --config fixtures/models/llama3_70b.json --gpus "
+                          "8 --gpu-memory 80GiB"});
   add_input_flags(*sub, flags->inputs, /*with_rules=*/false);
   sub->add_option("--gpus", flags->gpus, "number of GPUs")->required()->check(CLI::Range(std::int64_t{1}, std::int64_t{65536}));
-  sub->add_option("--gpus-per-node", flags->gpus_per_node, "GPUs per node (default 8)")
+  sub->add_option("--gpus-per-node", flags->gpus_per_node, "GPUs per node")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{65536}));
   add_memory_flags(*sub, flags->memory);
-  sub->add_option("--top", flags->top, "rows of the table (0: all; default 10)")
+  sub->add_option("--top", flags->top, "rows of the table (0: all)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30));
-  sub->add_option("--pick", flags->pick, "the suggestion --write-rules / --emit use (default 1, the best)")
+  sub->add_option("--pick", flags->pick, "the suggestion --write-rules / --emit use (1: the best)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30));
   sub->add_option("--write-rules", flags->write_rules, "write the chosen layout's rules file (atomically)");
   sub->add_option("--emit", flags->emit, "print the chosen layout's vLLM flags instead of the table")

@@ -42,14 +42,79 @@ std::vector<Row> fold(std::vector<Row> rows, bool all_layers) {
   return out;
 }
 
-std::string render(const std::vector<std::string>& header, const std::vector<Row>& rows) {
+// Tables stay within this width. A table whose rows fit is one line a row; otherwise its last
+// `details` columns (the rule and the per-rank sizes, the shape) go on lines of their own under
+// each row, "header: value", wrapped at spaces.
+constexpr std::size_t kTableWidth = 120;
+constexpr std::string_view kDetailIndent = "    ";
+constexpr std::string_view kWrapIndent = "      ";
+
+// `text` cut at spaces into lines of at most `width` (a word longer than that stands alone).
+std::vector<std::string> wrap(const std::string& text, std::size_t width) {
+  std::vector<std::string> lines(1);
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    std::string word = text.substr(start, end - start);
+    if (!lines.back().empty() && lines.back().size() + 1 + word.size() > width) lines.emplace_back();
+    lines.back() += (lines.back().empty() ? "" : " ") + word;
+    start = end + 1;
+  }
+  return lines;
+}
+
+// Display width: a UTF-8 character (a rule name may hold some) takes one column.
+std::size_t columns(std::string_view text) {
+  std::size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::string pad(const std::string& text, std::size_t width) {
+  std::size_t w = columns(text);
+  return w >= width ? text : text + std::string(width - w, ' ');
+}
+
+std::string lay_out(const std::vector<std::vector<std::string>>& table, std::size_t shown) {
+  std::vector<std::size_t> width(shown, 0);
+  for (const auto& line : table)
+    for (std::size_t i = 0; i < shown && i < line.size(); ++i)
+      width[i] = std::max(width[i], columns(line[i]));
+  std::string out;
+  for (std::size_t n = 0; n < table.size(); ++n) {
+    std::string text;
+    for (std::size_t i = 0; i < shown && i < table[n].size(); ++i) {
+      text += i + 1 == shown ? table[n][i] : pad(table[n][i], width[i]) + "  ";
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out += text + "\n";
+    if (n == 0) out += std::string(std::min(columns(text), kTableWidth), '-') + "\n";
+    if (n == 0 || shown == table[n].size()) continue;
+    std::vector<std::string> details;
+    for (std::size_t i = shown; i < table[n].size(); ++i) {
+      details.push_back(table[0][i] + ": " + table[n][i]);
+    }
+    std::string joined = fmt::format("{}", fmt::join(details, "; "));
+    std::vector<std::string> lines = wrap(joined, kTableWidth - kWrapIndent.size());
+    for (std::size_t k = 0; k < lines.size(); ++k) {
+      out += std::string(k == 0 ? kDetailIndent : kWrapIndent) + lines[k] + "\n";
+    }
+  }
+  return out;
+}
+
+std::string render(const std::vector<std::string>& header, const std::vector<Row>& rows,
+                   std::size_t details) {
   std::vector<std::vector<std::string>> table;
   table.push_back(header);
+  bool folded = false;
   for (const auto& r : rows) {
     std::string prefix = r.shape;
     if (!r.indices.empty()) {
       std::string idx = r.indices.size() == 1 ? std::to_string(r.indices[0])
                                                : "{" + index_ranges(r.indices) + "}";
+      folded = folded || r.indices.size() > 1;
       std::size_t at = prefix.find("{}");
       if (at != std::string::npos) prefix.replace(at, 2, idx);
     }
@@ -57,21 +122,37 @@ std::string render(const std::vector<std::string>& header, const std::vector<Row
     line.insert(line.end(), r.cells.begin(), r.cells.end());
     table.push_back(std::move(line));
   }
-  std::vector<std::size_t> width(header.size(), 0);
-  for (const auto& line : table)
-    for (std::size_t i = 0; i < line.size() && i < width.size(); ++i)
-      width[i] = std::max(width[i], line[i].size());
-  std::string out;
-  for (std::size_t n = 0; n < table.size(); ++n) {
-    std::string text;
-    for (std::size_t i = 0; i < table[n].size(); ++i) {
-      text += i + 1 == table[n].size() ? table[n][i] : fmt::format("{:<{}}  ", table[n][i], width[i]);
-    }
-    while (!text.empty() && text.back() == ' ') text.pop_back();
-    out += text + "\n";
-    if (n == 0) out += std::string(text.size(), '-') + "\n";
+  std::string out = lay_out(table, header.size());
+  bool fits = true;
+  for (std::size_t at = 0, end; (end = out.find('\n', at)) != std::string::npos; at = end + 1) {
+    fits = fits && columns(std::string_view(out).substr(at, end - at)) <= kTableWidth;
   }
+  if (!fits) out = lay_out(table, header.size() - std::min(details, header.size() - 1));
+  if (folded) out += std::string(kIndexRangesLegend) + "\n";
   return out;
+}
+
+// A rule as the table names it: "#0 (L10)", or "#0 experts (L10)" when it has a name (cut, and
+// control characters shown as '?', so a name cannot break the table).
+std::string rule_cell(const Rule& rule) {
+  std::string name;
+  for (char ch : rule.name) name += static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f ? '?' : ch;
+  if (name.size() > 24) {
+    std::size_t end = 23;
+    while (end > 0 && (static_cast<unsigned char>(name[end]) & 0xC0) == 0x80) --end;
+    name = name.substr(0, end) + "…";
+  }
+  return name.empty() ? fmt::format("#{} (L{})", rule.position, rule.location.line)
+                      : fmt::format("#{} {} (L{})", rule.position, name, rule.location.line);
+}
+
+// "axes: tp=8 attn_tp=4 dcp=2 pcp=1 pp=1 dp=1 (world size 8)", as the manifest lists them.
+std::string axes_line(const AxisValues& a) {
+  std::string out = fmt::format("axes: tp={} attn_tp={} dcp={} pcp={} pp={} dp={}", a.tp, a.attn_tp,
+                                a.dcp, a.pcp, a.pp, a.dp);
+  if (a.ep) out += fmt::format(" ep={}", *a.ep);
+  for (const auto& [name, value] : a.custom) out += fmt::format(" {}={}", name, value);
+  return out + fmt::format(" (world size {})\n", a.world_size);
 }
 
 std::string compact(const nlohmann::ordered_json& j) {
@@ -95,6 +176,9 @@ std::string memory_cell(const Compilation& c, std::size_t i) {
 }  // namespace
 
 std::string plan_table(const Compilation& c, bool all_layers) {
+  bool staged = c.axes.pp > 1;
+  std::vector<Stage> stages;
+  if (staged && c.model) stages = c.engine->pipeline_stages(c.model->num_hidden_layers, c.axes);
   std::vector<Row> rows;
   for (std::size_t i = 0; i < c.plans.size(); ++i) {
     const LayerPlan& p = c.plans[i];
@@ -102,22 +186,28 @@ std::string plan_table(const Compilation& c, bool all_layers) {
     Row row;
     row.shape = all_layers ? l.prefix : prefix_shape(l, "{}");
     if (!all_layers && l.index) row.indices.push_back(*l.index);
-    std::string rule = p.fallback() ? "global" : fmt::format("#{} L{}", p.rule,
-                                                             c.rules->rules[static_cast<std::size_t>(p.rule)].location.line);
+    std::string rule = p.fallback() ? "global" : rule_cell(c.rules->rules[static_cast<std::size_t>(p.rule)]);
     auto group = [](const nlohmann::ordered_json& g) { return g.is_null() ? std::string("-") : g.get<std::string>(); };
     auto plan = c.engine->layer_plan(p, c.axes);
     row.cells = {std::string(kind_name(l.kind)) + (l.mtp ? " (mtp)" : ""),
-                 l.kind == LayerKind::kAttention ? std::string(flavor_name(l.flavor)) : "-",
-                 rule,
-                 fmt::format("{} {}", p.plan.tp_size.value, group(plan["tp_group"])),
-                 std::to_string(p.plan.dcp_size.value),
-                 std::to_string(p.plan.ep_size.value),
-                 memory_cell(c, i),
-                 compact(c.engine->per_rank(p, c.axes))};
+                 l.kind == LayerKind::kAttention ? std::string(flavor_name(l.flavor)) : "-"};
+    if (staged) row.cells.push_back(stages.empty() ? "-" : std::to_string(layer_stage(l, stages)));
+    for (std::string cell : {fmt::format("{} {}", p.plan.tp_size.value, group(plan["tp_group"])),
+                             std::to_string(p.plan.dcp_size.value),
+                             std::to_string(p.plan.ep_size.value),
+                             memory_cell(c, i),
+                             rule,
+                             compact(c.engine->per_rank(p, c.axes))}) {
+      row.cells.push_back(std::move(cell));
+    }
     rows.push_back(std::move(row));
   }
-  return render({"layer", "kind", "flavor", "rule", "tp (group)", "dcp", "ep", "weights/rank (kv B/tok)", "per rank"},
-                fold(std::move(rows), all_layers));
+  std::vector<std::string> header = {"layer", "kind", "flavor"};
+  if (staged) header.push_back("stage");
+  for (const char* h : {"tp (group)", "dcp", "ep", "weights/rank (kv B/tok)", "rule", "per rank"}) {
+    header.push_back(h);
+  }
+  return axes_line(c.axes) + render(header, fold(std::move(rows), all_layers), 2);
 }
 
 std::string layers_table(const Model& model, bool all_layers) {
@@ -131,7 +221,7 @@ std::string layers_table(const Model& model, bool all_layers) {
                  compact(layer_shape(l))};
     rows.push_back(std::move(row));
   }
-  return render({"layer", "kind", "flavor", "shape"}, fold(std::move(rows), all_layers));
+  return render({"layer", "kind", "flavor", "shape"}, fold(std::move(rows), all_layers), 1);
 }
 
 std::string groups_table(const Layout& layout, std::size_t max_groups) {

@@ -62,6 +62,14 @@ std::vector<Target> search_directory(const std::string& dir) {
   return found;
 }
 
+// Whether a file that can be read holds no top-level `parallelism_rules` (one that cannot be
+// read is checked, and reported unreadable).
+bool holds_rules(const std::string& path) {
+  ReadError error;
+  auto source = read_source(path, error);
+  return !source || looks_like_rules((*source)->text);
+}
+
 // The model named inside a rules file (`model:`), read without reporting anything: the full
 // parse reports the file's problems.
 std::pair<std::string, Location> model_key(const SourcePtr& source) {
@@ -259,9 +267,11 @@ Verdict BatchReport::overall() const {
 }
 
 std::string BatchReport::summary_line() const {
-  return fmt::format("{} file{}: {} OK, {} INVALID, {} unreadable", files.size(),
-                     files.size() == 1 ? "" : "s", count(Verdict::kOk), count(Verdict::kInvalid),
-                     count(Verdict::kUnreadable));
+  std::string line = fmt::format("{} file{}: {} OK, {} INVALID, {} unreadable", files.size(),
+                                 files.size() == 1 ? "" : "s", count(Verdict::kOk),
+                                 count(Verdict::kInvalid), count(Verdict::kUnreadable));
+  if (!skipped.empty()) line += fmt::format(" ({} skipped: no parallelism_rules)", skipped.size());
+  return line;
 }
 
 BatchReport check_batch(const BatchRequest& request) {
@@ -276,6 +286,8 @@ BatchReport check_batch(const BatchRequest& request) {
     if (path != "-" && fs::is_directory(path, ec)) {
       auto found = search_directory(path);
       targets.insert(targets.end(), found.begin(), found.end());
+    } else if (request.skip_non_rules && path != "-" && !holds_rules(path)) {
+      report.skipped.push_back(path);
     } else {
       targets.push_back({path, ""});
     }

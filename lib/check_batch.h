@@ -29,6 +29,9 @@ struct BatchRequest {
   std::vector<std::string> ignore;    // codes, from --ignore (the project's are added)
   const ProjectFile* project = nullptr;
   bool werror = false;
+  // Named files without a top-level `parallelism_rules` are skipped, as under a directory (for
+  // hooks such as pre-commit that pass every changed YAML file).
+  bool skip_non_rules = false;
 };
 
 enum class Verdict { kOk, kInvalid, kUnreadable };
@@ -46,13 +49,15 @@ struct FileReport {
 struct BatchReport {
   std::vector<std::string> inputs;  // the paths as given
   std::vector<FileReport> files;
+  std::vector<std::string> skipped;  // named files left out by skip_non_rules
   bool werror = false;
 
   [[nodiscard]] int count(Verdict verdict) const;
   [[nodiscard]] int count(Severity severity) const;  // as shown (warnings are errors under werror)
   // kUnreadable when any file is, else kInvalid when any file is, else kOk.
   [[nodiscard]] Verdict overall() const;
-  // "14 files: 12 OK, 2 INVALID, 0 unreadable"
+  // "14 files: 12 OK, 2 INVALID, 0 unreadable", then " (3 skipped: no parallelism_rules)" when
+  // files were skipped
   [[nodiscard]] std::string summary_line() const;
 };
 

@@ -167,7 +167,50 @@ std::vector<LayerSource> compact_only(const std::vector<LayerSource>& sources) {
   return out;
 }
 
+// What a JSON file that names neither architectures nor model_type is, by its keys: the files
+// that sit beside config.json in a model repository.
+std::string what_it_is(const nlohmann::json& root) {
+  auto has = [&](std::initializer_list<const char*> keys) {
+    return std::any_of(keys.begin(), keys.end(), [&](const char* k) { return root.contains(k); });
+  };
+  if (has({"peft_type", "lora_alpha"})) {
+    auto base = root.find("base_model_name_or_path");
+    return fmt::format("it looks like a PEFT adapter's adapter_config.json; --config wants the "
+                       "base model's config.json{}",
+                       base != root.end() && base->is_string()
+                           ? fmt::format(" ({})", base->get<std::string>())
+                           : std::string());
+  }
+  if (has({"do_sample", "temperature", "top_p", "top_k", "max_new_tokens", "repetition_penalty"}) ||
+      (has({"bos_token_id", "eos_token_id"}) && !has({"hidden_size", "n_embd", "d_model"}))) {
+    return "it looks like a generation_config.json (sampling defaults for generate()); --config "
+           "wants the config.json beside it";
+  }
+  if (has({"tokenizer_class", "added_tokens_decoder", "chat_template", "model_max_length"})) {
+    return "it looks like a tokenizer_config.json; --config wants the config.json beside it";
+  }
+  if (has({"weight_map"})) {
+    return "it looks like a safetensors index (model.safetensors.index.json); --config wants the "
+           "config.json beside it";
+  }
+  if (has({"image_processor_type", "feature_extractor_type", "processor_class"})) {
+    return "it looks like a preprocessor_config.json; --config wants the config.json beside it";
+  }
+  if (has({"quant_method", "quantization"}) && !has({"hidden_size"})) {
+    return "it looks like a quantization config; --config wants the model's config.json";
+  }
+  return "a model's config.json names its class, such as \"architectures\": "
+         "[\"LlamaForCausalLM\"], and its \"model_type\"";
+}
+
 Diagnostic unknown_architecture(const HfConfig& config, const ArchRegistry& registry) {
+  if (config.architecture.empty() && config.model_type.empty()) {
+    Diagnostic d = make_error("config-not-a-model", config.locate_pointer(""),
+                              "this file names neither 'architectures' nor 'model_type': it is "
+                              "not a model's config.json");
+    d.notes.push_back({{}, what_it_is(config.doc.value)});
+    return d;
+  }
   Diagnostic d = make_error(
       "arch-unknown", config.locate_pointer("/architectures"),
       fmt::format("architecture '{}' (model_type '{}') is not one layerplan knows",

@@ -22,7 +22,7 @@ std::string index_ranges(const std::vector<int>& v) {
       if (k + 1 < v.size() && v[k + 1] == v[k] + 1) --k;
     }
     if (k < v.size() && k >= i + 2) {
-      parts.push_back(fmt::format("{},{}..{}", v[i], v[i + 1], v[k]));
+      parts.push_back(fmt::format("{}-{} step {}", v[i], v[k], v[i + 1] - v[i]));
       i = k + 1;
       continue;
     }

@@ -1,9 +1,12 @@
 #include "lib/manifest.h"
 
+#include <filesystem>
 #include <iterator>
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "lib/sha256.h"
 
 namespace layerplan {
 namespace {
@@ -80,6 +83,26 @@ ojson layer_shape(const Layer& l) {
 }
 
 
+std::string recorded_path(const std::string& path, const std::string& cwd) {
+  if (path.empty()) return path;
+  std::filesystem::path p(path);
+  if (p.is_absolute() && !cwd.empty()) {
+    std::filesystem::path relative = p.lexically_normal().lexically_relative(
+        std::filesystem::path(cwd).lexically_normal());
+    if (!relative.empty()) return relative.generic_string();
+  }
+  std::string normal = p.lexically_normal().generic_string();
+  return normal.empty() ? path : normal;
+}
+
+int layer_stage(const Layer& l, const std::vector<Stage>& stages) {
+  // The model's embedding runs on the first stage; MTP layers (their own embedding included)
+  // and the head on the last (deepseek_mtp.py runs the draft after the last decoder layer).
+  return l.kind == LayerKind::kEmbedding && !l.mtp ? 0
+         : l.index && !l.mtp                       ? stage_of(stages, *l.index)
+                                                   : stages.back().stage;
+}
+
 ojson build_manifest(const Engine& engine, const Model& model, const RulesFile& rules,
                      const AxisValues& axes,
                      const std::vector<LayerPlan>& plans, const Layout& layout,
@@ -87,7 +110,13 @@ ojson build_manifest(const Engine& engine, const Model& model, const RulesFile& 
   ojson m;
   m["schema_version"] = kManifestSchemaVersion;
   m["generator"] = {{"name", "layerplan"}, {"version", LAYERPLAN_VERSION}};
-  m["inputs"] = {{"config", inputs.config_path}, {"rules", inputs.rules_path}};
+  // Where the inputs were, and exactly what they held.
+  ojson in;
+  in["config"] = inputs.config_path;
+  if (model.config_file) in["config_sha256"] = sha256_hex(model.config_file->text);
+  in["rules"] = inputs.rules_path;
+  if (!inputs.rules_path.empty() && rules.file) in["rules_sha256"] = sha256_hex(rules.file->text);
+  m["inputs"] = std::move(in);
   const EngineInfo& info = engine.info();
   m["engine"] = {{"name", info.name},
                  {"commit", info.commit},
@@ -131,12 +160,7 @@ ojson build_manifest(const Engine& engine, const Model& model, const RulesFile& 
   for (const auto& p : plans) {
     const Layer& l = *p.layer;
     ojson j = layer_identity(l);
-    // The model's embedding runs on the first stage; MTP layers (their own embedding included)
-    // and the head on the last (deepseek_mtp.py runs the draft after the last decoder layer).
-    int stage = l.kind == LayerKind::kEmbedding && !l.mtp ? 0
-                : l.index && !l.mtp                       ? stage_of(stages, *l.index)
-                                                          : stages.back().stage;
-    j["stage"] = stage;
+    j["stage"] = layer_stage(l, stages);
     if (p.fallback()) {
       j["rule"] = nullptr;
     } else {

@@ -12,9 +12,10 @@ namespace layerplan {
 
 inline constexpr int kManifestSchemaVersion = 1;
 
+// The inputs as the manifest records them (see recorded_path), with the SHA-256 of what they held.
 struct ManifestInputs {
-  std::string config_path;
-  std::string rules_path;
+  std::string config_path;  // a path or a HuggingFace id
+  std::string rules_path;   // empty when the plan came from a launch line
   // Leave the group lists out of the value (`groups` is null there): write_manifest streams
   // them from the layout's formulas instead.
   bool stream_groups = false;
@@ -22,8 +23,16 @@ struct ManifestInputs {
   bool group_lists = true;
 };
 
+// `path` as a manifest records it: relative to the working directory `cwd` (when set and `path`
+// is absolute), lexically normal; a HuggingFace id stays as it is.
+[[nodiscard]] std::string recorded_path(const std::string& path, const std::string& cwd);
+
 // prefix, kind, flavor, index and mtp of a layer: the keys every layer listing starts with.
 [[nodiscard]] nlohmann::ordered_json layer_identity(const Layer& layer);
+
+// The pipeline stage a layer runs on: the embedding on the first, a decoder layer on its
+// stage, MTP layers and the head on the last.
+[[nodiscard]] int layer_stage(const Layer& layer, const std::vector<Stage>& stages);
 
 // The numbers of a layer's shape that config.json gave (also used by `layers` and `explain`).
 [[nodiscard]] nlohmann::ordered_json layer_shape(const Layer& layer);

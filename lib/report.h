@@ -7,13 +7,11 @@
 #include <string>
 
 #include "lib/diagnostics.h"
+#include "lib/manifest_file.h"
 #include "lib/pipeline.h"
 #include "lib/report_html.h"
 
 namespace layerplan {
-
-// Manifests list every rank of every set: the largest world layerplan writes is about 45 MB.
-inline constexpr std::size_t kMaxManifestBytes = std::size_t{256} << 20;
 
 struct ReportRequest {
   std::string manifest_path;

@@ -71,7 +71,7 @@ class RulesParser {
         parse_axes(e.value, out);
       } else if (e.key == "world_size") {
         if (auto v = read_positive_int(file_, e.value, "world_size", kMaxAxis, diags_)) {
-          out.world_size = Axis{"world_size", *v, location_of(file_, e.value)};
+          out.world_size = Axis{"world_size", *v, location_of(file_, e.value), location_of(file_, e.value)};
         }
       } else if (e.key == "pipeline") {
         parse_pipeline(e.value, out);
@@ -85,6 +85,7 @@ class RulesParser {
     if (!has_rules) {
       diags_.report(make_error("missing-key", out.root, "parallelism_rules has no 'rules:' list"));
     }
+    check_axis_names(out);
   }
 
  private:
@@ -130,7 +131,7 @@ class RulesParser {
         continue;
       }
       auto v = read_positive_int(file_, e.value, fmt::format("axis '{}'", e.key), kMaxAxis, diags_);
-      if (v) out.axes.push_back(Axis{e.key, *v, location_of(file_, e.value)});
+      if (v) out.axes.push_back(Axis{e.key, *v, location_of(file_, e.value), location_of(file_, e.key_node)});
       else failed_axes_.push_back(e.key);
     }
   }
@@ -356,13 +357,85 @@ class RulesParser {
     }
   }
 
+  // Axes that are likely slips: a near miss of a built-in axis (which then keeps its default),
+  // or an axis of the file's own that no plan names (only judged when every rule parsed).
+  void check_axis_names(const RulesFile& out) {
+    bool rules_complete = diags_.count(Severity::kError) == errors_at_start_;
+    for (const Axis& axis : out.axes) {
+      if (std::find(kBuiltinAxes.begin(), kBuiltinAxes.end(), axis.name) != kBuiltinAxes.end()) continue;
+      if (std::string near = builtin_axis_near(axis.name); !near.empty()) {
+        Diagnostic d = make_warning(
+            "axis-near-builtin", axis.name_location,
+            fmt::format("axis '{}' is not the built-in axis '{}': layerplan gives it no meaning "
+                        "of its own, and '{}' keeps its default; did you mean '{}'?",
+                        axis.name, near, near, near));
+        d.notes.push_back({{}, fmt::format("built-in axes: {}", fmt::join(kBuiltinAxes, ", "))});
+        diags_.report(std::move(d));
+        continue;
+      }
+      if (!rules_complete) continue;
+      bool used = std::any_of(out.rules.begin(), out.rules.end(), [&](const Rule& r) {
+        return r.plan.tp_size.axis == axis.name || r.plan.dcp_size.axis == axis.name ||
+               r.plan.ep_size.axis == axis.name;
+      });
+      if (!used) {
+        diags_.report(make_warning(
+            "axis-unused", axis.name_location,
+            fmt::format("axis '{}' is declared but no rule's plan names it; only the built-in "
+                        "axes ({}) shape the rank groups",
+                        axis.name, fmt::join(kBuiltinAxes, ", "))));
+      }
+    }
+  }
+
   SourcePtr file_;
   Diagnostics& diags_;
+  int errors_at_start_ = diags_.count(Severity::kError);
   YAML::Node rules_node_;
   std::vector<std::string> failed_axes_;
 };
 
 }  // namespace
+
+std::string builtin_axis_near(std::string_view name) {
+  auto without = [](std::string_view s, char drop) {
+    std::string out;
+    for (char c : s) {
+      if (c != drop) out += c;
+    }
+    return out;
+  };
+  auto parts = [](std::string_view s) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (std::size_t at; (at = s.find('_', start)) != std::string_view::npos; start = at + 1) {
+      out.emplace_back(s.substr(start, at - start));
+    }
+    out.emplace_back(s.substr(start));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto swapped = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    std::vector<std::size_t> diff;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (a[i] != b[i]) diff.push_back(i);
+    }
+    return diff.size() == 2 && diff[1] == diff[0] + 1 && a[diff[0]] == b[diff[1]] &&
+           a[diff[1]] == b[diff[0]];
+  };
+  if (name.size() > 64) return "";
+  for (const std::string& builtin : kBuiltinAxes) {
+    if (name == builtin) return "";
+  }
+  for (const std::string& builtin : kBuiltinAxes) {
+    if (without(name, '_') == without(builtin, '_') || parts(name) == parts(builtin) ||
+        swapped(name, builtin) || (builtin.size() >= 4 && edit_distance(name, builtin) <= 2)) {
+      return builtin;
+    }
+  }
+  return "";
+}
 
 const Axis* RulesFile::find_axis(std::string_view name) const {
   for (const auto& axis : axes) {

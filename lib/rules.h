@@ -27,8 +27,14 @@ inline const std::vector<std::string> kBuiltinAxes = {"tp", "attn_tp", "dcp", "p
 struct Axis {
   std::string name;
   std::int64_t value = 1;
-  Location location;  // of the value
+  Location location;       // of the value
+  Location name_location;  // of the name (the value's, for world_size)
 };
+
+// The built-in axis that `name` (not itself built in) looks like a slip of: the same letters
+// without '_' (attntp), its parts in another order (tp_attn), two letters swapped (dpc), or at
+// most two edits away from a long one (atn_tp); empty when none.
+[[nodiscard]] std::string builtin_axis_near(std::string_view name);
 
 // A plan field: an axis name or a literal integer.
 struct PlanValue {

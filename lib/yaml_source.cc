@@ -53,6 +53,20 @@ bool within_limits(const SourcePtr& file, const YAML::Node& node, int depth, std
   return true;
 }
 
+// The first tab in the indentation of a line up to `last_line` + 1 (yaml-cpp reports a tab's
+// trouble on its line or the one before); line 0 when there is none.
+Location indentation_tab(const SourcePtr& file, int last_line) {
+  int lines = static_cast<int>(file->line_starts.size());
+  int until = last_line > 0 ? std::min(last_line + 1, lines) : lines;
+  for (int line = 1; line <= until; ++line) {
+    std::string_view text = file->line_text(line);
+    for (std::size_t i = 0; i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '-'); ++i) {
+      if (text[i] == '\t') return Location{file, line, static_cast<int>(i) + 1};
+    }
+  }
+  return Location{};
+}
+
 }  // namespace
 
 Location location_of(const SourcePtr& file, const YAML::Node& node) {
@@ -92,7 +106,12 @@ std::optional<YAML::Node> load_yaml(const SourcePtr& file, Diagnostics& diags,
   } catch (const YAML::Exception& e) {
     Location location{file, e.mark.line >= 0 ? e.mark.line + 1 : 0,
                       e.mark.column >= 0 ? e.mark.column + 1 : 0};
-    diags.report(make_error("yaml-syntax", location, fmt::format("invalid YAML: {}", e.msg)));
+    Diagnostic d = make_error("yaml-syntax", location, fmt::format("invalid YAML: {}", e.msg));
+    if (Location tab = indentation_tab(file, location.line); tab.line > 0) {
+      d.notes.push_back({tab, "this line is indented with a tab; YAML allows only spaces in "
+                              "indentation: replace the tab with spaces"});
+    }
+    diags.report(std::move(d));
     return std::nullopt;
   }
   std::size_t count = 0;

@@ -296,7 +296,7 @@ class LaunchParser {
             fmt::format("{} {} is out of range: it must be at least {}{}", name, *n, info->min, why));
       return i;
     }
-    Axis axis{axis_of(info->target), *n, at(value_offset)};
+    Axis axis{axis_of(info->target), *n, at(value_offset), at(value_offset)};
     switch (info->target) {
       case Target::kDpLocal: axis.name = "data_parallel_size_local"; out.nodes.dp_local = axis; break;
       case Target::kNnodes: axis.name = "nnodes"; out.nodes.nnodes = axis; break;
@@ -360,7 +360,7 @@ class LaunchParser {
         const Axis* a = out.rules.find_axis(name);
         overflow = overflow || __builtin_mul_overflow(ep, a != nullptr ? a->value : 1, &ep);
       }
-      if (!overflow) set_axis(out.rules, Axis{"ep", ep, ep_location_});
+      if (!overflow) set_axis(out.rules, Axis{"ep", ep, ep_location_, ep_location_});
     }
     if (const Axis* tpa = out.rules.find_axis("attn_tp")) {
       // PR #36287: every attention layer runs at the attention TP size.

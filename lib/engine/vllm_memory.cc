@@ -357,7 +357,7 @@ MemoryPlan vllm_memory(const HfConfig& config, const Model& model,
   mp.quant = f.quant;
   mp.kv_token_share = axes.dcp;
   mp.max_position_embeddings = number(config, "max_position_embeddings", 0);
-  auto stages = pipeline_stages(model.num_hidden_layers, axes.pp);
+  auto stages = pipeline_stages(model.num_hidden_layers, axes.pp, axes.pp_partition);
   mp.stages.resize(stages.size());
   for (std::size_t s = 0; s < stages.size(); ++s) mp.stages[s].stage = stages[s].stage;
   for (const auto& p : plans) {

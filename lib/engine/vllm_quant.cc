@@ -19,7 +19,7 @@ namespace {
 
 using json = nlohmann::json;
 
-std::int64_t cdiv(std::int64_t a, std::int64_t b) { return b <= 0 || a <= 0 ? 0 : (a - 1) / b + 1; }
+std::int64_t ceil_div_blocks(std::int64_t a, std::int64_t b) { return b <= 0 || a <= 0 ? 0 : (a - 1) / b + 1; }
 
 std::string string_field(const json& j, const char* key) {
   auto it = j.find(key);
@@ -158,15 +158,15 @@ std::int64_t matrix_bytes(const QuantScheme& scheme, QuantFormat format, std::in
   std::int64_t n = sat_mul(rows, cols);
   switch (format) {
     case QuantFormat::kFp8Block:
-      return sat_add(n, sat_mul(4, sat_mul(cdiv(rows, scheme.block_n), cdiv(cols, scheme.block_k))));
+      return sat_add(n, sat_mul(4, sat_mul(ceil_div_blocks(rows, scheme.block_n), ceil_div_blocks(cols, scheme.block_k))));
     case QuantFormat::kFp8Channel:
       return sat_add(n, sat_mul(4, rows));
     case QuantFormat::kFp8Tensor:
       return sat_add(n, 4);
     case QuantFormat::kMxfp4:
-      return sat_add(cdiv(n, 2), cdiv(n, 32));
+      return sat_add(ceil_div_blocks(n, 2), ceil_div_blocks(n, 32));
     case QuantFormat::kNvfp4:
-      return sat_add(sat_add(cdiv(n, 2), cdiv(n, 16)), 8);
+      return sat_add(sat_add(ceil_div_blocks(n, 2), ceil_div_blocks(n, 16)), 8);
     case QuantFormat::kNone:
     case QuantFormat::kUnknown:
       break;

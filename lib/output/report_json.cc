@@ -10,6 +10,7 @@ nlohmann::ordered_json report_json(const BatchReport& report, const RenderOption
   j["version"] = version;
   j["valid"] = report.overall() == Verdict::kOk;
   j["inputs"] = report.inputs;
+  j["skipped"] = report.skipped;
   j["counts"] = {{"files", report.files.size()},
                  {"ok", report.count(Verdict::kOk)},
                  {"invalid", report.count(Verdict::kInvalid)},

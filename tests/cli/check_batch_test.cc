@@ -309,3 +309,27 @@ TEST_CASE("--format github folds annotations beyond GitHub's ten per level") {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("check --skip-non-rules: named YAML files without parallelism_rules are left out") {
+  std::string d = dir("skip");
+  put(d + "/plan.yaml", kGood);
+  put(d + "/workflow.yaml", "name: ci\non: push\n");
+  Result r = run_in(d, "check --skip-non-rules --config " + quote(kLlama70) + " plan.yaml workflow.yaml");
+  CHECK(r.code == 0);
+  CHECK(lines_of(r.out).back() == "1 file: 1 OK, 0 INVALID, 0 unreadable (1 skipped: no parallelism_rules)");
+  CHECK_FALSE(contains(r.out, "workflow.yaml"));
+  Result j = run_in(d, "check --skip-non-rules --format json --config " + quote(kLlama70) +
+                           " workflow.yaml missing.yaml");
+  CHECK(j.code == 2);  // a file that cannot be read is never skipped
+  auto json = nlohmann::json::parse(j.out);
+  CHECK(json["skipped"] == nlohmann::json::array({"workflow.yaml"}));
+  CHECK(json["counts"]["files"] == 1);
+  CHECK(json["files"][0]["verdict"] == "unreadable");
+  // Without the flag a named file is always checked.
+  Result plain = run_in(d, "check --config " + quote(kLlama70) + " workflow.yaml");
+  CHECK(plain.code == 1);
+}
+
+}  // namespace

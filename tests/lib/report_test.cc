@@ -179,7 +179,7 @@ TEST_CASE("report: a manifest's problems are errors at file:line:col, every one 
   INFO(fmt::format("{}", fmt::join(seen, "\n")));
   REQUIRE(seen.size() == 3);
   CHECK(seen[0].find("at /groups/tp/0/3: rank 0 is already in group 0 of set \"tp\"") != std::string::npos);
-  CHECK(seen[0].rfind("plan.json:42:17: ", 0) == 0);  // the fourth rank of [0, 1, 2, 0, ...]
+  CHECK(seen[0].rfind("plan.json:44:17: ", 0) == 0);  // the fourth rank of [0, 1, 2, 0, ...]
   CHECK(seen[1].find("at /groups/dcp/1/1: rank 9 is not below world_size 8") != std::string::npos);
   CHECK(seen[2].find("at /layers/0: missing key \"plan\"") != std::string::npos);
 

@@ -97,5 +97,60 @@ TEST_CASE("globs match whole prefixes") {
   CHECK_FALSE(glob_match("*a*a*a*a*a*a*a*a*b", std::string(5000, 'a')));
 }
 
+TEST_CASE("a tab in YAML indentation gets a hint at the tab") {
+  for (const std::string& text : {std::string("parallelism_rules:\n  axes:\n\ttp: 8\n  rules: []\n"),
+                                  std::string("parallelism_rules:\n\taxes: {tp: 8}\n\trules: []\n"),
+                                  std::string("parallelism_rules:\n  axes: {tp: 8}\n  rules:\n  \t- match: {}\n")}) {
+    Diagnostics diags;
+    CHECK_FALSE(parse(text, diags));
+    REQUIRE(diags.all().size() == 1);
+    const Diagnostic& d = diags.all()[0];
+    CHECK(d.code == "yaml-syntax");
+    REQUIRE(d.notes.size() == 1);
+    INFO(text);
+    CHECK(d.notes[0].message.find("indented with a tab") != std::string::npos);
+    CHECK(d.notes[0].location.line == (text.find("\n  \t") != std::string::npos ? 4 : text.find("\n\ttp") != std::string::npos ? 3 : 2));
+  }
+  Diagnostics plain;
+  CHECK_FALSE(parse("parallelism_rules: [\n", plain));
+  CHECK(plain.all()[0].notes.empty());
+}
+
+TEST_CASE("axes of the file's own: near misses of built-in axes, and axes no plan names") {
+  CHECK(builtin_axis_near("atn_tp") == "attn_tp");
+  CHECK(builtin_axis_near("attntp") == "attn_tp");
+  CHECK(builtin_axis_near("tp_attn") == "attn_tp");
+  CHECK(builtin_axis_near("attn_tpp") == "attn_tp");
+  CHECK(builtin_axis_near("dpc") == "dcp");
+  CHECK(builtin_axis_near("pt") == "tp");
+  CHECK(builtin_axis_near("attn_tp").empty());
+  CHECK(builtin_axis_near("tp2").empty());
+  CHECK(builtin_axis_near("mlp_tp").empty());
+  CHECK(builtin_axis_near("ep4").empty());
+  CHECK(builtin_axis_near("wide").empty());
+
+  Diagnostics diags;
+  auto rules = parse("parallelism_rules:\n  axes: {tp: 8, atn_tp: 8, spare: 2, wide: 8}\n  rules:\n"
+                     "    - match: {kind: mlp}\n      plan: {tp_size: wide}\n",
+                     diags);
+  REQUIRE(rules);
+  REQUIRE(diags.all().size() == 2);
+  CHECK(diags.all()[0].code == "axis-near-builtin");
+  CHECK(diags.all()[0].severity == Severity::kWarning);
+  CHECK(diags.all()[0].location.line == 2);
+  CHECK(diags.all()[0].location.column == 17);
+  CHECK(diags.all()[0].message.find("did you mean 'attn_tp'?") != std::string::npos);
+  CHECK(diags.all()[1].code == "axis-unused");
+  CHECK(diags.all()[1].location.column == 28);
+  CHECK(diags.all()[1].message.find("axis 'spare' is declared but no rule's plan names it") == 0);
+
+  // A file with errors may have lost the rules that name an axis: no axis-unused then.
+  Diagnostics broken;
+  CHECK_FALSE(parse("parallelism_rules:\n  axes: {tp: 8, wide: 8}\n  rules:\n"
+                    "    - match: {kind: nope}\n      plan: {tp_size: wide}\n",
+                    broken));
+  for (const auto& d : broken.all()) CHECK(d.code != "axis-unused");
+}
+
 }  // namespace
 }  // namespace layerplan

@@ -44,6 +44,23 @@ TEST_CASE("Llama-3.1-8B: 8,030,261,248 parameters and 131,072 KV bytes per token
   CHECK(c->memory->quant.format == QuantFormat::kNone);
 }
 
+TEST_CASE("stages follow the pipeline partition (VLLM_PP_LAYER_PARTITION), not the even split") {
+  std::string model = test::fixture("fixtures/models/llama3_8b.json");
+  auto even = compile_text(model, axes("    tp: 2\n    pp: 2\n"));
+  auto uneven = compile_text(model, "parallelism_rules:\n  axes: {tp: 2, pp: 2}\n"
+                                    "  pipeline: {partition: [17, 15]}\n  rules: []\n");
+  REQUIRE(even->memory.has_value());
+  REQUIRE(uneven->memory.has_value());
+  const LayerMemory& attention = memory_of(*even, "model.layers.0.self_attn");
+  const LayerMemory& mlp = memory_of(*even, "model.layers.0.mlp");
+  std::int64_t layer = attention.weight_bytes + mlp.weight_bytes;
+  // Layer 16 moves from stage 1 to stage 0.
+  CHECK(uneven->memory->stages.at(0).weight_bytes == even->memory->stages.at(0).weight_bytes + layer);
+  CHECK(uneven->memory->stages.at(1).weight_bytes == even->memory->stages.at(1).weight_bytes - layer);
+  CHECK(uneven->memory->stages.at(0).kv_bytes_per_token ==
+        even->memory->stages.at(0).kv_bytes_per_token + attention.kv_bytes_per_token);
+}
+
 TEST_CASE("linear.py::QKVParallelLinear: Llama-3.1-8B at tp 8 and tp 16 (KV heads replicated)") {
   auto tp8 = compile_text(test::fixture("fixtures/models/llama3_8b.json"), axes("    tp: 8\n"));
   REQUIRE(tp8->memory.has_value());

@@ -1,0 +1,57 @@
+// `layerplan diff A.json B.json`: what differs between two plan manifests, by meaning.
+#include <iostream>
+#include <memory>
+#include <unistd.h>
+
+#include "cli/common.h"
+#include "lib/manifest.h"
+#include "lib/manifest_diff.h"
+
+namespace layerplan::cli {
+
+namespace {
+struct DiffFlags {
+  InputFlags diagnostics;  // only --color
+  std::string a, b;
+  std::string format = "text";
+};
+}  // namespace
+
+void register_diff(CLI::App& app) {
+  auto flags = std::make_shared<DiffFlags>();
+  CLI::App* sub = app.add_subcommand(
+      "diff",
+      "compare two manifests (`compile -o`) by meaning: axes, groups, layer ranges, launch");
+  set_command_help(*sub, {"0  the same plan\n1  the plans differ\n2  a manifest cannot be read or "
+                          "is not one, or a usage error",
+                          "layerplan diff base.json head.json --format markdown"});
+  sub->add_option("a", flags->a, "the manifest before (A)")->required();
+  sub->add_option("b", flags->b, "the manifest after (B)")->required();
+  sub->add_option("--format", flags->format, "text, json or markdown (for a pull-request comment)")
+      ->check(CLI::IsMember({"text", "json", "markdown"}))
+      ->capture_default_str();
+  sub->add_option("--color", flags->diagnostics.color, "colour diagnostics")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  sub->callback([flags] {
+    DiffResult result = diff_manifest_files(DiffRequest{flags->a, flags->b});
+    if (!result.diff) {
+      // The problems as JSON too when the diff would have been JSON.
+      InputFlags diagnostics = flags->diagnostics;
+      diagnostics.format = flags->format == "json" ? "json" : "text";
+      print_diagnostics(result.diags.sorted(), false, diagnostics, std::cerr,
+                        ::isatty(STDERR_FILENO) != 0);
+      throw CLI::RuntimeError(kExitUsage);
+    }
+    DiffNames names{flags->a, flags->b};
+    if (flags->format == "json") {
+      std::cout << dump_json(diff_json(*result.diff, names, LAYERPLAN_VERSION)) << "\n";
+    } else if (flags->format == "markdown") {
+      std::cout << render_diff_markdown(*result.diff, names);
+    } else {
+      std::cout << render_diff_text(*result.diff, names);
+    }
+    throw CLI::RuntimeError(result.diff->same() ? kExitOk : kExitInvalid);
+  });
+}
+
+}  // namespace layerplan::cli
