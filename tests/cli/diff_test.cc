@@ -43,7 +43,7 @@ TEST_CASE(
   CHECK(contains(r.out,
                  "  inputs.rules: fixtures/rules/good_llama8b_tpa.yaml -> "
                  "fixtures/rules/good_llama8b_tp4_tpa2.yaml\n"));
-  CHECK(contains(r.out, "\nplans differ: world_size, axes, groups, layers, launch, memory\n"));
+  CHECK(contains(r.out, "\nplans differ: world_size, axes, groups, group_layout, layers, launch, memory\n"));
 }
 
 TEST_CASE("diff: a pipeline split shows as the layers' stages and the pipeline") {
@@ -64,7 +64,7 @@ TEST_CASE("diff --format json: same, differences, sections and layer ranges as d
   CHECK(j["b"] == kTp4);
   CHECK(j["same"] == false);
   CHECK(j["differences"] ==
-        nlohmann::json::array({"world_size", "axes", "groups", "layers", "launch", "memory"}));
+        nlohmann::json::array({"world_size", "axes", "groups", "group_layout", "layers", "launch", "memory"}));
   CHECK(j["sections"]["world_size"][0]["field"] == "");
   CHECK(j["sections"]["world_size"][0]["a"] == 8);
   CHECK(j["sections"]["world_size"][0]["b"] == 4);
@@ -96,7 +96,7 @@ TEST_CASE("diff --format markdown: a heading, the verdict and tables") {
   CHECK(r.code == 1);
   CHECK(r.out.rfind("### layerplan diff: `" + kTpa + "` → `" + kTp4 +
                         "`\n\n**plans differ**: "
-                        "`world_size`, `axes`, `groups`, `layers`, `launch`, `memory`\n",
+                        "`world_size`, `axes`, `groups`, `group_layout`, `layers`, `launch`, `memory`\n",
                     0) == 0);
   CHECK(contains(r.out,
                  "| section | field | A | B |\n| --- | --- | --- | --- |\n"
