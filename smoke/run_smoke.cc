@@ -274,10 +274,13 @@ int run_smoke(const nlohmann::ordered_json& manifest, const SmokeOptions& option
   in.launch = l.text;
   in.on_cpu = options.backend == "mpi";
   ProcessResult mine;
+  std::vector<int> lost;
   if (l.transport) {
     SessionPlan plan{&*view,         &entries,      in.runnable,       *type,
-                     options.warmup, options.iters, options.timeout_s, options.inject_hang};
+                     options.warmup, options.iters, options.timeout_s, options.inject_hang,
+                     options.inject_kill};
     SessionOutcome outcome = run_session(*l.transport, *l.coordinator, plan);
+    lost = std::move(outcome.lost);
     mine.ranks = std::move(outcome.ranks);
     mine.failure = std::move(outcome.failure);
     mine.versions = l.transport->versions();
@@ -287,6 +290,19 @@ int run_smoke(const nlohmann::ordered_json& manifest, const SmokeOptions& option
   }
   LocalCoordinator alone;
   Coordinator& coord = l.coordinator ? *l.coordinator : alone;
+
+  // A process is gone: no report can be gathered and MPI cannot end cleanly, so every
+  // survivor says what it saw and leaves with exit 4 on its own.
+  if (mine.failure && !lost.empty()) {
+    out.flush();
+    const std::string who = "layerplan smoke: rank " + std::to_string(coord.process_rank());
+    // One write, so that the lines of several processes do not interleave.
+    err << who + ": error: " + mine.failure->message + "\n" + who +
+               ": FAIL without a report (exit 4): the job lost a process\n";
+    err.flush();
+    coord.leave(kExitRuntime);
+    return kExitRuntime;
+  }
 
   // 4. Everything to rank 0, the report there, and one exit code for all.
   bool unclean = mine.failure && mine.failure->hung && l.mpi && in.on_cpu;

@@ -1,6 +1,7 @@
 #include "smoke/session.h"
 
 #include <algorithm>
+#include <csignal>
 #include <cstring>
 #include <map>
 #include <sstream>
@@ -76,9 +77,24 @@ class Runner {
  private:
   void fail(std::optional<Failure> f) {
     if (f && !out_.failure) {
+      if (f->hung) name_lost(*f);
       out_.failure = std::move(f);
       t_.abort();
     }
+  }
+
+  // A wait that ran out may mean a process is gone: ask which, so that the failure names it
+  // (and every process stops now instead of waiting out its own watchdog).
+  void name_lost(Failure& f) {
+    const std::vector<int> lost = c_.lost_processes(std::clamp(plan_.timeout_s, 1.0, 5.0));
+    if (lost.empty()) return;
+    out_.lost = lost;
+    std::string who;
+    for (std::size_t i = 0; i < lost.size(); ++i) {
+      who += (i == 0 ? "" : i + 1 == lost.size() ? " and " : ", ") + std::to_string(lost[i]);
+    }
+    f.message = (lost.size() == 1 ? "rank " + who + " is gone" : "ranks " + who + " are gone") +
+                " (killed, crashed or exited early: no answer to a ping); here " + f.message;
   }
 
   // Every process reports whether it failed; all stop together if one did.
@@ -144,6 +160,11 @@ class Runner {
       fail(t_.split(comm, colors, keys, "group set \"" + set.name + "\""));
       if (!ok()) return;
       comms_[key] = {comm, "the communicator of group set \"" + set.name + "\""};
+    }
+    // Fault injection: this process dies here, as under the OOM killer, before its first
+    // collective on the set; its peers must find out and name it.
+    if (plan_.inject_kill == set.name + ":" + std::to_string(c_.process_rank())) {
+      std::raise(SIGKILL);
     }
     // 1. All-gather of global ranks: the order NCCL/MPI assigned to each group.
     Buffers in(slots.size()), got;

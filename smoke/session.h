@@ -24,12 +24,14 @@ struct SessionPlan {
   int warmup = 5, iters = 20;
   double timeout_s = 60;
   std::string inject_hang;
+  std::string inject_kill;  // SET:PROCESS, see SmokeOptions
 };
 
 struct SessionOutcome {
   std::vector<RankResult> ranks;  // one per slot of the transport
   std::optional<Failure> failure;
   std::vector<std::string> shared_with;  // per set: the earlier set whose communicator it reuses
+  std::vector<int> lost;  // processes found gone (Coordinator::lost_processes) after a wait ran out
 };
 
 // Elements of the seeded all-reduce that checks every group.

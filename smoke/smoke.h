@@ -23,6 +23,8 @@ struct SmokeOptions {
   std::int64_t sweep_bytes = std::int64_t{64} << 20;  // standard all_reduce/all_gather size per set
   std::string manifest_label;  // shown in the report (e.g. the manifest's path)
   std::string inject_hang;     // testing only: rank 0 skips the first collective on this group set
+  std::string inject_kill;     // testing only, SET:PROCESS: that process kills itself (SIGKILL)
+                               // just before its first collective on the set
 };
 
 // Process exit codes of a smoke run.

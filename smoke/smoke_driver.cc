@@ -2,7 +2,7 @@
 // `layerplan smoke`, without the rest of the CLI. Used by the tests and for GPU runs.
 //   layerplan-smoke-driver --manifest FILE [--backend nccl|mpi] [--tokens N] [--dtype T]
 //       [--timeout S] [--min-busbw GBPS] [--json FILE] [--warmup N] [--iters N]
-//       [--sweep-bytes N] [--inject-hang SET]
+//       [--sweep-bytes N] [--inject-hang SET] [--inject-kill SET:PROCESS]
 //   layerplan-smoke-driver --features          what this build supports
 //   layerplan-smoke-driver --probe-gpus N      exit 0 if N GPUs are usable here, else 77 and why
 #include <cstdlib>
@@ -24,7 +24,7 @@ int usage(const std::string& message) {
             << "usage: layerplan-smoke-driver --manifest FILE [--backend nccl|mpi] [--tokens N]\n"
                "         [--dtype bfloat16|float16|float32] [--timeout S] [--min-busbw GBPS]\n"
                "         [--json FILE] [--warmup N] [--iters N] [--sweep-bytes N]\n"
-               "         [--inject-hang SET]\n";
+               "         [--inject-hang SET] [--inject-kill SET:PROCESS]\n";
   return 2;
 }
 
@@ -74,6 +74,11 @@ int main(int argc, char** argv) {
        [&](const std::string& v) {
          options.inject_hang = v;
          return true;
+       }},
+      {"--inject-kill",
+       [&](const std::string& v) {
+         options.inject_kill = v;
+         return v.find(':') != std::string::npos;
        }},
       {"--tokens", [&](const std::string& v) { return parse_number(v, options.tokens); }},
       {"--timeout", [&](const std::string& v) { return parse_number(v, options.timeout_s); }},

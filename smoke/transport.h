@@ -31,6 +31,15 @@ class Coordinator {
   // Ends every process of the job with `code`; for a collective that hung and cannot be
   // cancelled (MPI). A no-op in a single process.
   virtual void abort_job(int code) = 0;
+  // The processes that are gone (killed, crashed, exited early), asked after a wait ran out:
+  // the ones another process already named, else those that do not answer a ping within
+  // `window_s`, which are then named to every other process so that they stop too. Empty when
+  // every process answered, and in a single process.
+  [[nodiscard]] virtual std::vector<int> lost_processes(double /*window_s*/) { return {}; }
+  // Ends this process at once with `code`, without MPI_Finalize or MPI_Abort (with a process
+  // gone, the one can hang and the other ends the survivors before they report). A no-op in a
+  // single process.
+  virtual void leave(int /*code*/) {}
 };
 
 class LocalCoordinator final : public Coordinator {

@@ -1,7 +1,9 @@
 # Runs a command and checks its exit code and output, for the smoke tests that run the driver
 # under mpirun (CTest alone checks only zero/non-zero).
-#   cmake -DCOMMAND="prog|arg|arg" -DEXPECT=3 [-DREGEX=...] [-DJSON=file -DJSON_REGEX=...]
+#   cmake -DCOMMAND="prog|arg|arg" -DEXPECT=3|any [-DREGEX=...] [-DREGEX2=... -DREGEX3=...]
+#         [-DMAX_SECONDS=n] [-DJSON=file -DJSON_REGEX=...]
 #         [-DPROBE="prog|arg" -DPROBE_WANT=present|absent] -P expect_exit.cmake
+# Every REGEX* given must match the output; MAX_SECONDS bounds the command's wall time.
 # With PROBE, the probe runs first; when its exit status says the wanted GPUs are not there
 # (PROBE_WANT=present) or are there (PROBE_WANT=absent), the script prints "SKIP: ..." (matched
 # by the test's SKIP_REGULAR_EXPRESSION) and stops.
@@ -29,15 +31,23 @@ string(REPLACE "|" ";" command "${COMMAND}")
 if(DEFINED JSON)
   file(REMOVE "${JSON}")
 endif()
+string(TIMESTAMP started "%s")
 execute_process(COMMAND ${command} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err
                 TIMEOUT 300)
+string(TIMESTAMP ended "%s")
+math(EXPR took "${ended} - ${started}")
 message("${out}")
 message("${err}")
-if(NOT rc STREQUAL "${EXPECT}")
+if(NOT EXPECT STREQUAL "any" AND NOT rc STREQUAL "${EXPECT}")
   message(FATAL_ERROR "exit status ${rc}, expected ${EXPECT}")
 endif()
-if(DEFINED REGEX AND NOT "${out}${err}" MATCHES "${REGEX}")
-  message(FATAL_ERROR "output does not match: ${REGEX}")
+foreach(re IN ITEMS REGEX REGEX2 REGEX3)
+  if(DEFINED ${re} AND NOT "${out}${err}" MATCHES "${${re}}")
+    message(FATAL_ERROR "output does not match: ${${re}}")
+  endif()
+endforeach()
+if(DEFINED MAX_SECONDS AND took GREATER MAX_SECONDS)
+  message(FATAL_ERROR "took ${took} s, more than ${MAX_SECONDS} s")
 endif()
 if(DEFINED JSON)
   if(NOT EXISTS "${JSON}")
