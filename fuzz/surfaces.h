@@ -21,6 +21,7 @@
 #include "lib/check_batch.h"
 #include "lib/engine/vllm_args.h"
 #include "lib/manifest.h"
+#include "lib/manifest_diff.h"
 #include "lib/model_resolver.h"
 #include "lib/output/formats.h"
 #include "lib/report.h"
@@ -81,6 +82,33 @@ inline void run_manifest(std::string_view input) {
   expect(result.html.has_value() != result.diags.has_errors(), "report: html iff no error");
   if (result.html) consume(*result.html);
   render_all(result.diags);
+}
+
+// --- diff: `layerplan diff A B` on two manifests given as one input --------------------------
+
+// The input is manifest A, the separator line, then manifest B (no separator: B is A). Both go
+// through the manifest reader and its checks; a diff comes back iff no error was reported, and
+// then renders as text, markdown and JSON (strict UTF-8), whose verdict agrees with the diff's;
+// a valid manifest compared with itself is the same plan.
+inline void run_diff(std::string_view input) {
+  const std::size_t cut = input.find(kSeparator);
+  const std::string a(input.substr(0, cut));
+  const std::string b(cut == std::string_view::npos ? a
+                                                    : std::string(input.substr(cut + kSeparator.size())));
+  DiffRequest request{"a.json", "b.json", make_source("a.json", a), make_source("b.json", b)};
+  DiffResult result = diff_manifest_files(request);
+  render_all(result.diags);
+  expect(result.diff.has_value() != result.diags.has_errors(), "diff: a diff iff no error");
+  if (!result.diff) return;
+  const DiffNames names{"a.json", "b.json"};
+  consume(render_diff_text(*result.diff, names));
+  consume(render_diff_markdown(*result.diff, names));
+  const std::string json = diff_json(*result.diff, names, "fuzz").dump();
+  expect(nlohmann::json::parse(json).at("same").get<bool>() == result.diff->same(),
+         "diff --emit json: its verdict differs from the diff's");
+  DiffRequest self{"a.json", "a.json", make_source("a.json", a), make_source("a.json", a)};
+  DiffResult again = diff_manifest_files(self);
+  expect(again.diff.has_value() && again.diff->same(), "diff: a manifest differs from itself");
 }
 
 // --- outputs: text, gcc, github, json and sarif of a batch report built from the input -------

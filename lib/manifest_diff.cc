@@ -238,9 +238,10 @@ DiffResult diff_manifest_files(const DiffRequest& request) {
   DiffResult result;
   std::optional<ojson> values[2];
   const std::string* paths[2] = {&request.a_path, &request.b_path};
+  const std::optional<SourcePtr>* given[2] = {&request.a_given, &request.b_given};
   for (int i = 0; i < 2; ++i) {
     bool unreadable = false;
-    auto read = read_manifest_file(*paths[i], std::nullopt, result.diags, unreadable);
+    auto read = read_manifest_file(*paths[i], *given[i], result.diags, unreadable);
     if (!read) continue;
     std::vector<ManifestProblem> problems;
     if (!read_report_model(read->value, problems)) {

@@ -59,6 +59,8 @@ struct ManifestDiff {
 
 struct DiffRequest {
   std::string a_path, b_path;
+  // The files' text when it is already in memory (tests, fuzzing); read from the paths if unset.
+  std::optional<SourcePtr> a_given, b_given;
 };
 
 struct DiffResult {

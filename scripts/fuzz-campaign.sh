@@ -14,7 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:?usage: scripts/fuzz-campaign.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(config rules pipeline vllm_args manifest outputs resolver)
+[ ${#targets[@]} -gt 0 ] || targets=(config rules pipeline vllm_args manifest diff outputs resolver)
 bin=${FUZZ_BIN:-$root/build-fuzz/fuzz}
 work=$root/fuzz/corpus-work
 cores=$(nproc)
@@ -28,12 +28,15 @@ for t in "${targets[@]}"; do
   mkdir -p "$work/$t-artifacts"
   before=$(find "$work/$t" -type f | wc -l)
   echo "$t: corpus $before files before" > "$work/campaign-$t.log"
+  max_len=65536
+  [ "$t" = diff ] && max_len=$((1 << 19))   # two manifests: as scripts/fuzz.sh
   dict=()
-  [ -f "$root/fuzz/$t.dict" ] && dict=(-dict="$root/fuzz/$t.dict")
+  d=$root/fuzz/${t/diff/manifest}.dict   # diff reads manifests: the same tokens
+  [ -f "$d" ] && dict=(-dict="$d")
   # -fork writes one log per worker into the working directory: keep them out of the tree.
   (cd "$(mktemp -d)" && "$bin/fuzz_$t" "$work/$t" -fork="$fork" -ignore_crashes=1 -ignore_ooms=1 \
       -ignore_timeouts=1 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-      -max_len=65536 -print_final_stats=1 "${dict[@]}" -artifact_prefix="$work/$t-artifacts/" \
+      -max_len="$max_len" -print_final_stats=1 "${dict[@]}" -artifact_prefix="$work/$t-artifacts/" \
       >> "$work/campaign-$t.log" 2>&1) &
 done
 wait

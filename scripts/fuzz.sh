@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets and runs one of them for a given time.
 #
 #   scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags...]
-#     TARGET: config | rules | pipeline | vllm_args | manifest | outputs | resolver
+#     TARGET: config | rules | pipeline | vllm_args | manifest | diff | outputs | resolver
 #
 # Build dir: build-fuzz/ (clang++, -DLAYERPLAN_FUZZ=ON). Corpus: fuzz/corpus-work/TARGET, seeded on
 # first use from fixtures/ and, when present, the shared HuggingFace configs
@@ -13,11 +13,11 @@
 # One worker, so two targets can run side by side on a 2-core machine.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-usage="usage: scripts/fuzz.sh config|rules|pipeline|vllm_args|manifest|outputs|resolver SECONDS [libFuzzer flags]"
+usage="usage: scripts/fuzz.sh config|rules|pipeline|vllm_args|manifest|diff|outputs|resolver SECONDS [libFuzzer flags]"
 target=${1:?$usage}
 seconds=${2:?$usage}
 shift 2
-case $target in config|rules|pipeline|vllm_args|manifest|outputs|resolver) ;;
+case $target in config|rules|pipeline|vllm_args|manifest|diff|outputs|resolver) ;;
   *) echo "unknown target '$target'" >&2; exit 2;; esac
 
 build=${LAYERPLAN_FUZZ_BUILD:-$root/build-fuzz}
@@ -63,6 +63,14 @@ if [ ! -d "$corpus" ]; then
         grep -ho '"command": "[^"]*"' "$root"/fixtures/golden/*.json | sed 's/^"command": "//; s/"$//' | sort -u) ;;
     manifest)
       cp "$root"/fixtures/manifests/*.json "$root"/fixtures/golden/*.json "$corpus/" ;;
+    diff)
+      # Each compiled fixture manifest (the small ones) against the next one, and alone.
+      small=("$root"/fixtures/manifests/good_compiled_*.json)
+      for i in "${!small[@]}"; do
+        next=${small[$(( (i + 1) % ${#small[@]} ))]}
+        { cat "${small[$i]}"; printf '%s' "$sep"; cat "$next"; } > "$corpus/pair$i.txt"
+        cp "${small[$i]}" "$corpus/self$i.txt"
+      done ;;
     outputs)
       # path NUL source NUL shape NUL messages...: see batch_of in fuzz/surfaces.h.
       printf 'rules.yaml\0axes:\n  tp: 8\n\0\xc9\x41\0attn_tp (3) does not divide 64\0note\0' > "$corpus/one"
@@ -76,9 +84,12 @@ if [ ! -d "$corpus" ]; then
       printf '../hub/models--org--name\nabc123' > "$corpus/path" ;;
   esac
 fi
+# diff's inputs are two manifests: the smallest compiled ones take about 90 KB together.
+max_len=65536
+[ "$target" = diff ] && max_len=$((1 << 19))
 mkdir -p "$work/$target-artifacts"
 echo "fuzzing $target for ${seconds}s; corpus $corpus ($(ls "$corpus" | wc -l) files)" >&2
 exec "$build/fuzz/fuzz_$target" "$corpus" -max_total_time="$seconds" -timeout=10 \
-  -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
-  $([ -f "$root/fuzz/$target.dict" ] && echo "-dict=$root/fuzz/$target.dict") -artifact_prefix="$work/$target-artifacts/" "$@" \
+  -rss_limit_mb=2048 -max_len="$max_len" -print_final_stats=1 \
+  $([ -f "$root/fuzz/${target/diff/manifest}.dict" ] && echo "-dict=$root/fuzz/${target/diff/manifest}.dict") -artifact_prefix="$work/$target-artifacts/" "$@" \
   2>&1 | tee "$work/$target.log"

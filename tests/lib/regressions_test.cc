@@ -67,9 +67,35 @@ TEST_CASE("fuzz regressions: check's output formats") { replay("outputs", fuzz::
 
 TEST_CASE("fuzz regressions: HuggingFace cache resolver") { replay("resolver", fuzz::run_resolver); }
 
+TEST_CASE("fuzz regressions: layerplan diff") { replay("diff", fuzz::run_diff); }
+
+// The diff target's invariants (a diff iff no error; text, markdown and JSON render; the JSON
+// verdict is the diff's; a manifest is the same plan as itself) on the golden manifests, two by
+// two, and on a pair with a broken side.
+TEST_CASE("the diff target's invariants hold on the golden manifests") {
+  std::vector<std::string> goldens;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           std::filesystem::path(LAYERPLAN_SOURCE_DIR) / "fixtures/golden")) {
+    if (entry.path().extension() == ".json") {
+      goldens.push_back("fixtures/golden/" + entry.path().filename().string());
+    }
+  }
+  std::sort(goldens.begin(), goldens.end());
+  REQUIRE(goldens.size() >= 2);
+  const std::string sep(fuzz::kSeparator);
+  for (std::size_t i = 0; i < goldens.size(); ++i) {
+    const std::string a = test::fixture(goldens[i]);
+    const std::string b = test::fixture(goldens[(i + 1) % goldens.size()]);
+    INFO(goldens[i]);
+    CHECK_NOTHROW(fuzz::run_diff(a + sep + b));
+    CHECK_NOTHROW(fuzz::run_diff(a));
+  }
+  CHECK_NOTHROW(fuzz::run_diff(test::fixture(goldens[0]) + sep + "{\"world_size\": \"x\"}"));
+}
+
 TEST_CASE("fuzz regressions are there to replay") {
   std::size_t total = 0;
-  for (const char* target : {"config", "rules", "pipeline", "vllm_args", "manifest", "outputs", "resolver"}) {
+  for (const char* target : {"config", "rules", "pipeline", "vllm_args", "manifest", "diff", "outputs", "resolver"}) {
     total += inputs_of(target).size();
   }
   CHECK(total > 0);
