@@ -234,14 +234,14 @@ ManifestDiff diff_manifests(const ojson& a, const ojson& b) {
   return diff;
 }
 
-DiffResult diff_manifest_files(const DiffRequest& request) {
+namespace {
+
+DiffResult diff_read(const std::string* paths[2], const std::optional<SourcePtr> given[2]) {
   DiffResult result;
   std::optional<ojson> values[2];
-  const std::string* paths[2] = {&request.a_path, &request.b_path};
-  const std::optional<SourcePtr>* given[2] = {&request.a_given, &request.b_given};
   for (int i = 0; i < 2; ++i) {
     bool unreadable = false;
-    auto read = read_manifest_file(*paths[i], *given[i], result.diags, unreadable);
+    auto read = read_manifest_file(*paths[i], given[i], result.diags, unreadable);
     if (!read) continue;
     std::vector<ManifestProblem> problems;
     if (!read_report_model(read->value, problems)) {
@@ -252,6 +252,20 @@ DiffResult diff_manifest_files(const DiffRequest& request) {
   }
   if (values[0] && values[1]) result.diff = diff_manifests(*values[0], *values[1]);
   return result;
+}
+
+}  // namespace
+
+DiffResult diff_manifest_files(const DiffRequest& request) {
+  const std::string* paths[2] = {&request.a_path, &request.b_path};
+  const std::optional<SourcePtr> none[2];
+  return diff_read(paths, none);
+}
+
+DiffResult diff_manifest_texts(const SourcePtr& a, const SourcePtr& b) {
+  const std::string* paths[2] = {&a->path, &b->path};
+  const std::optional<SourcePtr> given[2] = {a, b};
+  return diff_read(paths, given);
 }
 
 }  // namespace layerplan

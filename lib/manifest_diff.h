@@ -59,8 +59,6 @@ struct ManifestDiff {
 
 struct DiffRequest {
   std::string a_path, b_path;
-  // The files' text when it is already in memory (tests, fuzzing); read from the paths if unset.
-  std::optional<SourcePtr> a_given, b_given;
 };
 
 struct DiffResult {
@@ -70,6 +68,8 @@ struct DiffResult {
 
 // Reads both manifests (every problem of both reported) and compares them.
 [[nodiscard]] DiffResult diff_manifest_files(const DiffRequest& request);
+// The same on two texts already in memory (tests, fuzzing): positions name the sources.
+[[nodiscard]] DiffResult diff_manifest_texts(const SourcePtr& a, const SourcePtr& b);
 
 struct DiffNames {
   std::string a, b;  // as the user named the files
