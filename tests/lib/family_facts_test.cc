@@ -73,12 +73,12 @@ TEST_CASE("the built-in weights maps say what read_facts said per family name") 
   }
   // Every combination of the config fields the facts read: absent, true / false, other text.
   std::vector<std::string> bodies = {""};
-  for (const std::string& field : {"attention_bias", "use_qk_norm", "use_routing_bias"}) {
+  for (const char* field : {"attention_bias", "use_qk_norm", "use_routing_bias"}) {
     std::vector<std::string> next;
     for (const auto& b : bodies) {
       next.push_back(b);
-      next.push_back(b + ", \"" + field + "\": true");
-      next.push_back(b + ", \"" + field + "\": false");
+      next.push_back(b + ", \"" + std::string(field) + "\": true");
+      next.push_back(b + ", \"" + std::string(field) + "\": false");
     }
     bodies = next;
   }
