@@ -14,7 +14,7 @@ const std::vector<std::string> kDeclKeys = {"family", "verified", "architectures
                                             "aliases", "prefixes", "mixer", "ffn", "mtp",
                                             "indexer", "mamba", "mtp_count",
                                             "tp_limited_by_experts", "mlp_divides_world",
-                                            "moe_min_experts", "ignored"};
+                                            "moe_min_experts", "ignored", "weights"};
 const std::vector<std::string> kPrefixKeys = {"embedding", "layer", "attention", "mlp",
                                               "ffn", "moe", "mamba", "linear_attention",
                                               "indexer", "mtp", "lm_head"};
@@ -23,6 +23,26 @@ const std::vector<std::string> kSourceKeys = {"encoding", "field", "offset", "va
 const std::vector<std::string> kMtpKeys = {"count", "default", "layer", "head", "mixer", "ffn",
                                            "embedding", "lm_head"};
 const std::vector<std::string> kIgnoredKeys = {"slot", "source", "why"};
+// `weights`: one key per WeightFacts member (lib/model.h); a value is true, false or a
+// config-field form {field, default} / {field, equals, default}.
+const std::vector<std::string> kWeightFactKeys = {
+    "o_bias",      "qk_norm",     "qk_norm_full", "gated_q",    "sinks",
+    "gated_mlp",   "router_bias", "expert_bias",  "score_bias", "shared_expert_gate"};
+const std::vector<std::string> kWeightFormKeys = {"field", "default", "equals"};
+
+WeightFact* weight_fact_slot(WeightFacts& w, std::string_view key) {
+  if (key == "o_bias") return &w.o_bias;
+  if (key == "qk_norm") return &w.qk_norm;
+  if (key == "qk_norm_full") return &w.qk_norm_full;
+  if (key == "gated_q") return &w.gated_q;
+  if (key == "sinks") return &w.sinks;
+  if (key == "gated_mlp") return &w.gated_mlp;
+  if (key == "router_bias") return &w.router_bias;
+  if (key == "expert_bias") return &w.expert_bias;
+  if (key == "score_bias") return &w.score_bias;
+  if (key == "shared_expert_gate") return &w.shared_expert_gate;
+  return nullptr;
+}
 
 enum class SlotKind { kMixer, kFfn };
 
@@ -47,6 +67,8 @@ class DeclParser {
   bool bool_of(const YamlEntry& entry, bool& out);
   void verified(const YamlEntry& entry, ArchDecl& decl);
   void ignored(const YamlEntry& entry, ArchDecl& decl);
+  void weights(const YamlEntry& entry, ArchDecl& decl);
+  std::optional<WeightFact> weight_fact(const YamlEntry& entry);
   bool strings_of(const YamlEntry& entry, std::vector<std::string>& out);
   std::optional<Part> part_of(const YAML::Node& node, std::string_view what, SlotKind slot);
   std::vector<LayerSource> sources(const YamlEntry& entry, SlotKind slot);
@@ -135,6 +157,60 @@ void DeclParser::ignored(const YamlEntry& entry, ArchDecl& decl) {
     ig.source = std::move(*s);
     decl.ignored.push_back(std::move(ig));
   }
+}
+
+// `weights`: {o_bias: false, qk_norm: {field: use_qk_norm, default: false}, ...}. A key left
+// out keeps WeightFacts' default; every key given replaces it whole.
+void DeclParser::weights(const YamlEntry& entry, ArchDecl& decl) {
+  if (!entry.value.IsMap()) {
+    error(entry.value, "'weights' must be a mapping {fact: true | false | {field, default}}");
+    return;
+  }
+  for (const auto& e : map_entries(file_, entry.value, "weights", kWeightFactKeys, diags_)) {
+    WeightFact* slot = weight_fact_slot(decl.weights, e.key);
+    if (slot == nullptr) continue;  // map_entries reported the unknown key
+    if (auto fact = weight_fact(e)) *slot = std::move(*fact);
+  }
+}
+
+std::optional<WeightFact> DeclParser::weight_fact(const YamlEntry& entry) {
+  WeightFact fact;
+  if (entry.value.IsScalar()) {
+    if (!bool_of(entry, fact.value)) return std::nullopt;
+    return fact;
+  }
+  if (!entry.value.IsMap()) {
+    error(entry.value, fmt::format("'{}' must be true, false or {{field: <config key>, default: "
+                                   "true|false}}",
+                                   entry.key));
+    return std::nullopt;
+  }
+  bool ok = true;
+  std::string context = fmt::format("weights.{}", entry.key);
+  for (const auto& e : map_entries(file_, entry.value, context, kWeightFormKeys, diags_)) {
+    if (e.key == "default") {
+      ok = bool_of(e, fact.value) && ok;
+    } else if (e.key == "field" || e.key == "equals") {
+      std::string text;
+      if (!string_of(e, text)) {
+        ok = false;
+      } else if (text.empty()) {
+        error(e.value, fmt::format("'{}' of weights.{} must not be empty", e.key, entry.key));
+        ok = false;
+      } else {
+        (e.key == "field" ? fact.field : fact.equals) = text;
+      }
+    } else {
+      ok = false;  // map_entries reported the unknown key
+    }
+  }
+  if (fact.field.empty() && ok) {
+    error(entry.value, fmt::format("weights.{} needs 'field', the config.json key that decides it",
+                                   entry.key));
+    return std::nullopt;
+  }
+  if (!ok) return std::nullopt;
+  return fact;
 }
 
 bool DeclParser::strings_of(const YamlEntry& entry, std::vector<std::string>& out) {
@@ -393,6 +469,8 @@ std::optional<ArchDecl> DeclParser::parse(const YAML::Node& node) {
       else error(e.value, "'moe_min_experts' must be a non-negative integer");
     } else if (e.key == "ignored") {
       ignored(e, decl);
+    } else if (e.key == "weights") {
+      weights(e, decl);
     } else if (e.key == "architectures") {
       (void)strings_of(e, decl.architectures);
     } else if (e.key == "model_types") {

@@ -161,4 +161,13 @@ std::vector<std::string> ArchRegistry::known_architectures() const {
   return names;
 }
 
+bool weight_fact_holds(const WeightFact& fact, const HfConfig& config) {
+  if (fact.field.empty()) return fact.value;
+  const nlohmann::json* v = config.find(fact.field);
+  if (!fact.equals.empty()) {
+    return v != nullptr && v->is_string() ? v->get<std::string>() == fact.equals : fact.value;
+  }
+  return v != nullptr && v->is_boolean() ? v->get<bool>() : fact.value;
+}
+
 }  // namespace layerplan

@@ -130,6 +130,8 @@ struct ArchDecl {
   // MLP width must divide the whole torch world (tp * pp * pcp * dp).
   bool tp_limited_by_experts = false;
   bool mlp_divides_world = false;
+  // Which weights vLLM's model code builds (map `weights`; copied onto Model).
+  WeightFacts weights;
 
   // The PRs verifying `architecture` under this declaration; empty: not verified.
   [[nodiscard]] std::vector<std::string> verified_prs(std::string_view architecture) const;
@@ -164,6 +166,10 @@ class ArchRegistry {
 [[nodiscard]] std::optional<Model> expand_model(const HfConfig& config,
                                                 const ArchRegistry& registry,
                                                 Diagnostics& diags);
+
+// Whether a weight fact holds for this config: `value`, or the config field it names (a
+// boolean, or a string compared with `equals`; `value` when the field is absent or mistyped).
+[[nodiscard]] bool weight_fact_holds(const WeightFact& fact, const HfConfig& config);
 
 // "model.layers.{i}.mlp" with i = 3 -> "model.layers.3.mlp".
 [[nodiscard]] std::string expand_prefix(std::string_view pattern, int index);

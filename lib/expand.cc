@@ -313,6 +313,7 @@ std::optional<Model> expand_model(const HfConfig& config, const ArchRegistry& re
   model.verified = !model.verified_by.empty();
   model.tp_limited_by_experts = decl->tp_limited_by_experts;
   model.mlp_divides_world = decl->mlp_divides_world;
+  model.weights = decl->weights;
   model.dtype = n.dtype;
   model.num_hidden_layers = count;
   model.num_mtp_layers = mtp_slots ? modules * sub : 0;

@@ -17,7 +17,9 @@ namespace {
 
 // vllm/transformers_utils/model_arch_config_convertor.py::ModelArchConfigConvertorBase.
 // is_deepseek_mla (read by vllm/config/model.py::ModelConfig.use_mla): vLLM builds MLA only for
-// these model_types (and a kv_lora_rank); elsewhere a kv_lora_rank does not make MLA.
+// these model_types (and a kv_lora_rank); elsewhere a kv_lora_rank does not make MLA. A list of
+// model_types, not a declaration key, on purpose: vLLM itself keys this by model_type, whatever
+// class or declaration a model answers to (an --arch-file rename does not change it in vLLM).
 constexpr std::array<std::string_view, 19> kVllmMlaModelTypes = {
     "axk1",           "deepseek_v2",         "deepseek_v3",        "deepseek_v32",
     "deepseek_v4",    "deepseek_mtp",        "k3_dspark",          "glm_moe_dsa",

@@ -74,6 +74,29 @@ struct Layer {
 // "model.layers.17.mlp" -> "model.layers.{i}.mlp". Prefixes without an index are returned as is.
 [[nodiscard]] std::string prefix_shape(const Layer& layer, std::string_view placeholder = "{i}");
 
+// One weight fact of a family's vLLM model code (declaration map `weights`,
+// docs/architectures.md): fixed, or decided by a config.json field.
+struct WeightFact {
+  bool value = false;  // the fact; with `field`, its value when config.json lacks the field
+  std::string field;   // the config.json key that decides it; empty: `value` holds always
+  std::string equals;  // with `field`: true iff the field is this string; empty: a boolean field
+};
+
+// Which weights vLLM builds for a family (lib/engine/vllm_memory.cc reads them). The defaults
+// are those of a family that declares nothing: llama.py's.
+struct WeightFacts {
+  WeightFact o_bias{false, "attention_bias", ""};  // o_proj bias (llama.py bias_o_proj)
+  WeightFact qk_norm;             // q_norm / k_norm of head_dim
+  WeightFact qk_norm_full;        // q_norm / k_norm over all heads, sharded (MiniMax-M2)
+  WeightFact gated_q;             // q_proj also produces an output gate (Qwen3-Next)
+  WeightFact sinks;               // per-head attention sinks (gpt-oss)
+  WeightFact gated_mlp{true, "", ""};  // gate and up projections (SwiGLU); false: one up (relu2)
+  WeightFact router_bias;         // the router Linear has a bias (gpt-oss)
+  WeightFact expert_bias;         // biases on the experts' projections (gpt-oss)
+  WeightFact score_bias;          // e_score_correction_bias, float32 (noaux_tc routing)
+  WeightFact shared_expert_gate;  // a sigmoid gate on the shared expert (Qwen3-Next)
+};
+
 struct Model {
   SourcePtr config_file;
   std::string architecture;
@@ -84,6 +107,7 @@ struct Model {
   // Family facts (declaration keys of the same names, docs/architectures.md):
   bool tp_limited_by_experts = false;  // vLLM raises when tp > the number of routed experts
   bool mlp_divides_world = false;      // the MLP width must divide tp * pp * pcp * dp (gpt-oss)
+  WeightFacts weights;                 // which weights vLLM builds (declaration map `weights`)
   std::string dtype;  // "bfloat16" when config.json does not say
   int num_hidden_layers = 0;
   int num_mtp_layers = 0;

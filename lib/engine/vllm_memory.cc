@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "lib/architectures.h"
 #include "lib/engine/vllm.h"
 #include "lib/engine/vllm_layers.h"
 #include "lib/engine/vllm_layout.h"
@@ -72,24 +73,23 @@ Facts read_facts(const HfConfig& c, const Model& m, const AxisValues& a, Diagnos
   f.conv_bias = flag(c, "use_conv_bias", flag(c, "mamba_conv_bias", true));
   std::int64_t hidden = m.hidden_size.value;
   f.mamba_dt_rank = number(c, "mamba_dt_rank", (hidden + 15) / 16);
-  const std::string& fam = m.family;
-  bool attention_bias = flag(c, "attention_bias", false);
-  // llama.py::LlamaAttention: bias on q, k, v and (bias_o_proj) o; glm4_moe.py: q, k, v only;
-  // gpt_oss.py::OAIAttention: all four, plus sinks.
-  f.qkv_bias = attention_bias;
-  f.o_bias = attention_bias && fam != "glm4_moe";
+  // The weights vLLM builds are family facts of the declaration (schemas/architectures/*.yaml,
+  // key `weights`, each citing the vLLM class that builds them), never family names here.
+  auto fact = [&c](const WeightFact& w) { return weight_fact_holds(w, c); };
+  const WeightFacts& w = m.weights;
+  // q, k and v carry attention_bias in every family layerplan knows; o_proj as declared.
+  f.qkv_bias = flag(c, "attention_bias", false);
+  f.o_bias = fact(w.o_bias);
   f.mlp_bias = flag(c, "mlp_bias", false);
-  f.qk_norm = fam == "qwen3" || fam == "qwen3_moe" || fam == "qwen3_next" ||
-              (fam == "glm4_moe" && flag(c, "use_qk_norm", false));
-  f.qk_norm_full = fam == "minimax_m2";
-  f.gated_q = fam == "qwen3_next";
-  f.sinks = fam == "gpt_oss";
-  f.gated_mlp = fam != "nemotron_h";
-  f.router_bias = fam == "gpt_oss";
-  f.expert_bias = fam == "gpt_oss";
-  f.score_bias = text(c, "topk_method") == "noaux_tc" || fam == "nemotron_h" || fam == "glm4_moe" ||
-                 fam == "glm_moe_dsa" || (fam == "minimax_m2" && flag(c, "use_routing_bias", true));
-  f.shared_expert_gate = fam == "qwen3_next";
+  f.qk_norm = fact(w.qk_norm);
+  f.qk_norm_full = fact(w.qk_norm_full);
+  f.gated_q = fact(w.gated_q);
+  f.sinks = fact(w.sinks);
+  f.gated_mlp = fact(w.gated_mlp);
+  f.router_bias = fact(w.router_bias);
+  f.expert_bias = fact(w.expert_bias);
+  f.score_bias = fact(w.score_bias);
+  f.shared_expert_gate = fact(w.shared_expert_gate);
   f.pp = a.pp;
   f.dcp = a.dcp;
   return f;

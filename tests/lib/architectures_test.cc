@@ -251,6 +251,78 @@ TEST_CASE("the earlier declaration shorthands still read") {
   CHECK(model->layers[8].kind == LayerKind::kMoe);  // layer 3: embedding + 3 * 2 + attention
 }
 
+TEST_CASE("weights: which weights vLLM builds, fixed or read from a config field") {
+  ArchRegistry registry;
+  Diagnostics diags;
+  REQUIRE(registry.add_source(make_source("mine.yaml",
+                                          "family: x\narchitectures: [X]\nweights:\n"
+                                          "  o_bias: false\n"
+                                          "  qk_norm: {field: use_qk_norm, default: true}\n"
+                                          "  score_bias: {field: topk_method, equals: noaux_tc}\n"
+                                          "  sinks: true\n"),
+                              diags));
+  const WeightFacts& w = registry.find("X", "")->weights;
+  CHECK_FALSE(w.o_bias.value);
+  CHECK(w.o_bias.field.empty());  // the given form replaces the default {field: attention_bias}
+  CHECK(w.qk_norm.field == "use_qk_norm");
+  CHECK(w.score_bias.equals == "noaux_tc");
+  // Keys left out keep WeightFacts' defaults (llama.py's).
+  CHECK(w.gated_mlp.value);
+  CHECK(w.gated_mlp.field.empty());
+  CHECK_FALSE(w.router_bias.value);
+  CHECK(WeightFacts{}.o_bias.field == "attention_bias");
+
+  auto config = [&](const std::string& body) {
+    auto c = parse_hf_config(make_source("config.json", "{\"architectures\": [\"X\"]" + body + "}"),
+                             diags);
+    REQUIRE(c.has_value());
+    return *c;
+  };
+  HfConfig bare = config("");
+  CHECK(weight_fact_holds(w.qk_norm, bare));  // absent: the default
+  CHECK_FALSE(weight_fact_holds(w.qk_norm, config(", \"use_qk_norm\": false")));
+  CHECK(weight_fact_holds(w.qk_norm, config(", \"use_qk_norm\": \"no\"")));  // mistyped: default
+  CHECK_FALSE(weight_fact_holds(w.score_bias, bare));
+  CHECK(weight_fact_holds(w.score_bias, config(", \"topk_method\": \"noaux_tc\"")));
+  CHECK_FALSE(weight_fact_holds(w.score_bias, config(", \"topk_method\": \"greedy\"")));
+  CHECK(weight_fact_holds(w.sinks, config(", \"sinks\": false")));  // fixed: no field read
+  CHECK_FALSE(weight_fact_holds(WeightFacts{}.o_bias, bare));
+  CHECK(weight_fact_holds(WeightFacts{}.o_bias, config(", \"attention_bias\": true")));
+  CHECK_FALSE(diags.has_errors());
+}
+
+TEST_CASE("weights: unknown keys and malformed values are reported at their position") {
+  auto first_error = [](const std::string& yaml) {
+    ArchRegistry registry;
+    Diagnostics diags;
+    CHECK_FALSE(registry.add_source(make_source("arch.yaml", yaml), diags));
+    REQUIRE(diags.has_errors());
+    return diags.all().front();
+  };
+  const std::string head = "family: x\narchitectures: [X]\nweights:\n";
+  Diagnostic d = first_error(head + "  sinks: true\n  qk_norms: true\n");
+  CHECK(d.code == "unknown-key");
+  CHECK(d.message == "unknown key 'qk_norms' in weights; did you mean 'qk_norm'?");
+  CHECK(d.location.to_string() == "arch.yaml:5:3");
+  d = first_error(head + "  qk_norm: {field: use_qk_norm, defualt: true}\n");
+  CHECK(d.code == "unknown-key");
+  CHECK(d.message == "unknown key 'defualt' in weights.qk_norm; did you mean 'default'?");
+  CHECK(d.location.to_string() == "arch.yaml:4:33");
+
+  CHECK(any_contains(decl_errors(head + "  - sinks\n"), "'weights' must be a mapping"));
+  CHECK(any_contains(decl_errors(head + "  sinks: maybe\n"), "'sinks' must be true or false"));
+  CHECK(any_contains(decl_errors(head + "  qk_norm: [use_qk_norm]\n"),
+                     "'qk_norm' must be true, false or {field: <config key>"));
+  CHECK(any_contains(decl_errors(head + "  qk_norm: {default: true}\n"),
+                     "weights.qk_norm needs 'field'"));
+  CHECK(any_contains(decl_errors(head + "  qk_norm: {field: use_qk_norm, default: yes}\n"),
+                     "'default' must be true or false"));
+  CHECK(any_contains(decl_errors(head + "  qk_norm: {field: \"\"}\n"),
+                     "'field' of weights.qk_norm must not be empty"));
+  CHECK(any_contains(decl_errors(head + "  score_bias: {field: topk_method, equals: [noaux_tc]}\n"),
+                     "'equals' must be a string"));
+}
+
 TEST_CASE("a malformed --arch-file is reported at its position") {
   std::string path = std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/architectures/bad_unknown_encoding.yaml";
   auto c = test::compile_with_arch(fixture("fixtures/models/llama3_8b.json"), "", {path});
