@@ -1,11 +1,11 @@
 #include "lib/checks.h"
 
+#include <fmt/format.h>
+
 #include "lib/checks_list.h"
 #include "lib/engine/engine.h"
 #include "lib/engine/vllm.h"
 #include "lib/engine/vllm_checks.h"
-
-#include <fmt/format.h>
 
 namespace layerplan {
 

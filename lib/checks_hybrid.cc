@@ -30,9 +30,9 @@ void report_tp_does_not_divide(const CheckContext& ctx, const LayerPlan& p, Diag
                                const std::string& dividend, const ConfigValue& config,
                                std::string_view rest, Ok ok) {
   const ResolvedField& tpf = p.plan.tp_size;
-  Diagnostic d = does_not_divide(code, blame(tpf, ctx.axes),
-                                 fmt::format("{} {}", what, describe("tp_size", tpf)), dividend,
-                                 rest);
+  Diagnostic d =
+      does_not_divide(code, blame(tpf, ctx.axes),
+                      fmt::format("{} {}", what, describe("tp_size", tpf)), dividend, rest);
   d.notes.push_back(config_note(config));
   suggest_tp_sizes(d, ctx.axes.tp, what, ok);
   report_for(diags, std::move(d), p, ctx, tpf);
@@ -58,8 +58,7 @@ void check_moe_shared_tp_divides_intermediate(const CheckContext& ctx, const Lay
       [&](std::int64_t v) { return width % v == 0; });
 }
 
-void check_mamba_tp_divides_heads(const CheckContext& ctx, const LayerPlan& p,
-                                  Diagnostics& diags) {
+void check_mamba_tp_divides_heads(const CheckContext& ctx, const LayerPlan& p, Diagnostics& diags) {
   const Layer& l = *p.layer;
   std::int64_t tp = p.plan.tp_size.value;
   if (!l.mamba_heads || ctx.axes.tp % tp != 0 || l.mamba_heads.value % tp == 0) return;
@@ -84,8 +83,7 @@ void check_mamba_groups_divisibility(const CheckContext& ctx, const LayerPlan& p
                             [&](std::int64_t v) { return mamba2_tp_ok(l, v); });
 }
 
-void check_mamba_tp_divides_inner(const CheckContext& ctx, const LayerPlan& p,
-                                  Diagnostics& diags) {
+void check_mamba_tp_divides_inner(const CheckContext& ctx, const LayerPlan& p, Diagnostics& diags) {
   const Layer& l = *p.layer;
   std::int64_t tp = p.plan.tp_size.value, inner = l.mamba_inner.value;
   // Mamba-1 (MambaMixer) only: a Mamba-2 layer has heads.
@@ -103,7 +101,7 @@ void check_linear_attn_tp_divides_heads(const CheckContext& ctx, const LayerPlan
   std::int64_t tp = tpf.value;
   if (ctx.axes.tp % tp != 0) return;
   std::int64_t k = l.linear_key_heads.value, v = l.linear_value_heads.value;
-  const ConfigValue* bad = k % tp != 0 ? &l.linear_key_heads
+  const ConfigValue* bad = k % tp != 0   ? &l.linear_key_heads
                            : v % tp != 0 ? &l.linear_value_heads
                                          : nullptr;
   if (bad == nullptr) return;
@@ -128,8 +126,9 @@ void check_indexer_sharded(const CheckContext& ctx, const LayerPlan& p, Diagnost
                   "every rank holds all {} indexer heads and its own index K cache",
                   describe("tp_size", tpf), l.index_heads.value));
   if (l.index_heads) d.notes.push_back(config_note(l.index_heads));
-  d.notes.push_back({{}, "match { kind: indexer } with plan { tp_size: 1 } (RFC #42659 §3.3), "
-                         "or leave the indexer to the global plan, which replicates it"});
+  d.notes.push_back({{},
+                     "match { kind: indexer } with plan { tp_size: 1 } (RFC #42659 §3.3), "
+                     "or leave the indexer to the global plan, which replicates it"});
   report_for(diags, std::move(d), p, ctx, tpf);
 }
 

@@ -159,9 +159,10 @@ void check_mla_narrow_tp(const CheckContext& ctx, const LayerPlan& p, Diagnostic
                   "no KV memory; TPA collapses to DCP-only",
                   describe("tp_size", tpf), a.tp));
   d.notes.push_back(config_note(l.kv_lora_rank));
-  d.notes.push_back({{}, fmt::format("use tp_size: tp with dcp_size: dcp, or attn_tp 1 with "
-                                     "dcp {} (RFC #42659 §3.3)",
-                                     a.tp)});
+  d.notes.push_back({{},
+                     fmt::format("use tp_size: tp with dcp_size: dcp, or attn_tp 1 with "
+                                 "dcp {} (RFC #42659 §3.3)",
+                                 a.tp)});
   report_for(diags, std::move(d), p, ctx, tpf);
 }
 
@@ -190,7 +191,8 @@ void check_layer_tpa_invariant(const CheckContext& ctx, const LayerPlan& p, Diag
       fmt::format("attention {} * {} = {} must equal tp ({}) on a layer narrower than tp",
                   describe("tp_size", tpf), describe("dcp_size", p.plan.dcp_size),
                   product_text(tp_dcp), a.tp));
-  d.notes.push_back({{}, fmt::format("valid: dcp_size {} for tp_size {}", a.tp / tp_size, tp_size)});
+  d.notes.push_back(
+      {{}, fmt::format("valid: dcp_size {} for tp_size {}", a.tp / tp_size, tp_size)});
   report_for(diags, std::move(d), p, ctx, tpf);
 }
 
@@ -222,9 +224,10 @@ bool standard_dcp_applies(const CheckContext& ctx, const LayerPlan& p) {
 void add_tpa_hint(Diagnostic& d, const AxisValues& a, const Layer& l, std::int64_t dcp) {
   std::int64_t kv = l.num_kv_heads.value, heads = l.num_heads.value;
   if (a.tp % dcp == 0 && a.tp / dcp <= kv && kv % (a.tp / dcp) == 0 && heads % (a.tp / dcp) == 0) {
-    d.notes.push_back({{}, fmt::format("TPA would take this layout: attn_tp {} with dcp {} "
-                                       "and tp_size: attn_tp on attention",
-                                       a.tp / dcp, dcp)});
+    d.notes.push_back({{},
+                       fmt::format("TPA would take this layout: attn_tp {} with dcp {} "
+                                   "and tp_size: attn_tp on attention",
+                                   a.tp / dcp, dcp)});
   }
 }
 
@@ -263,10 +266,10 @@ void check_dcp_gqa_q_per_kv(const CheckContext& ctx, const LayerPlan& p, Diagnos
   const Layer& l = *p.layer;
   std::int64_t heads = l.num_heads.value, kv = l.num_kv_heads.value, dcp = p.plan.dcp_size.value;
   if (!standard_dcp_applies(ctx, p) || (heads / kv) % dcp == 0) return;
-  Diagnostic d = make_error(
-      "dcp-gqa-q-per-kv", blame(p.plan.dcp_size, ctx.axes),
-      fmt::format("query heads per KV head ({} / {} = {}) is not divisible by dcp ({})", heads, kv,
-                  heads / kv, dcp));
+  Diagnostic d =
+      make_error("dcp-gqa-q-per-kv", blame(p.plan.dcp_size, ctx.axes),
+                 fmt::format("query heads per KV head ({} / {} = {}) is not divisible by dcp ({})",
+                             heads, kv, heads / kv, dcp));
   d.notes.push_back(config_note(l.num_heads));
   d.notes.push_back(config_note(l.num_kv_heads));
   report_for(diags, std::move(d), p, ctx, p.plan.dcp_size);
@@ -317,10 +320,10 @@ void check_ep_needs_full_tp(const CheckContext& ctx, const LayerPlan& p, Diagnos
     return;  // world-size-limit already reports the overflow
   }
   if (epf.value <= 1 || tpf.value == a.tp) return;
-  Diagnostic d = make_error(
-      "ep-needs-full-tp", blame(tpf, a),
-      fmt::format("expert parallelism ({}) needs the MoE layer at full tp ({}), got {}",
-                  describe("ep_size", epf), a.tp, describe("tp_size", tpf)));
+  Diagnostic d =
+      make_error("ep-needs-full-tp", blame(tpf, a),
+                 fmt::format("expert parallelism ({}) needs the MoE layer at full tp ({}), got {}",
+                             describe("ep_size", epf), a.tp, describe("tp_size", tpf)));
   report_for(diags, std::move(d), p, ctx, tpf);
 }
 
@@ -330,10 +333,9 @@ void check_ep_divides_domain(const CheckContext& ctx, const LayerPlan& p, Diagno
   if (!layer_tp_divides(ctx, p)) return;
   auto domain = moe_expert_domain(ctx, p);
   if (!domain || *domain % epf.value == 0) return;
-  Diagnostic d = does_not_divide(
-      "ep-divides-domain", blame(epf, a), describe("ep_size", epf),
-      fmt::format("the expert domain dp*pcp*tp = {}*{}*{} = {} ranks", a.dp, a.pcp,
-                  p.plan.tp_size.value, *domain));
+  Diagnostic d = does_not_divide("ep-divides-domain", blame(epf, a), describe("ep_size", epf),
+                                 fmt::format("the expert domain dp*pcp*tp = {}*{}*{} = {} ranks",
+                                             a.dp, a.pcp, p.plan.tp_size.value, *domain));
   suggest_values(d, "valid ep_size values", divisors(*domain));
   report_for(diags, std::move(d), p, ctx, epf);
 }
@@ -367,9 +369,10 @@ void check_experts_uneven(const CheckContext& ctx, const LayerPlan& p, Diagnosti
                   "the first ranks)",
                   experts, describe("ep_size", epf), rem - 1, base + 1, rem, ep - 1, base));
   d.notes.push_back(config_note(l.num_experts));
-  d.notes.push_back(
-      {{}, fmt::format("ep_size values that divide the experts evenly: {}",
-                       join(divisors_where(*domain, [&](std::int64_t v) { return experts % v == 0; })))});
+  d.notes.push_back({{},
+                     fmt::format("ep_size values that divide the experts evenly: {}",
+                                 join(divisors_where(
+                                     *domain, [&](std::int64_t v) { return experts % v == 0; })))});
   report_for(diags, std::move(d), p, ctx, epf);
 }
 

@@ -32,7 +32,7 @@ bool uses_mla(const Model& model) {
 }
 
 // The vocabulary rows of an embedding or lm_head layer, padded; null for other layers.
-std::optional<std::int64_t> vocab_rows(const LayerPlan& p) {
+std::optional<std::int64_t> checked_vocab_rows(const LayerPlan& p) {
   const Layer& l = *p.layer;
   if (l.kind != LayerKind::kEmbedding && l.kind != LayerKind::kLmHead) return std::nullopt;
   if (p.plan.tp_size.value < 1 || !l.vocab_size || l.vocab_size.value > kMaxDimension) {
@@ -55,8 +55,9 @@ void check_pcp_needs_mla(const CheckContext& ctx, Diagnostics& diags) {
                   "Model Runner V2, whose PCP supports MLA models only, and {} has no MLA "
                   "attention",
                   a.pcp, ctx.model.architecture));
-  d.notes.push_back({{}, "vLLM: \"Model Runner V2 does not yet support: prefill context "
-                         "parallelism\" (MRV2 PCP currently supports MLA models only)"});
+  d.notes.push_back({{},
+                     "vLLM: \"Model Runner V2 does not yet support: prefill context "
+                     "parallelism\" (MRV2 PCP currently supports MLA models only)"});
   d.notes.push_back({{}, "valid: pcp 1; to shard the KV cache of a GQA model use dcp"});
   diags.report(std::move(d));
 }
@@ -70,8 +71,9 @@ void check_pcp_with_mtp(const CheckContext& ctx, Diagnostics& diags) {
       fmt::format("pcp ({}) rules out speculative decoding, so the model's {} MTP draft "
                   "layer(s) cannot run: vLLM's MRV2 PCP does not support speculative decoding",
                   a.pcp, ctx.model.num_mtp_layers));
-  d.notes.push_back({{}, "launch without --speculative-config, or with pcp 1 to use the MTP "
-                         "draft layers"});
+  d.notes.push_back({{},
+                     "launch without --speculative-config, or with pcp 1 to use the MTP "
+                     "draft layers"});
   d.subjects.push_back(mtp->layer->prefix);
   diags.report(std::move(d));
 }
@@ -79,7 +81,7 @@ void check_pcp_with_mtp(const CheckContext& ctx, Diagnostics& diags) {
 // vocab_parallel_embedding.py::pad_vocab_size pads to a multiple of 64, then
 // VocabParallelEmbedding.__init__ divides the padded rows by the TP size (divide() asserts).
 void check_vocab_divides_tp(const CheckContext& ctx, const LayerPlan& p, Diagnostics& diags) {
-  auto padded = vocab_rows(p);
+  auto padded = checked_vocab_rows(p);
   const ResolvedField& tpf = p.plan.tp_size;
   if (!padded || *padded % tpf.value == 0) return;
   const ConfigValue& vocab = p.layer->vocab_size;
@@ -95,7 +97,7 @@ void check_vocab_divides_tp(const CheckContext& ctx, const LayerPlan& p, Diagnos
 }
 
 void check_vocab_padding(const CheckContext& ctx, const LayerPlan& p, Diagnostics& diags) {
-  auto padded = vocab_rows(p);
+  auto padded = checked_vocab_rows(p);
   const ResolvedField& tpf = p.plan.tp_size;
   const ConfigValue& vocab = p.layer->vocab_size;
   if (!padded || *padded % tpf.value != 0 || *padded == vocab.value) return;
@@ -119,8 +121,8 @@ void check_tp_exceeds_experts(const CheckContext& ctx, const LayerPlan& p, Diagn
       "tp-exceeds-experts", blame(p.plan.tp_size, ctx.axes),
       fmt::format("{} is more than the {} routed experts: vLLM's {} MoE block raises \"Tensor "
                   "parallel size {} is greater than the number of experts {}.\"",
-                  describe("tp_size", p.plan.tp_size), l.num_experts.value, ctx.model.family,
-                  tp, l.num_experts.value));
+                  describe("tp_size", p.plan.tp_size), l.num_experts.value, ctx.model.family, tp,
+                  l.num_experts.value));
   d.notes.push_back(config_note(l.num_experts));
   d.notes.push_back({{}, fmt::format("valid: tp_size at most {}", l.num_experts.value)});
   report_for(diags, std::move(d), p, ctx, p.plan.tp_size);
@@ -183,13 +185,15 @@ void check_dcp_sliding_window(const CheckContext& ctx, Diagnostics& diags) {
                   describe("dcp_size", p.plan.dcp_size), slides, attention));
   d.notes.push_back(config_note(p.layer->sliding_window));
   if (full) {
-    d.notes.push_back({{}, "the model mixes sliding and full attention: "
-                           "--disable-hybrid-kv-cache-manager makes vLLM treat the sliding layers "
-                           "as full attention, which DCP supports"});
+    d.notes.push_back({{},
+                       "the model mixes sliding and full attention: "
+                       "--disable-hybrid-kv-cache-manager makes vLLM treat the sliding layers "
+                       "as full attention, which DCP supports"});
   } else {
-    d.notes.push_back({{}, "every attention layer slides: only --disable-sliding-window avoids "
-                           "it (vLLM then caps max_model_len at the window); "
-                           "--no-enable-prefix-caching alone does not"});
+    d.notes.push_back({{},
+                       "every attention layer slides: only --disable-sliding-window avoids "
+                       "it (vLLM then caps max_model_len at the window); "
+                       "--no-enable-prefix-caching alone does not"});
   }
   d.notes.push_back({{}, "valid: dcp_size 1 on the sliding-window layers"});
   for (std::size_t i = 1; i < sliding.size(); ++i) d.subjects.push_back(sliding[i]->layer->prefix);
@@ -211,8 +215,8 @@ ResolvedPlan vllm_global_plan(const Layer& layer, const AxisValues& axes, const 
                    ? axis_field(axes, rules, "dcp", axes.dcp)
                    : one;
   // --enable-expert-parallel (an `ep` axis) turns EP on for every MoE layer.
-  p.ep_size = layer.kind == LayerKind::kMoe && axes.ep ? axis_field(axes, rules, "ep", *axes.ep)
-                                                       : one;
+  p.ep_size =
+      layer.kind == LayerKind::kMoe && axes.ep ? axis_field(axes, rules, "ep", *axes.ep) : one;
   return p;
 }
 

@@ -112,8 +112,9 @@ TEST_CASE("the rows of the table are well formed") {
   }
 }
 
-TEST_CASE("axis checks come first, then the rest, so run_axis_checks reports what run_checks "
-          "reports first") {
+TEST_CASE(
+    "axis checks come first, then the rest, so run_axis_checks reports what run_checks "
+    "reports first") {
   bool after_axes = false;
   for (const auto& c : check_table()) {
     INFO(c.code);
@@ -127,9 +128,11 @@ const std::string kLlama = R"({"architectures": ["LlamaForCausalLM"], "hidden_si
   "intermediate_size": 14336, "vocab_size": 128256})";
 
 TEST_CASE("a rules file with errors of its own still gets the axis checks, and only those") {
-  // attn_tp 3 does not divide tp 8 (an axis check); the rule's unknown kind is the file's own error.
-  auto c = test::compile_text(kLlama, "parallelism_rules:\n  axes: {tp: 8, attn_tp: 3}\n  rules:\n"
-                                      "    - {match: {kind: atention}, plan: {tp_size: 2}}\n");
+  // attn_tp 3 does not divide tp 8 (an axis check); the rule's unknown kind is the file's own
+  // error.
+  auto c = test::compile_text(kLlama,
+                              "parallelism_rules:\n  axes: {tp: 8, attn_tp: 3}\n  rules:\n"
+                              "    - {match: {kind: atention}, plan: {tp_size: 2}}\n");
   CHECK(test::has_code(*c, "unknown-kind"));
   CHECK(test::has_code(*c, "attn-tp-divides-tp"));
   // No layer check ran: tp_size 2 would give replicated-layer notes.
@@ -139,8 +142,9 @@ TEST_CASE("a rules file with errors of its own still gets the axis checks, and o
 TEST_CASE("layer checks run on the layers of their kind, and groups report in table order") {
   // tp_size 2 under tp 8 on attention and MLP: replicated-layer from both groups, attention's
   // first (its group comes first in the table), each listing its own layers.
-  auto c = test::compile_text(kLlama, "parallelism_rules:\n  axes: {tp: 8}\n  rules:\n"
-                                      "    - {match: {layers: \"0-1\"}, plan: {tp_size: 2}}\n",
+  auto c = test::compile_text(kLlama,
+                              "parallelism_rules:\n  axes: {tp: 8}\n  rules:\n"
+                              "    - {match: {layers: \"0-1\"}, plan: {tp_size: 2}}\n",
                               CheckOptions{true});
   std::vector<const Diagnostic*> replicated;
   for (const auto& d : c->diags.all()) {
@@ -163,9 +167,11 @@ TEST_CASE("the one 'does not divide' helper keeps the message, the numbers and t
   CHECK(d.valid_values == std::vector<std::int64_t>{1, 2, 4, 8});
   REQUIRE(d.notes.size() == 1);
   CHECK(d.notes[0].message == "valid dcp values for tp 8: 1, 2, 4, 8");
-  Diagnostic none = check_util::does_not_divide("mamba-tp-divides-heads", Location{}, "Mamba tp_size 4",
-                                                "the Mamba heads mamba_num_heads (6)", ": vLLM …");
-  CHECK(none.message == "Mamba tp_size 4 does not divide the Mamba heads mamba_num_heads (6): vLLM …");
+  Diagnostic none =
+      check_util::does_not_divide("mamba-tp-divides-heads", Location{}, "Mamba tp_size 4",
+                                  "the Mamba heads mamba_num_heads (6)", ": vLLM …");
+  CHECK(none.message ==
+        "Mamba tp_size 4 does not divide the Mamba heads mamba_num_heads (6): vLLM …");
   check_util::suggest_values(none, "valid Mamba tp_size values with tp 4", {}, "none");
   CHECK(none.notes[0].message == "valid Mamba tp_size values with tp 4: none");
   CHECK(none.valid_values.empty());
