@@ -213,15 +213,17 @@ void run_checks(const CheckContext& ctx, Diagnostics& diags) {
       }
     }
   }
-  // One pass over the layers.
+  // One pass over the layers, through the rows that run for this engine.
+  std::vector<std::size_t> layer_rows;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (table[i].scope == CheckScope::kLayer && runs_for(table[i], ctx.engine)) {
+      layer_rows.push_back(i);
+    }
+  }
   for (const auto& p : ctx.plans) {
-    for (std::size_t i = 0; i < table.size(); ++i) {
+    for (std::size_t i : layer_rows) {
       const Check& c = table[i];
-      if (c.scope != CheckScope::kLayer || (c.kind && *c.kind != p.layer->kind) ||
-          !runs_for(c, ctx.engine)) {
-        continue;
-      }
-      c.run_layer(ctx, p, groups[group_of[i]]);
+      if (!c.kind || *c.kind == p.layer->kind) c.run_layer(ctx, p, groups[group_of[i]]);
     }
   }
   // The table in order: axis and plan checks run now; a group reports at its first row.

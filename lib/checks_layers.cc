@@ -115,19 +115,18 @@ void check_kv_heads_divisibility(const CheckContext& ctx, const LayerPlan& p, Di
   if (!kv_heads_apply(ctx, p)) return;
   const ResolvedField& tpf = p.plan.tp_size;
   std::int64_t tp_size = tpf.value, kv = p.layer->num_kv_heads.value;
+  bool not_divisor = tp_size < kv && kv % tp_size != 0;
+  bool not_multiple = tp_size > kv && tp_size % kv != 0;
+  if (!not_divisor && !not_multiple) return;
   std::string attention = "attention " + describe("tp_size", tpf);
-  Diagnostic d;
-  if (tp_size < kv && kv % tp_size != 0) {
-    d = does_not_divide("kv-heads-divisibility", blame(tpf, ctx.axes), attention,
-                        fmt::format("num_key_value_heads ({})", kv));
-  } else if (tp_size > kv && tp_size % kv != 0) {
-    d = make_error("kv-heads-divisibility", blame(tpf, ctx.axes),
-                   fmt::format("{} is not a multiple of num_key_value_heads ({}): each KV head "
-                               "must be replicated on a whole number of ranks",
-                               attention, kv));
-  } else {
-    return;
-  }
+  Diagnostic d =
+      not_divisor
+          ? does_not_divide("kv-heads-divisibility", blame(tpf, ctx.axes), attention,
+                            fmt::format("num_key_value_heads ({})", kv))
+          : make_error("kv-heads-divisibility", blame(tpf, ctx.axes),
+                       fmt::format("{} is not a multiple of num_key_value_heads ({}): each KV "
+                                   "head must be replicated on a whole number of ranks",
+                                   attention, kv));
   d.notes.push_back(config_note(p.layer->num_kv_heads));
   report_for(diags, std::move(d), p, ctx, tpf);
 }
