@@ -134,7 +134,7 @@ std::unique_ptr<Compilation> compile(const CompileRequest& request) {
     AxisValues axes = resolve_axes(partial);
     std::vector<LayerPlan> none;
     CheckContext context{*c->model, partial, axes, none, c->registry, *c->engine, request.checks};
-    c->engine->check_parallel_config(context, c->diags);
+    run_axis_checks(context, c->diags);
   }
   if (!c->model || !c->rules) return c;
 

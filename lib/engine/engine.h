@@ -28,7 +28,6 @@
 
 namespace layerplan {
 
-struct CheckContext;
 struct HfConfig;
 
 // Which engine, at which source revision, a manifest models.
@@ -71,12 +70,8 @@ class Engine {
   [[nodiscard]] virtual ResolvedPlan global_plan(const Layer& layer, const AxisValues& axes,
                                                  const RulesFile& rules) const = 0;
 
-  // Axis-level rules (the engine's parallel config validation). Runs on the axes alone, so it can
-  // also run when the rules file had errors of its own.
-  virtual void check_parallel_config(const CheckContext& context, Diagnostics& diags) const = 0;
-  // What the engine refuses once it knows the model: construction-time asserts and runtime
-  // asserts that default settings reach.
-  virtual void check_model(const CheckContext& context, Diagnostics& diags) const = 0;
+  // The engine's own rules (its parallel config validation, what its model code refuses) are rows
+  // of the check table (lib/checks.cc) that name the engine.
 
   // The rank groups the engine builds, and their count before building them.
   [[nodiscard]] virtual LayoutSize layout_size(const AxisValues& axes,

@@ -17,12 +17,6 @@ class VllmEngine final : public Engine {
                            const RulesFile& rules) const override {
     return vllm_global_plan(layer, axes, rules);
   }
-  void check_parallel_config(const CheckContext& context, Diagnostics& diags) const override {
-    check_vllm_parallel_config(context, diags);
-  }
-  void check_model(const CheckContext& context, Diagnostics& diags) const override {
-    check_vllm_model(context, diags);
-  }
   LayoutSize layout_size(const AxisValues& axes,
                          const std::vector<LayerPlan>& plans) const override {
     return layerplan::layout_size(axes, plans);

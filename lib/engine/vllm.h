@@ -11,9 +11,7 @@ inline constexpr const char* kVllmCommitDate = "2026-08-11";
 
 [[nodiscard]] const Engine& vllm_engine();
 
-// The checks of the vLLM model (lib/engine/vllm_parallel_config.cc, lib/engine/vllm_model.cc).
-void check_vllm_parallel_config(const CheckContext& context, Diagnostics& diags);
-void check_vllm_model(const CheckContext& context, Diagnostics& diags);
+// vLLM's checks are rows of the check table (lib/engine/vllm_checks.h, lib/checks.cc).
 // The vocabulary rows vLLM allocates: vocab_size padded to a multiple of 64
 // (vocab_parallel_embedding.py::pad_vocab_size).
 [[nodiscard]] std::int64_t vllm_padded_vocab(std::int64_t vocab);
