@@ -68,7 +68,10 @@ TEST_CASE("explain: the layer's facts, its tp group set, and no stage") {
   CHECK(e->tp_group_set->name == "attn_tp");
   CHECK(e->tp_group_set->count == 2);
   CHECK(e->tp_group_set->first == std::vector<std::int64_t>{0, 2, 4, 6});
-  CHECK(e->diagnostics.all().empty());
+  // Rule 2 matches only layers rule 0 took: the warning concerns this layer too.
+  REQUIRE(e->diagnostics.all().size() == 1);
+  CHECK(e->diagnostics.all()[0].code == "rule-shadowed");
+  CHECK(e->diagnostics.all()[0].subjects.empty());
 }
 
 TEST_CASE("explain: a layer no rule matches keeps the global plan") {
