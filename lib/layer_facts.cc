@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
+
 #include "lib/engine/engine.h"
 
 namespace layerplan {
@@ -41,6 +43,13 @@ constexpr PerRankKey kPerRankKeys[] = {
     {"index_k_elements_per_token", &PerRankSizes::index_k_elements_per_token},
 };
 
+// Each collective's group size, from the set it runs on.
+void add_group_sizes(std::vector<Collective>& comms, const Layout& layout) {
+  for (auto& c : comms) {
+    if (const GroupSet* set = layout.find(c.group)) c.group_size = set->group_size;
+  }
+}
+
 ojson group_or_null(const std::string& group) {
   return group.empty() ? ojson(nullptr) : ojson(group);
 }
@@ -58,19 +67,11 @@ std::vector<PerRankSizes::Entry> PerRankSizes::entries() const {
 }
 
 const char* collective_op_name(CollectiveOp op) {
-  switch (op) {
-    case CollectiveOp::kAllReduce:
-      return "all_reduce";
-    case CollectiveOp::kAllGather:
-      return "all_gather";
-    case CollectiveOp::kReduceScatter:
-      return "reduce_scatter";
-    case CollectiveOp::kAllToAll:
-      return "all_to_all";
-    case CollectiveOp::kSendRecv:
-      return "send_recv";
-  }
-  return "?";
+  // In CollectiveOp's order.
+  constexpr const char* kNames[] = {"all_reduce", "all_gather", "reduce_scatter", "all_to_all",
+                                    "send_recv"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(CollectiveOp::kSendRecv) + 1);
+  return kNames[static_cast<std::size_t>(op)];
 }
 
 int layer_stage(const Layer& l, const std::vector<Stage>& stages) {
@@ -82,8 +83,9 @@ int layer_stage(const Layer& l, const std::vector<Stage>& stages) {
 }
 
 std::vector<std::pair<std::string, std::int64_t>> axis_list(const AxisValues& a) {
-  std::vector<std::pair<std::string, std::int64_t>> out = {
-      {"tp", a.tp}, {"attn_tp", a.attn_tp}, {"dcp", a.dcp}, {"pcp", a.pcp}, {"pp", a.pp}, {"dp", a.dp}};
+  std::vector<std::pair<std::string, std::int64_t>> out = {{"tp", a.tp},   {"attn_tp", a.attn_tp},
+                                                           {"dcp", a.dcp}, {"pcp", a.pcp},
+                                                           {"pp", a.pp},   {"dp", a.dp}};
   if (a.ep) out.emplace_back("ep", *a.ep);
   for (const auto& [name, value] : a.custom) out.emplace_back(name, value);
   return out;
@@ -97,11 +99,7 @@ LayerFacts layer_facts(const Engine& engine, const LayerPlan& plan, const AxisVa
   out.fields = engine.plan_fields(plan, axes);
   out.per_rank = engine.per_rank(plan, axes);
   out.comms = engine.comms(plan, axes);
-  if (layout) {
-    for (auto& c : out.comms) {
-      if (const GroupSet* set = layout->find(c.group)) c.group_size = set->group_size;
-    }
-  }
+  if (layout) add_group_sizes(out.comms, *layout);
   return out;
 }
 
@@ -110,11 +108,10 @@ PlanFacts plan_facts(const Engine& engine, const Model& model, const AxisValues&
   PlanFacts out;
   out.stages = engine.pipeline_stages(model.num_hidden_layers, axes);
   out.layers.reserve(plans.size());
-  for (const auto& p : plans) out.layers.push_back(layer_facts(engine, p, axes, &layout, &out.stages));
+  for (const auto& p : plans)
+    out.layers.push_back(layer_facts(engine, p, axes, &layout, &out.stages));
   out.pipeline_comms = engine.pipeline_comms(model, axes);
-  for (auto& c : out.pipeline_comms) {
-    if (const GroupSet* set = layout.find(c.group)) c.group_size = set->group_size;
-  }
+  add_group_sizes(out.pipeline_comms, layout);
   return out;
 }
 

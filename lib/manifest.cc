@@ -30,14 +30,9 @@ void put_shape(ojson& j, const Layer& l, std::initializer_list<ShapeKey> keys) {
 
 // The keys that open both the manifest's `model` and `layers --format json`.
 ojson model_identity(const Model& model) {
-  ojson j;
-  j["architecture"] = model.architecture;
-  j["model_type"] = model.model_type;
-  j["family"] = model.family;
-  j["verified"] = model.verified;
-  j["num_hidden_layers"] = model.num_hidden_layers;
-  j["num_mtp_layers"] = model.num_mtp_layers;
-  return j;
+  return {{"architecture", model.architecture}, {"model_type", model.model_type},
+          {"family", model.family}, {"verified", model.verified},
+          {"num_hidden_layers", model.num_hidden_layers}, {"num_mtp_layers", model.num_mtp_layers}};
 }
 
 }  // namespace

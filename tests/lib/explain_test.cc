@@ -1,12 +1,13 @@
 // `explain`'s library half (lib/explain.h): the rules' verdicts for one layer, its facts and the
 // diagnostics that concern it, on Llama-3.1-8B (fixtures/models/llama3_8b.json) with vLLM PR
 // #36287's tp 8 / attn_tp 4 / dcp 2 plan.
+#include "lib/explain.h"
+
 #include <algorithm>
 #include <string>
 #include <vector>
 
 #include "catch.h"
-#include "lib/explain.h"
 #include "test_util.h"
 
 namespace layerplan {
@@ -79,7 +80,8 @@ TEST_CASE("explain: a layer no rule matches keeps the global plan") {
   auto e = explain_layer(*c, "lm_head");
   REQUIRE(e);
   CHECK(e->plan->fallback());
-  CHECK(std::none_of(e->rules.begin(), e->rules.end(), [](const RuleMatch& m) { return m.matched; }));
+  CHECK(
+      std::none_of(e->rules.begin(), e->rules.end(), [](const RuleMatch& m) { return m.matched; }));
   CHECK(e->facts.fields.tp_group == "tp");
   CHECK(e->facts.per_rank.vocab_rows == 16032);  // 128256 / 8
   auto j = explanation_json(*e);
@@ -103,8 +105,9 @@ TEST_CASE("explain: an unknown prefix gives nothing and the nearest one") {
 
 TEST_CASE("explain: a plan that failed its checks: no layout, the layer's diagnostics only") {
   // attn_tp 3 divides neither the 32 heads nor tp 8.
-  auto c = llama8b("parallelism_rules:\n  axes: {tp: 8, attn_tp: 3}\n  rules:\n"
-                   "    - match: {kind: attention, layers: 0}\n      plan: {tp_size: attn_tp}\n");
+  auto c = llama8b(
+      "parallelism_rules:\n  axes: {tp: 8, attn_tp: 3}\n  rules:\n"
+      "    - match: {kind: attention, layers: 0}\n      plan: {tp_size: attn_tp}\n");
   REQUIRE(c->diags.has_errors());
   auto attn = explain_layer(*c, "model.layers.0.self_attn");
   auto mlp = explain_layer(*c, "model.layers.0.mlp");

@@ -1,11 +1,14 @@
 // The facts stage (lib/layer_facts.h) on Llama-3.1-8B (fixtures/models/llama3_8b.json: 32 layers,
 // hidden 4096, 32 query heads and 8 KV heads of 128, MLP 14336, vocabulary 128256), every number
 // derived by hand in the comments; and the manifest, built from the same structs, agreeing.
+#include "lib/layer_facts.h"
+
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "catch.h"
-#include "lib/layer_facts.h"
 #include "test_util.h"
 
 namespace layerplan {
@@ -121,8 +124,8 @@ TEST_CASE("layer facts: one layer without a layout or stages (a plan that failed
   auto c = llama8b("tp: 3");  // 3 divides neither 32 heads nor 8 KV heads
   REQUIRE(c->diags.has_errors());
   REQUIRE_FALSE(c->layout);
-  LayerFacts f = layer_facts(*c->engine, test::layer_at(*c, "model.layers.0.mlp"), c->axes,
-                             nullptr, nullptr);
+  LayerFacts f =
+      layer_facts(*c->engine, test::layer_at(*c, "model.layers.0.mlp"), c->axes, nullptr, nullptr);
   CHECK_FALSE(f.stage.has_value());
   CHECK(f.per_rank.intermediate_size == 14336 / 3);
   REQUIRE(f.comms.size() == 1);
@@ -162,7 +165,8 @@ TEST_CASE("per-rank entries: a word for eh_proj, numbers elsewhere, in the manif
   mamba.kv_elements_per_token = 0;
   mamba.inner_size = 4096;
   mamba.mamba_heads = 64;
-  CHECK(per_rank_text(mamba) == "mamba_heads=64 inner_size=4096 kv_elements_per_token=0 replicas=2");
+  CHECK(per_rank_text(mamba) ==
+        "mamba_heads=64 inner_size=4096 kv_elements_per_token=0 replicas=2");
   CHECK(per_rank_text(PerRankSizes{}).empty());
 }
 
