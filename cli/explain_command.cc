@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cli/common.h"
+#include "lib/explain.h"
 #include "lib/manifest.h"
 
 namespace layerplan::cli {
@@ -27,27 +28,40 @@ std::string field_origin(const ResolvedField& f) {
                      where.empty() ? "" : " at " + where);
 }
 
-nlohmann::ordered_json explain_json(const Compilation& c, const LayerPlan& p) {
+// The layer, every rule's verdict, the plan with each field's origin, and what the layer is
+// under it.
+std::string explanation_text(const LayerExplanation& e) {
+  const LayerPlan& p = *e.plan;
   const Layer& l = *p.layer;
-  nlohmann::ordered_json j = layer_identity(l);
-  nlohmann::ordered_json rules = nlohmann::ordered_json::array();
-  for (const auto& rule : c.rules->rules) {
-    std::vector<std::string> reasons;
-    bool matched = rule_matches(rule, l, &reasons);
-    rules.push_back({{"position", rule.position},
-                     {"line", rule.location.line},
-                     {"name", rule.name},
-                     {"matched", matched},
-                     {"chosen", rule.position == p.rule},
-                     {"reasons", reasons}});
+  std::string out = fmt::format("layer {}: kind {}{}{}{}\n", l.prefix, kind_name(l.kind),
+                                l.kind == LayerKind::kAttention ? fmt::format(" ({})", flavor_name(l.flavor)) : "",
+                                l.index ? fmt::format(", index {}", *l.index) : "", l.mtp ? ", MTP" : "");
+  out += "rules, in order (the first match wins):\n";
+  for (const auto& m : e.rules) {
+    out += fmt::format("  rule {}{} (line {}): {}\n", m.rule->position,
+                       m.rule->name.empty() ? "" : " '" + m.rule->name + "'", m.rule->location.line,
+                       m.chosen    ? "matches, CHOSEN"
+                       : m.matched ? "matches, but an earlier rule won"
+                                   : "does not match");
+    for (const auto& r : m.reasons) out += "      " + r + "\n";
   }
-  j["rules"] = std::move(rules);
-  j["fallback"] = p.fallback();
-  j["plan"] = c.engine->layer_plan(p, c.axes);
-  j["shape"] = layer_shape(l);
-  j["per_rank"] = c.engine->per_rank(p, c.axes);
-  j["comms"] = c.engine->comms(p, c.axes);
-  return j;
+  if (p.fallback()) out += "  no rule matches: the layer keeps the global plan\n";
+  out += "plan:\n";
+  out += "  tp_size  " + field_origin(p.plan.tp_size) + "\n";
+  out += "  dcp_size " + field_origin(p.plan.dcp_size) + "\n";
+  out += "  ep_size  " + field_origin(p.plan.ep_size) + "\n";
+  out += "shape:    " + layer_shape(l).dump() + "\n";
+  if (!e.laid_out) return out;
+  out += "per rank: " + per_rank_json(e.facts.per_rank).dump() + "\n";
+  if (const auto& set = e.tp_group_set) {
+    out += fmt::format("tp group set '{}': {} groups, first [{}]\n", set->name, set->count,
+                       fmt::join(set->first, ","));
+  }
+  for (const auto& c : e.facts.comms) {
+    out += fmt::format("comm:     {} on '{}', {} elements per token: {}\n", collective_op_name(c.op),
+                       c.group, c.elements_per_token, c.why);
+  }
+  return out;
 }
 
 }  // namespace
@@ -70,70 +84,23 @@ void register_explain(CLI::App& app) {
       report_diagnostics(*c, flags->inputs, std::cerr, ::isatty(STDERR_FILENO) != 0);
       throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
     }
-    const LayerPlan* p = c->find_layer(flags->layer);
-    if (p == nullptr) {
-      std::vector<std::string> prefixes;
-      for (const auto& l : c->model->layers) prefixes.push_back(l.prefix);
-      std::string hint = closest_match(flags->layer, prefixes);
+    std::string hint;
+    auto e = explain_layer(*c, flags->layer, &hint);
+    if (!e) {
       std::cerr << fmt::format("layerplan: error: the model has no layer '{}'{} [layer-not-found]\n",
                                flags->layer, hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint));
       std::cerr << "note: `layerplan layers --config " << flags->inputs.config << "` lists them\n";
       throw CLI::RuntimeError(kExitUsage);
     }
     if (flags->inputs.format == "json") {
-      std::cout << dump_json(explain_json(*c, *p)) << "\n";
+      std::cout << dump_json(explanation_json(*e)) << "\n";
       throw CLI::RuntimeError(code);
     }
-    const Layer& l = *p->layer;
-    std::cout << fmt::format("layer {}: kind {}{}{}{}\n", l.prefix, kind_name(l.kind),
-                             l.kind == LayerKind::kAttention ? fmt::format(" ({})", flavor_name(l.flavor)) : "",
-                             l.index ? fmt::format(", index {}", *l.index) : "", l.mtp ? ", MTP" : "");
-    std::cout << "rules, in order (the first match wins):\n";
-    for (const auto& rule : c->rules->rules) {
-      std::vector<std::string> reasons;
-      bool matched = rule_matches(rule, l, &reasons);
-      std::cout << fmt::format("  rule {}{} (line {}): {}\n", rule.position,
-                               rule.name.empty() ? "" : " '" + rule.name + "'", rule.location.line,
-                               rule.position == p->rule ? "matches, CHOSEN"
-                               : matched               ? "matches, but an earlier rule won"
-                                                       : "does not match");
-      for (const auto& r : reasons) std::cout << "      " << r << "\n";
-    }
-    if (p->fallback()) std::cout << "  no rule matches: the layer keeps the global plan\n";
-    std::cout << "plan:\n";
-    std::cout << "  tp_size  " << field_origin(p->plan.tp_size) << "\n";
-    std::cout << "  dcp_size " << field_origin(p->plan.dcp_size) << "\n";
-    std::cout << "  ep_size  " << field_origin(p->plan.ep_size) << "\n";
-    std::cout << "shape:    " << layer_shape(l).dump() << "\n";
-    if (c->layout) {
-      std::cout << "per rank: " << c->engine->per_rank(*p, c->axes).dump() << "\n";
-      auto plan = c->engine->layer_plan(*p, c->axes);
-      if (plan["tp_group"].is_string()) {
-        if (const GroupSet* set = c->layout->find(plan["tp_group"].get<std::string>())) {
-          std::cout << fmt::format("tp group set '{}': {} groups, first [{}]\n", set->name,
-                                   set->count(), fmt::join(set->group(0), ","));
-        }
-      }
-      for (const auto& comm : c->engine->comms(*p, c->axes)) {
-        std::cout << fmt::format("comm:     {} on '{}', {} elements per token: {}\n",
-                                 comm["op"].get<std::string>(), comm["group"].get<std::string>(),
-                                 comm["elements_per_token"].get<std::int64_t>(),
-                                 comm["why"].get<std::string>());
-      }
-    }
-    // Diagnostics that concern this layer (or the plan as a whole).
-    Diagnostics mine;
-    for (const auto& d : c->diags.all()) {
-      if (d.subjects.empty() ||
-          std::find(d.subjects.begin(), d.subjects.end(), l.prefix) != d.subjects.end()) {
-        Diagnostic copy = d;
-        copy.subjects.clear();
-        mine.report(std::move(copy));
-      }
-    }
-    if (!mine.all().empty()) {
+    std::cout << explanation_text(*e);
+    if (!e->diagnostics.all().empty()) {
       std::cout << "diagnostics:\n";
-      std::cout << render_text(mine.sorted(), render_options(flags->inputs, ::isatty(STDOUT_FILENO) != 0));
+      std::cout << render_text(e->diagnostics.sorted(),
+                               render_options(flags->inputs, ::isatty(STDOUT_FILENO) != 0));
     }
     throw CLI::RuntimeError(code);
   });

@@ -6,6 +6,7 @@
 
 #include "lib/engine/vllm_layout.h"
 #include "lib/index_ranges.h"
+#include "lib/layer_facts.h"
 #include "lib/manifest.h"
 #include "lib/memory.h"
 
@@ -148,10 +149,8 @@ std::string rule_cell(const Rule& rule) {
 
 // "axes: tp=8 attn_tp=4 dcp=2 pcp=1 pp=1 dp=1 (world size 8)", as the manifest lists them.
 std::string axes_line(const AxisValues& a) {
-  std::string out = fmt::format("axes: tp={} attn_tp={} dcp={} pcp={} pp={} dp={}", a.tp, a.attn_tp,
-                                a.dcp, a.pcp, a.pp, a.dp);
-  if (a.ep) out += fmt::format(" ep={}", *a.ep);
-  for (const auto& [name, value] : a.custom) out += fmt::format(" {}={}", name, value);
+  std::string out = "axes:";
+  for (const auto& [name, value] : axis_list(a)) out += fmt::format(" {}={}", name, value);
   return out + fmt::format(" (world size {})\n", a.world_size);
 }
 
@@ -177,27 +176,25 @@ std::string memory_cell(const Compilation& c, std::size_t i) {
 
 std::string plan_table(const Compilation& c, bool all_layers) {
   bool staged = c.axes.pp > 1;
-  std::vector<Stage> stages;
-  if (staged && c.model) stages = c.engine->pipeline_stages(c.model->num_hidden_layers, c.axes);
+  PlanFacts facts = plan_facts(*c.engine, *c.model, c.axes, c.plans, *c.layout);
   std::vector<Row> rows;
-  for (std::size_t i = 0; i < c.plans.size(); ++i) {
-    const LayerPlan& p = c.plans[i];
+  for (std::size_t i = 0; i < facts.layers.size(); ++i) {
+    const LayerFacts& f = facts.layers[i];
+    const LayerPlan& p = *f.plan;
     const Layer& l = *p.layer;
     Row row;
     row.shape = all_layers ? l.prefix : prefix_shape(l, "{}");
     if (!all_layers && l.index) row.indices.push_back(*l.index);
     std::string rule = p.fallback() ? "global" : rule_cell(c.rules->rules[static_cast<std::size_t>(p.rule)]);
-    auto group = [](const nlohmann::ordered_json& g) { return g.is_null() ? std::string("-") : g.get<std::string>(); };
-    auto plan = c.engine->layer_plan(p, c.axes);
     row.cells = {std::string(kind_name(l.kind)) + (l.mtp ? " (mtp)" : ""),
                  l.kind == LayerKind::kAttention ? std::string(flavor_name(l.flavor)) : "-"};
-    if (staged) row.cells.push_back(stages.empty() ? "-" : std::to_string(layer_stage(l, stages)));
-    for (std::string cell : {fmt::format("{} {}", p.plan.tp_size.value, group(plan["tp_group"])),
-                             std::to_string(p.plan.dcp_size.value),
-                             std::to_string(p.plan.ep_size.value),
+    if (staged) row.cells.push_back(f.stage ? std::to_string(*f.stage) : "-");
+    for (std::string cell : {fmt::format("{} {}", f.fields.tp_size, f.fields.tp_group.empty() ? "-" : f.fields.tp_group),
+                             std::to_string(f.fields.dcp_size),
+                             std::to_string(f.fields.ep_size),
                              memory_cell(c, i),
                              rule,
-                             compact(c.engine->per_rank(p, c.axes))}) {
+                             per_rank_text(f.per_rank)}) {
       row.cells.push_back(std::move(cell));
     }
     rows.push_back(std::move(row));

@@ -13,6 +13,7 @@
 
 #include "cli/tables.h"
 #include "lib/architectures.h"
+#include "lib/explain.h"
 #include "lib/hf_config.h"
 #include "lib/manifest.h"
 #include "lib/pipeline.h"
@@ -82,15 +83,7 @@ inline void run_pipeline(std::string_view input) {
   render_all(c->diags);
   if (c->model && c->rules) {
     // What `explain` shows, for every layer, also of plans that failed their checks.
-    for (const auto& plan : c->plans) {
-      for (const auto& rule : c->rules->rules) {
-        std::vector<std::string> reasons;
-        (void)rule_matches(rule, *plan.layer, &reasons);
-      }
-      consume(c->engine->per_rank(plan, c->axes).dump());
-      consume(c->engine->comms(plan, c->axes).dump());
-      consume(c->engine->layer_plan(plan, c->axes).dump());
-    }
+    for (const auto& plan : c->plans) consume(explanation_json(explain_layer(*c, plan)).dump());
   }
   // Manifests of the largest layouts take seconds: hostile_test covers them; here they would
   // only slow the search down.

@@ -1,11 +1,13 @@
 #include "lib/manifest.h"
 
 #include <filesystem>
+#include <initializer_list>
 #include <iterator>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "lib/layer_facts.h"
 #include "lib/sha256.h"
 
 namespace layerplan {
@@ -13,8 +15,24 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-void put(ojson& j, const char* key, const ConfigValue& v) {
-  if (v.present) j[key] = v.value;
+// A layer's shape keys: the name the manifest gives each and the Layer field it shows.
+struct ShapeKey {
+  const char* name;
+  ConfigValue Layer::*field;
+};
+
+// The keys config.json gave, in this order.
+void put_shape(ojson& j, const Layer& l, std::initializer_list<ShapeKey> keys) {
+  for (const auto& k : keys) {
+    if (const ConfigValue& v = l.*k.field; v.present) j[k.name] = v.value;
+  }
+}
+
+// The keys that open both the manifest's `model` and `layers --format json`.
+ojson model_identity(const Model& model) {
+  return {{"architecture", model.architecture}, {"model_type", model.model_type},
+          {"family", model.family}, {"verified", model.verified},
+          {"num_hidden_layers", model.num_hidden_layers}, {"num_mtp_layers", model.num_mtp_layers}};
 }
 
 }  // namespace
@@ -33,55 +51,47 @@ ojson layer_shape(const Layer& l) {
   ojson j = ojson::object();
   switch (l.kind) {
     case LayerKind::kAttention:
-      put(j, "num_heads", l.num_heads);
-      put(j, "num_kv_heads", l.num_kv_heads);
-      put(j, "head_dim", l.head_dim);
-      if (l.v_head_dim.present && l.v_head_dim.value != l.head_dim.value) put(j, "v_head_dim", l.v_head_dim);
-      put(j, "kv_lora_rank", l.kv_lora_rank);
-      put(j, "qk_rope_head_dim", l.qk_rope_head_dim);
-      put(j, "sliding_window", l.sliding_window);
+      put_shape(j, l, {{"num_heads", &Layer::num_heads}, {"num_kv_heads", &Layer::num_kv_heads},
+                       {"head_dim", &Layer::head_dim}});
+      if (l.v_head_dim.value != l.head_dim.value) put_shape(j, l, {{"v_head_dim", &Layer::v_head_dim}});
+      put_shape(j, l, {{"kv_lora_rank", &Layer::kv_lora_rank},
+                       {"qk_rope_head_dim", &Layer::qk_rope_head_dim},
+                       {"sliding_window", &Layer::sliding_window}});
       break;
     case LayerKind::kMlp:
-      put(j, "intermediate_size", l.intermediate_size);
+      put_shape(j, l, {{"intermediate_size", &Layer::intermediate_size}});
       break;
     case LayerKind::kMoe:
-      put(j, "num_experts", l.num_experts);
-      put(j, "top_k", l.top_k);
-      put(j, "moe_intermediate_size", l.moe_intermediate_size);
-      put(j, "num_shared_experts", l.num_shared_experts);
-      put(j, "shared_intermediate_size", l.shared_intermediate_size);
+      put_shape(j, l, {{"num_experts", &Layer::num_experts}, {"top_k", &Layer::top_k},
+                       {"moe_intermediate_size", &Layer::moe_intermediate_size},
+                       {"num_shared_experts", &Layer::num_shared_experts},
+                       {"shared_intermediate_size", &Layer::shared_intermediate_size}});
       break;
     case LayerKind::kEmbedding:
     case LayerKind::kLmHead:
-      put(j, "vocab_size", l.vocab_size);
-      put(j, "hidden_size", l.hidden_size);
+      put_shape(j, l, {{"vocab_size", &Layer::vocab_size}, {"hidden_size", &Layer::hidden_size}});
       j["tied"] = l.tied;
       break;
     case LayerKind::kMtp:
-      put(j, "hidden_size", l.hidden_size);
+      put_shape(j, l, {{"hidden_size", &Layer::hidden_size}});
       break;
     case LayerKind::kMamba:
-      put(j, "mamba_heads", l.mamba_heads);
-      put(j, "mamba_head_dim", l.mamba_head_dim);
-      put(j, "n_groups", l.mamba_groups);
-      put(j, "inner_size", l.mamba_inner);
-      put(j, "ssm_state_size", l.ssm_state_size);
+      put_shape(j, l, {{"mamba_heads", &Layer::mamba_heads}, {"mamba_head_dim", &Layer::mamba_head_dim},
+                       {"n_groups", &Layer::mamba_groups}, {"inner_size", &Layer::mamba_inner},
+                       {"ssm_state_size", &Layer::ssm_state_size}});
       break;
     case LayerKind::kLinearAttention:
-      put(j, "key_heads", l.linear_key_heads);
-      put(j, "value_heads", l.linear_value_heads);
-      put(j, "key_head_dim", l.linear_key_head_dim);
-      put(j, "value_head_dim", l.linear_value_head_dim);
+      put_shape(j, l, {{"key_heads", &Layer::linear_key_heads}, {"value_heads", &Layer::linear_value_heads},
+                       {"key_head_dim", &Layer::linear_key_head_dim},
+                       {"value_head_dim", &Layer::linear_value_head_dim}});
       break;
     case LayerKind::kIndexer:
-      put(j, "index_heads", l.index_heads);
-      put(j, "index_head_dim", l.index_head_dim);
-      put(j, "index_topk", l.index_topk);
+      put_shape(j, l, {{"index_heads", &Layer::index_heads}, {"index_head_dim", &Layer::index_head_dim},
+                       {"index_topk", &Layer::index_topk}});
       break;
   }
   return j;
 }
-
 
 std::string recorded_path(const std::string& path, const std::string& cwd) {
   if (path.empty()) return path;
@@ -93,14 +103,6 @@ std::string recorded_path(const std::string& path, const std::string& cwd) {
   }
   std::string normal = p.lexically_normal().generic_string();
   return normal.empty() ? path : normal;
-}
-
-int layer_stage(const Layer& l, const std::vector<Stage>& stages) {
-  // The model's embedding runs on the first stage; MTP layers (their own embedding included)
-  // and the head on the last (deepseek_mtp.py runs the draft after the last decoder layer).
-  return l.kind == LayerKind::kEmbedding && !l.mtp ? 0
-         : l.index && !l.mtp                       ? stage_of(stages, *l.index)
-                                                   : stages.back().stage;
 }
 
 ojson build_manifest(const Engine& engine, const Model& model, const RulesFile& rules,
@@ -122,27 +124,14 @@ ojson build_manifest(const Engine& engine, const Model& model, const RulesFile& 
                  {"commit", info.commit},
                  {"date", info.date},
                  {"per_layer", info.per_layer}};
-  ojson mj;
-  mj["architecture"] = model.architecture;
-  mj["model_type"] = model.model_type;
-  mj["family"] = model.family;
-  mj["verified"] = model.verified;
-  mj["num_hidden_layers"] = model.num_hidden_layers;
-  mj["num_mtp_layers"] = model.num_mtp_layers;
+  ojson mj = model_identity(model);
   mj["hidden_size"] = model.hidden_size.value;
   mj["vocab_size"] = model.vocab_size.value;
   mj["dtype"] = model.dtype;
   m["model"] = std::move(mj);
   m["world_size"] = axes.world_size;
   ojson ax;
-  ax["tp"] = axes.tp;
-  ax["attn_tp"] = axes.attn_tp;
-  ax["dcp"] = axes.dcp;
-  ax["pcp"] = axes.pcp;
-  ax["pp"] = axes.pp;
-  ax["dp"] = axes.dp;
-  if (axes.ep) ax["ep"] = *axes.ep;
-  for (const auto& [name, value] : axes.custom) ax[name] = value;
+  for (const auto& [name, value] : axis_list(axes)) ax[name] = value;
   m["axes"] = std::move(ax);
   if (!inputs.group_lists) {
     // `group_layout` alone: the file's size no longer grows with the world.
@@ -155,12 +144,12 @@ ojson build_manifest(const Engine& engine, const Model& model, const RulesFile& 
   }
   m["group_layout"] = group_layout_json(layout);
 
-  auto stages = engine.pipeline_stages(model.num_hidden_layers, axes);
+  PlanFacts facts = plan_facts(engine, model, axes, plans, layout);
   ojson layers = ojson::array();
-  for (const auto& p : plans) {
-    const Layer& l = *p.layer;
-    ojson j = layer_identity(l);
-    j["stage"] = layer_stage(l, stages);
+  for (const auto& f : facts.layers) {
+    const LayerPlan& p = *f.plan;
+    ojson j = layer_identity(*p.layer);
+    j["stage"] = f.stage.value_or(0);
     if (p.fallback()) {
       j["rule"] = nullptr;
     } else {
@@ -172,24 +161,24 @@ ojson build_manifest(const Engine& engine, const Model& model, const RulesFile& 
       j["rule"] = std::move(r);
     }
     j["fallback"] = p.fallback();
-    j["plan"] = engine.layer_plan(p, axes);
-    j["shape"] = layer_shape(l);
-    j["per_rank"] = engine.per_rank(p, axes);
-    j["comms"] = engine.comms(p, axes);
+    j["plan"] = plan_fields_json(f.fields);
+    j["shape"] = layer_shape(*p.layer);
+    j["per_rank"] = per_rank_json(f.per_rank);
+    j["comms"] = collectives_json(f.comms);
     layers.push_back(std::move(j));
   }
   m["layers"] = std::move(layers);
 
   ojson pipeline;
   ojson st = ojson::array();
-  for (const auto& s : stages) {
+  for (const auto& s : facts.stages) {
     st.push_back({{"stage", s.stage},
                   {"first_layer", s.first_layer},
                   {"last_layer", s.last_layer},
                   {"num_layers", s.last_layer - s.first_layer + 1}});
   }
   pipeline["stages"] = std::move(st);
-  pipeline["comms"] = engine.pipeline_comms(model, axes);
+  pipeline["comms"] = collectives_json(facts.pipeline_comms);
   m["pipeline"] = std::move(pipeline);
   return m;
 }
@@ -352,13 +341,7 @@ bool write_manifest(const ojson& manifest, const Layout& layout, const ChunkSink
 }
 
 ojson layers_json(const Model& model) {
-  ojson out;
-  out["architecture"] = model.architecture;
-  out["model_type"] = model.model_type;
-  out["family"] = model.family;
-  out["verified"] = model.verified;
-  out["num_hidden_layers"] = model.num_hidden_layers;
-  out["num_mtp_layers"] = model.num_mtp_layers;
+  ojson out = model_identity(model);
   ojson layers = ojson::array();
   for (const auto& l : model.layers) {
     ojson j = layer_identity(l);

@@ -1,4 +1,5 @@
-// The plan manifest: the compiled per-layer plan as JSON (schemas/manifest.schema.json).
+// The plan manifest: the compiled per-layer plan as JSON (schemas/manifest.schema.json), built
+// from the facts stage (lib/layer_facts.h).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -30,14 +31,11 @@ struct ManifestInputs {
 // prefix, kind, flavor, index and mtp of a layer: the keys every layer listing starts with.
 [[nodiscard]] nlohmann::ordered_json layer_identity(const Layer& layer);
 
-// The pipeline stage a layer runs on: the embedding on the first, a decoder layer on its
-// stage, MTP layers and the head on the last.
-[[nodiscard]] int layer_stage(const Layer& layer, const std::vector<Stage>& stages);
-
 // The numbers of a layer's shape that config.json gave (also used by `layers` and `explain`).
 [[nodiscard]] nlohmann::ordered_json layer_shape(const Layer& layer);
 
-// Builds the manifest of a checked plan (no errors). Keys come out in a fixed order.
+// Builds the manifest of a checked plan (no errors) from its facts (lib/layer_facts.h). Keys
+// come out in a fixed order.
 [[nodiscard]] nlohmann::ordered_json build_manifest(const Engine& engine, const Model& model,
                                                     const RulesFile& rules,
                                                     const AxisValues& axes,

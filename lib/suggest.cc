@@ -64,13 +64,13 @@ std::vector<Suggestion> enumerate(const SuggestRequest& r, bool moe) {
   return out;
 }
 
-std::int64_t comm_bytes(const nlohmann::ordered_json& comms, std::int64_t dtype_bytes,
+std::int64_t comm_bytes(const std::vector<Collective>& comms, std::int64_t dtype_bytes,
                         const std::vector<std::string>& cross, std::int64_t& cross_bytes) {
   std::int64_t total = 0;
   for (const auto& c : comms) {
-    std::int64_t b = c["elements_per_token"].get<std::int64_t>() * dtype_bytes;
+    std::int64_t b = c.bytes_per_token(dtype_bytes);
     total += b;
-    if (std::find(cross.begin(), cross.end(), c["group"].get<std::string>()) != cross.end()) {
+    if (std::find(cross.begin(), cross.end(), c.group) != cross.end()) {
       cross_bytes += b;
     }
   }

@@ -22,6 +22,7 @@
 #include "lib/diagnostics.h"
 #include "lib/engine/nodes.h"
 #include "lib/engine/vllm_layout.h"
+#include "lib/layer_facts.h"
 #include "lib/memory.h"
 #include "lib/model.h"
 #include "lib/resolver.h"
@@ -82,16 +83,17 @@ class Engine {
   [[nodiscard]] virtual std::vector<Stage> pipeline_stages(int num_layers,
                                                            const AxisValues& axes) const = 0;
 
-  // What one layer is under its plan: plan fields with their group sets, sizes per rank, and the
-  // collectives it issues per token; and the collectives between pipeline stages.
-  [[nodiscard]] virtual nlohmann::ordered_json layer_plan(const LayerPlan& plan,
-                                                          const AxisValues& axes) const = 0;
-  [[nodiscard]] virtual nlohmann::ordered_json per_rank(const LayerPlan& plan,
-                                                        const AxisValues& axes) const = 0;
-  [[nodiscard]] virtual nlohmann::ordered_json comms(const LayerPlan& plan,
-                                                     const AxisValues& axes) const = 0;
-  [[nodiscard]] virtual nlohmann::ordered_json pipeline_comms(const Model& model,
-                                                              const AxisValues& axes) const = 0;
+  // What one layer is under its plan (lib/layer_facts.h): plan fields with their group sets,
+  // sizes per rank, and the collectives it issues per token; and the collectives between
+  // pipeline stages. Collectives come without group sizes (layer_facts adds them).
+  [[nodiscard]] virtual PlanFields plan_fields(const LayerPlan& plan,
+                                               const AxisValues& axes) const = 0;
+  [[nodiscard]] virtual PerRankSizes per_rank(const LayerPlan& plan,
+                                              const AxisValues& axes) const = 0;
+  [[nodiscard]] virtual std::vector<Collective> comms(const LayerPlan& plan,
+                                                      const AxisValues& axes) const = 0;
+  [[nodiscard]] virtual std::vector<Collective> pipeline_comms(const Model& model,
+                                                               const AxisValues& axes) const = 0;
 
   // The launch command of a checked plan; `model_arg` stands for the model (MODEL).
   [[nodiscard]] virtual LaunchCommand launch_command(const Model& model, const RulesFile& rules,

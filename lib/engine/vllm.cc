@@ -27,16 +27,16 @@ class VllmEngine final : public Engine {
   std::vector<Stage> pipeline_stages(int num_layers, const AxisValues& axes) const override {
     return layerplan::pipeline_stages(num_layers, axes.pp, axes.pp_partition);
   }
-  nlohmann::ordered_json layer_plan(const LayerPlan& plan, const AxisValues& axes) const override {
-    return layer_plan_json(plan, axes);
+  PlanFields plan_fields(const LayerPlan& plan, const AxisValues& axes) const override {
+    return layer_plan_fields(plan, axes);
   }
-  nlohmann::ordered_json per_rank(const LayerPlan& plan, const AxisValues& axes) const override {
+  PerRankSizes per_rank(const LayerPlan& plan, const AxisValues& axes) const override {
     return layer_per_rank(plan, axes);
   }
-  nlohmann::ordered_json comms(const LayerPlan& plan, const AxisValues& axes) const override {
+  std::vector<Collective> comms(const LayerPlan& plan, const AxisValues& axes) const override {
     return layer_comms(plan, axes);
   }
-  nlohmann::ordered_json pipeline_comms(const Model& model, const AxisValues& axes) const override {
+  std::vector<Collective> pipeline_comms(const Model& model, const AxisValues& axes) const override {
     return layerplan::pipeline_comms(model, axes);
   }
   LaunchCommand launch_command(const Model& model, const RulesFile& rules, const AxisValues& axes,

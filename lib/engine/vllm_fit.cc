@@ -24,11 +24,6 @@ constexpr std::int64_t kGiB = std::int64_t{1} << 30;
 
 std::int64_t cdiv(std::int64_t a, std::int64_t b) { return b <= 0 || a <= 0 ? 0 : (a - 1) / b + 1; }
 
-std::int64_t per_rank_value(const nlohmann::ordered_json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
-}
-
 // The largest transient tensors of one layer for `tokens` tokens in the profile run, in elements.
 std::int64_t layer_activation(const LayerPlan& p, const AxisValues& a, std::int64_t tokens) {
   const Layer& l = *p.layer;
@@ -37,21 +32,21 @@ std::int64_t layer_activation(const LayerPlan& p, const AxisValues& a, std::int6
     case LayerKind::kAttention: {
       std::int64_t hd = l.flavor == Flavor::kMla ? l.kv_lora_rank.value + l.qk_rope_head_dim.value
                                                  : l.head_dim.value;
-      return sat_mul(tokens, sat_add(sat_mul(per_rank_value(pr, "q_heads"), hd * 2), sat_mul(2 * per_rank_value(pr, "kv_heads"), hd)));
+      return sat_mul(tokens, sat_add(sat_mul(pr.q_heads.value_or(0), hd * 2), sat_mul(2 * pr.kv_heads.value_or(0), hd)));
     }
     case LayerKind::kMlp:
-      return sat_mul(tokens, 3 * per_rank_value(pr, "intermediate_size"));
+      return sat_mul(tokens, 3 * pr.intermediate_size.value_or(0));
     case LayerKind::kMoe: {
       // fused_moe's intermediate caches: [T, top_k, 2N], [T * top_k, N], [T, top_k, hidden];
       // without EP over DP, every rank sees the tokens of all DP ranks.
       std::int64_t t = sat_mul(sat_mul(tokens, a.dp), l.top_k.value);
-      return sat_mul(t, 3 * per_rank_value(pr, "moe_intermediate_size") + l.hidden_size.value);
+      return sat_mul(t, 3 * pr.moe_intermediate_size.value_or(0) + l.hidden_size.value);
     }
     case LayerKind::kMamba:
-      return sat_mul(tokens, 2 * (per_rank_value(pr, "inner_size") + l.hidden_size.value));
+      return sat_mul(tokens, 2 * (pr.inner_size.value_or(0) + l.hidden_size.value));
     case LayerKind::kLinearAttention:
-      return sat_mul(tokens, 2 * (per_rank_value(pr, "key_heads") * l.linear_key_head_dim.value +
-                                  per_rank_value(pr, "value_heads") * l.linear_value_head_dim.value));
+      return sat_mul(tokens, 2 * (pr.key_heads.value_or(0) * l.linear_key_head_dim.value +
+                                  pr.value_heads.value_or(0) * l.linear_value_head_dim.value));
     default:
       return 0;
   }

@@ -1,5 +1,5 @@
-// vLLM's per-layer facts under a plan: sizes per rank, the collectives each layer issues, and
-// the plan fields as the manifest lists them. vLLM file::function for each rule is in
+// vLLM's per-layer facts under a plan (lib/layer_facts.h): sizes per rank, the collectives each
+// layer issues, and the plan fields with their group sets. vLLM file::function for each rule is in
 // docs/vllm-fidelity.md and in the comments below (vLLM main at f067737b).
 #include "lib/engine/vllm_layers.h"
 
@@ -12,17 +12,13 @@
 namespace layerplan {
 namespace {
 
-using ojson = nlohmann::ordered_json;
+constexpr CollectiveOp kAllReduce = CollectiveOp::kAllReduce;
+constexpr CollectiveOp kAllGather = CollectiveOp::kAllGather;
+constexpr CollectiveOp kReduceScatter = CollectiveOp::kReduceScatter;
+constexpr CollectiveOp kAllToAll = CollectiveOp::kAllToAll;
 
-ojson nullable(const std::string& s) { return s.empty() ? ojson(nullptr) : ojson(s); }
-
-ojson comm(const char* op, const std::string& group, std::int64_t elements, std::string why) {
-  ojson c;
-  c["op"] = op;
-  c["group"] = group;
-  c["elements_per_token"] = elements;
-  c["why"] = std::move(why);
-  return c;
+Collective comm(CollectiveOp op, const std::string& group, std::int64_t elements, std::string why) {
+  return Collective{op, group, elements, std::move(why), 0};
 }
 
 // The product, or -1 when it overflows. Checked plans never overflow (sizes are bounded by
@@ -81,7 +77,7 @@ bool sequence_parallel_moe(const LayerPlan& p, const AxisValues& a) {
 // - moe_runner.py::_maybe_reduce_final_output: an all-reduce over TP of routed plus shared
 //   output, or, sequence-parallel, the model's all-gather over TP.
 // An RFC-level ep<k> plan keeps layerplan's own model: all-to-alls over ep<k>, expert-TP all-reduce.
-void moe_comms(const LayerPlan& p, const AxisValues& a, ojson& c) {
+void moe_comms(const LayerPlan& p, const AxisValues& a, std::vector<Collective>& c) {
   const Layer& l = *p.layer;
   MoeNumbers m = moe_numbers(p, a);
   if (m.etp == 0) return;
@@ -91,9 +87,9 @@ void moe_comms(const LayerPlan& p, const AxisValues& a, ojson& c) {
   if (!ep.empty() && ep != "ep") {
     std::int64_t routed = times(hidden, l.top_k.value);
     if (routed < 0) return;
-    c.push_back(comm("all_to_all", ep, routed, "EP dispatch of tokens to their top-k experts"));
-    c.push_back(comm("all_to_all", ep, routed, "EP combine of expert outputs"));
-    if (m.etp > 1) c.push_back(comm("all_reduce", etp_group_name(m.ep, a), hidden, "expert-TP output"));
+    c.push_back(comm(kAllToAll, ep, routed, "EP dispatch of tokens to their top-k experts"));
+    c.push_back(comm(kAllToAll, ep, routed, "EP combine of expert outputs"));
+    if (m.etp > 1) c.push_back(comm(kAllReduce, etp_group_name(m.ep, a), hidden, "expert-TP output"));
     return;
   }
   bool use_ep = m.ep > 1;
@@ -104,64 +100,64 @@ void moe_comms(const LayerPlan& p, const AxisValues& a, ojson& c) {
     std::int64_t gathered = times(ranks, hidden);
     std::string why = fmt::format("over {}{}", group, sp ? " (sequence-parallel MoE)" : "");
     if (gathered < 0) return;
-    c.push_back(comm("all_gather", group, gathered,
+    c.push_back(comm(kAllGather, group, gathered,
                      "MoE dispatch: all-gather of hidden states " + why + "; router logits ride along"));
-    c.push_back(comm("reduce_scatter", group, gathered, "MoE combine: reduce-scatter of expert outputs " + why));
+    c.push_back(comm(kReduceScatter, group, gathered, "MoE combine: reduce-scatter of expert outputs " + why));
   }
   if (a.pcp > 1 && !(use_ep && (a.dp > 1 || sp))) {
     std::int64_t gathered = times(a.pcp, hidden);
     if (gathered < 0) return;
-    c.push_back(comm("all_gather", "pcp", gathered, "PCP all-gather of hidden states before the experts"));
-    c.push_back(comm("reduce_scatter", "pcp", gathered, "PCP reduce-scatter of expert outputs"));
+    c.push_back(comm(kAllGather, "pcp", gathered, "PCP all-gather of hidden states before the experts"));
+    c.push_back(comm(kReduceScatter, "pcp", gathered, "PCP reduce-scatter of expert outputs"));
   }
   if (tp_group.empty()) return;
   if (sp) {
-    c.push_back(comm("all_gather", tp_group, hidden, "all-gather over TP of the sequence-parallel MoE output"));
+    c.push_back(comm(kAllGather, tp_group, hidden, "all-gather over TP of the sequence-parallel MoE output"));
   } else {
-    c.push_back(comm("all_reduce", tp_group, hidden, "all-reduce of routed and shared experts' output"));
+    c.push_back(comm(kAllReduce, tp_group, hidden, "all-reduce of routed and shared experts' output"));
   }
 }
 
 }  // namespace
 
-ojson layer_per_rank(const LayerPlan& p, const AxisValues& a) {
+PerRankSizes layer_per_rank(const LayerPlan& p, const AxisValues& a) {
   const Layer& l = *p.layer;
   std::int64_t tp = p.plan.tp_size.value;
   std::int64_t dcp = p.plan.dcp_size.value;
-  ojson j = ojson::object();
+  PerRankSizes out;
   switch (l.kind) {
     case LayerKind::kAttention: {
       std::int64_t heads = l.num_heads.value, kv = l.num_kv_heads.value;
-      j["q_heads"] = heads / tp;
+      out.q_heads = heads / tp;
       if (l.flavor == Flavor::kMla) {
-        j["kv_heads"] = 1;
-        j["kv_head_replicas"] = tp;
-        j["kv_elements_per_token"] = l.kv_lora_rank.value + l.qk_rope_head_dim.value;
+        out.kv_heads = 1;
+        out.kv_head_replicas = tp;
+        out.kv_elements_per_token = l.kv_lora_rank.value + l.qk_rope_head_dim.value;
       } else {
         std::int64_t kv_rank = tp >= kv ? 1 : kv / tp;
-        j["kv_heads"] = kv_rank;
-        j["kv_head_replicas"] = tp >= kv ? tp / kv : 1;
-        j["kv_elements_per_token"] = 2 * kv_rank * l.head_dim.value;
+        out.kv_heads = kv_rank;
+        out.kv_head_replicas = tp >= kv ? tp / kv : 1;
+        out.kv_elements_per_token = 2 * kv_rank * l.head_dim.value;
       }
       bool tpa = tp < a.tp && dcp > 1;
-      j["o_proj_heads"] = tpa ? heads / a.tp : heads / tp;
-      j["kv_cache_token_share"] = dcp;
+      out.o_proj_heads = tpa ? heads / a.tp : heads / tp;
+      out.kv_cache_token_share = dcp;
       break;
     }
     case LayerKind::kMlp:
-      j["intermediate_size"] = l.intermediate_size.value / tp;
+      out.intermediate_size = l.intermediate_size.value / tp;
       break;
     case LayerKind::kMoe: {
       MoeNumbers m = moe_numbers(p, a);
       if (m.etp == 0) break;
       std::int64_t experts = l.num_experts.value;
-      j["experts_min"] = experts / m.ep;
-      j["experts_max"] = experts / m.ep + (experts % m.ep != 0 ? 1 : 0);
-      j["expert_tp"] = m.etp;
-      j["moe_intermediate_size"] = l.moe_intermediate_size.value / m.etp;
+      out.experts_min = experts / m.ep;
+      out.experts_max = experts / m.ep + (experts % m.ep != 0 ? 1 : 0);
+      out.expert_tp = m.etp;
+      out.moe_intermediate_size = l.moe_intermediate_size.value / m.etp;
       if (l.shared_intermediate_size.present) {
-        j["shared_intermediate_size"] = l.shared_intermediate_size.value /
-                                        (sequence_parallel_moe(p, a) ? 1 : tp);
+        out.shared_intermediate_size =
+            l.shared_intermediate_size.value / (sequence_parallel_moe(p, a) ? 1 : tp);
       }
       break;
     }
@@ -169,85 +165,86 @@ ojson layer_per_rank(const LayerPlan& p, const AxisValues& a) {
     case LayerKind::kLmHead: {
       std::int64_t padded = padded_vocab(l.vocab_size.value);
       if (padded < 0) break;
-      j["vocab_padded"] = padded;
-      if (vocab_rows(l.vocab_size.value, tp) >= 0) j["vocab_rows"] = vocab_rows(l.vocab_size.value, tp);
+      out.vocab_padded = padded;
+      std::int64_t rows = vocab_rows(l.vocab_size.value, tp);
+      if (rows >= 0) out.vocab_rows = rows;
       break;
     }
     case LayerKind::kMtp:
-      j["eh_proj"] = "replicated";
+      out.eh_proj_replicated = true;
       break;
     case LayerKind::kMamba:
       if (l.mamba_heads) {
-        j["mamba_heads"] = l.mamba_heads.value / tp;
+        out.mamba_heads = l.mamba_heads.value / tp;
         // n_groups == 1 with tp > 1: vLLM replicates the one B/C group on every rank.
         std::int64_t groups = l.mamba_groups.value;
-        j["n_groups"] = groups % tp == 0 ? groups / tp : 1;
+        out.n_groups = groups % tp == 0 ? groups / tp : 1;
       }
-      if (l.mamba_inner) j["inner_size"] = l.mamba_inner.value / tp;
-      j["kv_elements_per_token"] = 0;  // constant-size recurrent state, no KV cache
+      if (l.mamba_inner) out.inner_size = l.mamba_inner.value / tp;
+      out.kv_elements_per_token = 0;  // constant-size recurrent state, no KV cache
       break;
     case LayerKind::kLinearAttention:
-      j["key_heads"] = l.linear_key_heads.value / tp;
-      j["value_heads"] = l.linear_value_heads.value / tp;
-      j["kv_elements_per_token"] = 0;
+      out.key_heads = l.linear_key_heads.value / tp;
+      out.value_heads = l.linear_value_heads.value / tp;
+      out.kv_elements_per_token = 0;
       break;
     case LayerKind::kIndexer:
-      j["index_heads"] = l.index_heads.value / tp;
-      j["index_k_elements_per_token"] = l.index_head_dim.value;
+      out.index_heads = l.index_heads.value / tp;
+      out.index_k_elements_per_token = l.index_head_dim.value;
       break;
   }
-  if (a.tp % tp == 0) j["replicas"] = a.tp / tp;
-  return j;
+  if (a.tp % tp == 0) out.replicas = a.tp / tp;
+  return out;
 }
 
-ojson layer_comms(const LayerPlan& p, const AxisValues& a) {
+std::vector<Collective> layer_comms(const LayerPlan& p, const AxisValues& a) {
   const Layer& l = *p.layer;
   std::int64_t tp = p.plan.tp_size.value;
   std::int64_t dcp = p.plan.dcp_size.value;
   std::int64_t hidden = l.hidden_size.value;
   std::string group = tp_group_name(tp, a);
-  ojson c = ojson::array();
+  std::vector<Collective> c;
   switch (l.kind) {
     case LayerKind::kAttention: {
       std::int64_t heads = l.num_heads.value;
       std::int64_t v_dim = l.v_head_dim.present ? l.v_head_dim.value : l.head_dim.value;
       if (dcp > 1 && tp < a.tp) {
-        c.push_back(comm("all_to_all", "dcp", heads / tp * v_dim,
+        c.push_back(comm(kAllToAll, "dcp", heads / tp * v_dim,
                          fmt::format("DCP combine of attention outputs: heads {} -> {} per rank",
                                      heads / tp, heads / a.tp)));
-        c.push_back(comm("all_reduce", "tp", hidden, "o_proj row-parallel output over full tp"));
+        c.push_back(comm(kAllReduce, "tp", hidden, "o_proj row-parallel output over full tp"));
       } else if (dcp > 1) {
         std::int64_t gathered_heads = times(dcp, heads / tp);
         std::int64_t queries = times(gathered_heads, l.head_dim.value);
         std::int64_t outputs = times(gathered_heads, v_dim);
-        if (queries >= 0) c.push_back(comm("all_gather", "dcp", queries, "DCP all-gather of queries"));
+        if (queries >= 0) c.push_back(comm(kAllGather, "dcp", queries, "DCP all-gather of queries"));
         if (outputs >= 0) {
-          c.push_back(comm("reduce_scatter", "dcp", outputs, "DCP reduce-scatter of attention outputs"));
+          c.push_back(comm(kReduceScatter, "dcp", outputs, "DCP reduce-scatter of attention outputs"));
         }
-        if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "o_proj row-parallel output"));
+        if (!group.empty()) c.push_back(comm(kAllReduce, group, hidden, "o_proj row-parallel output"));
       } else if (!group.empty()) {
-        c.push_back(comm("all_reduce", group, hidden, "o_proj row-parallel output"));
+        c.push_back(comm(kAllReduce, group, hidden, "o_proj row-parallel output"));
       }
       break;
     }
     case LayerKind::kMlp:
-      if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "down_proj row-parallel output"));
+      if (!group.empty()) c.push_back(comm(kAllReduce, group, hidden, "down_proj row-parallel output"));
       break;
     case LayerKind::kMamba:
     case LayerKind::kLinearAttention:
-      if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "out_proj row-parallel output"));
+      if (!group.empty()) c.push_back(comm(kAllReduce, group, hidden, "out_proj row-parallel output"));
       break;
     case LayerKind::kMoe:
       moe_comms(p, a, c);
       break;
     case LayerKind::kEmbedding:
-      if (!group.empty()) c.push_back(comm("all_reduce", group, hidden, "vocab-parallel embedding"));
+      if (!group.empty()) c.push_back(comm(kAllReduce, group, hidden, "vocab-parallel embedding"));
       break;
     case LayerKind::kLmHead:
       // logits_processor.py::LogitsProcessor._gather_logits: all-gather over TP on every
       // platform (Platform.use_all_gather is True); the output row is the padded vocabulary.
       if (!group.empty() && vocab_rows(l.vocab_size.value, tp) >= 0) {
-        c.push_back(comm("all_gather", group, padded_vocab(l.vocab_size.value),
+        c.push_back(comm(kAllGather, group, padded_vocab(l.vocab_size.value),
                          "all-gather of vocab-parallel logits"));
       }
       break;
@@ -257,25 +254,25 @@ ojson layer_comms(const LayerPlan& p, const AxisValues& a) {
   return c;
 }
 
-ojson layer_plan_json(const LayerPlan& p, const AxisValues& a) {
-  ojson plan;
+PlanFields layer_plan_fields(const LayerPlan& p, const AxisValues& a) {
+  PlanFields plan;
   const Layer& l = *p.layer;
-  plan["tp_size"] = p.plan.tp_size.value;
-  plan["tp_group"] = nullable(tp_group_name(p.plan.tp_size.value, a));
-  plan["dcp_size"] = p.plan.dcp_size.value;
-  plan["dcp_group"] = p.plan.dcp_size.value > 1 ? ojson("dcp") : ojson(nullptr);
-  plan["ep_size"] = p.plan.ep_size.value;
+  plan.tp_size = p.plan.tp_size.value;
+  plan.tp_group = tp_group_name(p.plan.tp_size.value, a);
+  plan.dcp_size = p.plan.dcp_size.value;
+  if (p.plan.dcp_size.value > 1) plan.dcp_group = "dcp";
+  plan.ep_size = p.plan.ep_size.value;
   // Every MoE layer runs on vLLM's EP group (get_ep_group() in fused_moe), EP enabled or not;
   // an RFC-level ep_size k names its own ep<k> set.
   std::string ep = ep_group_name(p.plan.ep_size.value, a);
-  plan["ep_group"] = l.kind != LayerKind::kMoe ? ojson(nullptr) : ojson(ep.empty() ? "ep" : ep);
+  if (l.kind == LayerKind::kMoe) plan.ep_group = ep.empty() ? "ep" : ep;
   return plan;
 }
 
-nlohmann::ordered_json pipeline_comms(const Model& model, const AxisValues& axes) {
-  ojson pc = ojson::array();
+std::vector<Collective> pipeline_comms(const Model& model, const AxisValues& axes) {
+  std::vector<Collective> pc;
   if (axes.pp > 1) {
-    pc.push_back(comm("send_recv", "pp", model.hidden_size.value,
+    pc.push_back(comm(CollectiveOp::kSendRecv, "pp", model.hidden_size.value,
                       "hidden states between consecutive pipeline stages"));
   }
   return pc;

@@ -16,8 +16,6 @@
 namespace layerplan {
 namespace {
 
-using ojson = nlohmann::ordered_json;
-
 // Config numbers the layer table does not carry, and the family facts of vLLM's model code.
 struct Facts {
   std::int64_t dtype = 2;     // bytes of the model dtype
@@ -122,16 +120,11 @@ struct Acc {
   }
 };
 
-std::int64_t get(const ojson& j, const char* key, std::int64_t fallback = 0) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
-}
-
-void attention(const Layer& l, const LayerPlan& p, const ojson& pr, Acc& acc, LayerMemory& out) {
+void attention(const Layer& l, const LayerPlan& p, const PerRankSizes& pr, Acc& acc, LayerMemory& out) {
   const Facts& f = acc.f;
   std::int64_t hidden = l.hidden_size.value, heads = l.num_heads.value;
   std::int64_t t = p.plan.tp_size.value;
-  std::int64_t q_r = get(pr, "q_heads");
+  std::int64_t q_r = pr.q_heads.value_or(0);
   acc.vec(hidden, hidden);  // input_layernorm
   out.kv_token_share = p.plan.dcp_size.value;
   if (l.flavor == Flavor::kMla) {
@@ -160,7 +153,7 @@ void attention(const Layer& l, const LayerPlan& p, const ojson& pr, Acc& acc, La
     return;
   }
   std::int64_t kv = l.num_kv_heads.value, hd = l.head_dim.value;
-  std::int64_t kv_r = get(pr, "kv_heads");
+  std::int64_t kv_r = pr.kv_heads.value_or(0);
   std::int64_t v_dim = l.v_head_dim.present ? l.v_head_dim.value : hd;
   const std::string& px = l.prefix;
   std::int64_t q_rows = (f.gated_q ? 2 : 1) * hd;
@@ -190,7 +183,7 @@ void mlp(const std::string& px, std::int64_t hidden, std::int64_t inter, std::in
   acc.linear(px + ".down_proj", hidden, inter, hidden, inter_r, expert, copies, full_copies);
 }
 
-void moe(const Layer& l, const ojson& pr, Acc& acc) {
+void moe(const Layer& l, const PerRankSizes& pr, Acc& acc) {
   const Facts& f = acc.f;
   std::int64_t hidden = l.hidden_size.value, experts = l.num_experts.value;
   acc.vec(hidden, hidden);  // post_attention_layernorm
@@ -199,8 +192,8 @@ void moe(const Layer& l, const ojson& pr, Acc& acc) {
   if (f.router_bias) acc.vec(experts, experts);
   if (f.score_bias) acc.vec(experts, experts, 4);  // e_score_correction_bias, float32
   std::int64_t inter = l.moe_intermediate_size.value;
-  std::int64_t inter_r = get(pr, "moe_intermediate_size");
-  std::int64_t local = get(pr, "experts_max");
+  std::int64_t inter_r = pr.moe_intermediate_size.value_or(0);
+  std::int64_t local = pr.experts_max.value_or(0);
   mlp(l.prefix + ".experts", hidden, inter, inter_r, acc, /*expert=*/true, local, experts);
   if (f.expert_bias) {
     std::int64_t up = (f.gated_mlp ? 2 : 1);
@@ -208,25 +201,25 @@ void moe(const Layer& l, const ojson& pr, Acc& acc) {
   }
   if (l.shared_intermediate_size.present) {
     std::int64_t shared = l.shared_intermediate_size.value;
-    mlp(l.prefix + ".shared_experts", hidden, shared, get(pr, "shared_intermediate_size"), acc);
+    mlp(l.prefix + ".shared_experts", hidden, shared, pr.shared_intermediate_size.value_or(0), acc);
     if (f.shared_expert_gate) {
       acc.raw(hidden, sat_mul(hidden, f.dtype));
     }
   }
 }
 
-void mamba(const Layer& l, const LayerPlan& p, const ojson& pr, Acc& acc, LayerMemory& out) {
+void mamba(const Layer& l, const LayerPlan& p, const PerRankSizes& pr, Acc& acc, LayerMemory& out) {
   const Facts& f = acc.f;
   std::int64_t hidden = l.hidden_size.value, t = p.plan.tp_size.value;
   std::int64_t n = l.ssm_state_size.value, k = f.conv_kernel;
-  std::int64_t inner = l.mamba_inner.value, inner_r = get(pr, "inner_size", inner / t);
+  std::int64_t inner = l.mamba_inner.value, inner_r = pr.inner_size.value_or(inner / t);
   acc.vec(hidden, hidden);  // the layer's norm
   const std::string& px = l.prefix;
   if (l.mamba_heads.present) {
     // mamba_mixer2.py::MambaMixer2: in_proj = [z, x, B, C, dt], conv1d over [x, B, C],
     // A, D, dt_bias per head in float32, a gated RMSNorm over the inner width.
-    std::int64_t heads = l.mamba_heads.value, heads_r = get(pr, "mamba_heads");
-    std::int64_t g = l.mamba_groups.value, g_r = get(pr, "n_groups");
+    std::int64_t heads = l.mamba_heads.value, heads_r = pr.mamba_heads.value_or(0);
+    std::int64_t g = l.mamba_groups.value, g_r = pr.n_groups.value_or(0);
     std::int64_t conv = inner + 2 * g * n, conv_r = inner_r + 2 * g_r * n;
     acc.linear(px + ".in_proj", inner + conv + heads, hidden, inner_r + conv_r + heads_r, hidden);
     acc.vec(sat_add(sat_mul(conv, k), f.conv_bias ? conv : 0), sat_add(sat_mul(conv_r, k), f.conv_bias ? conv_r : 0));
@@ -250,14 +243,14 @@ void mamba(const Layer& l, const LayerPlan& p, const ojson& pr, Acc& acc, LayerM
   out.state_bytes_per_seq = sat_add(sat_mul(sat_mul(k - 1, inner_r), f.dtype), sat_mul(sat_mul(inner_r, n), f.ssm_dtype));
 }
 
-void linear_attention(const Layer& l, const ojson& pr, Acc& acc, LayerMemory& out) {
+void linear_attention(const Layer& l, const PerRankSizes& pr, Acc& acc, LayerMemory& out) {
   // qwen3_next.py::Qwen3NextGatedDeltaNet: in_proj_qkvz, in_proj_ba, conv1d over [q, k, v]
   // without bias, dt_bias and A_log per value head, a gated RMSNorm of the value head dim.
   const Facts& f = acc.f;
   std::int64_t hidden = l.hidden_size.value;
   std::int64_t kh = l.linear_key_heads.value, vh = l.linear_value_heads.value;
   std::int64_t dk = l.linear_key_head_dim.value, dv = l.linear_value_head_dim.value;
-  std::int64_t kh_r = get(pr, "key_heads"), vh_r = get(pr, "value_heads");
+  std::int64_t kh_r = pr.key_heads.value_or(0), vh_r = pr.value_heads.value_or(0);
   std::int64_t k = f.linear_conv_kernel;
   const std::string& px = l.prefix;
   acc.vec(hidden, hidden);
@@ -289,7 +282,7 @@ void indexer(const Layer& l, Acc& acc, LayerMemory& out) {
 LayerMemory layer_memory(const LayerPlan& p, const AxisValues& a, const Facts& f,
                          const Model& m) {
   const Layer& l = *p.layer;
-  ojson pr = layer_per_rank(p, a);
+  PerRankSizes pr = layer_per_rank(p, a);
   LayerMemory out;
   Acc acc{f};
   std::int64_t hidden = l.hidden_size.value;
@@ -297,7 +290,7 @@ LayerMemory layer_memory(const LayerPlan& p, const AxisValues& a, const Facts& f
     case LayerKind::kEmbedding:
     case LayerKind::kLmHead: {
       std::int64_t vocab = l.vocab_size.value;
-      std::int64_t rows = get(pr, "vocab_rows", vllm_padded_vocab(vocab));
+      std::int64_t rows = pr.vocab_rows.value_or(vllm_padded_vocab(vocab));
       bool is_head = l.kind == LayerKind::kLmHead;
       // Tied: the head is the embedding. MTP: spec_decode/llm_base_proposer.py shares the target's
       // lm_head always (_maybe_share_lm_head) and its embedding when pp is 1 (_maybe_share_embeddings).
@@ -312,10 +305,10 @@ LayerMemory layer_memory(const LayerPlan& p, const AxisValues& a, const Facts& f
       break;
     case LayerKind::kMlp:
       acc.vec(hidden, hidden);
-      mlp(l.prefix, hidden, l.intermediate_size.value, get(pr, "intermediate_size"), acc);
+      mlp(l.prefix, hidden, l.intermediate_size.value, pr.intermediate_size.value_or(0), acc);
       if (f.mlp_bias) {
         std::int64_t up = f.gated_mlp ? 2 : 1;
-        acc.vec(up * l.intermediate_size.value + hidden, up * get(pr, "intermediate_size") + hidden);
+        acc.vec(up * l.intermediate_size.value + hidden, up * pr.intermediate_size.value_or(0) + hidden);
       }
       break;
     case LayerKind::kMoe:

@@ -71,9 +71,9 @@ TEST_CASE("RFC §3.2 on Nemotron-H at tp 8: refused by the whitelist, clean with
   CHECK(codes_of(*c, Severity::kWarning) == std::vector<std::string>{"arch-unverified"});
   REQUIRE(c->layout.has_value());
   auto per_rank = layer_per_rank(*c->find_layer("model.layers.0.mixer"), c->axes);
-  CHECK(per_rank["mamba_heads"] == 16);
-  CHECK(per_rank["n_groups"] == 1);
-  CHECK(per_rank["inner_size"] == 1024);
+  CHECK(per_rank.mamba_heads == 16);
+  CHECK(per_rank.n_groups == 1);
+  CHECK(per_rank.inner_size == 1024);
 }
 
 TEST_CASE("RFC §3.2 verbatim (tp 16) is refused: Nemotron-H's n_groups 8 does not divide 16") {
@@ -96,11 +96,11 @@ TEST_CASE("RFC §3.3 on DeepSeek-V3.2 checks clean apart from notes on what vLLM
   CHECK(codes_of(*c, Severity::kNote) == std::vector<std::string>{"ep-not-expressible"});
   REQUIRE(c->layout.has_value());
   auto indexer = layer_per_rank(*c->find_layer("model.layers.0.self_attn.indexer"), c->axes);
-  CHECK(indexer["index_heads"] == 64);
-  CHECK(indexer["replicas"] == 16);
+  CHECK(indexer.index_heads == 64);
+  CHECK(indexer.replicas == 16);
   auto moe = layer_per_rank(*c->find_layer("model.layers.3.mlp"), c->axes);
-  CHECK(moe["experts_min"] == 32);
-  CHECK(moe["expert_tp"] == 2);
+  CHECK(moe.experts_min == 32);
+  CHECK(moe.expert_tp == 2);
   // The MTP layer carries an indexer too.
   CHECK(c->find_layer("model.layers.61.self_attn.indexer") != nullptr);
 }
@@ -136,8 +136,8 @@ TEST_CASE("Mamba-2 heads and groups against the layer's TP (vLLM MambaMixer2)") 
     auto c = compile_text(kNemotronH, rules("tp: 8", "    - match: {kind: moe}\n      plan: {tp_size: 1}\n"));
     CHECK_FALSE(has_code(*c, "mamba-tp-divides-heads"));
     auto per_rank = layer_per_rank(*c->find_layer("model.layers.0.mixer"), c->axes);
-    CHECK(per_rank["mamba_heads"] == 6);
-    CHECK(per_rank["n_groups"] == 1);
+    CHECK(per_rank.mamba_heads == 6);
+    CHECK(per_rank.n_groups == 1);
   }
 }
 

@@ -26,8 +26,8 @@ std::unique_ptr<Compilation> deepseek(const std::string& axes, const std::string
 std::vector<std::string> comms_of(const Compilation& c, const char* prefix) {
   std::vector<std::string> out;
   for (const auto& comm : layer_comms(layer_at(c, prefix), c.axes)) {
-    out.push_back(comm["op"].get<std::string>() + " " + comm["group"].get<std::string>() + " " +
-                  std::to_string(comm["elements_per_token"].get<std::int64_t>()));
+    out.push_back(std::string(collective_op_name(comm.op)) + " " + comm.group + " " +
+                  std::to_string(comm.elements_per_token));
   }
   return out;
 }
@@ -40,11 +40,11 @@ void check_names_exist(const Compilation& c) {
   for (const auto& p : c.plans) {
     for (const auto& comm : layer_comms(p, c.axes)) {
       INFO(p.layer->prefix);
-      CHECK(sets.count(comm["group"].get<std::string>()) == 1);
+      CHECK(sets.count(comm.group) == 1);
     }
-    auto plan = layer_plan_json(p, c.axes);
-    for (const char* key : {"tp_group", "dcp_group", "ep_group"}) {
-      if (plan[key].is_string()) CHECK(sets.count(plan[key].get<std::string>()) == 1);
+    PlanFields plan = layer_plan_fields(p, c.axes);
+    for (const std::string* group : {&plan.tp_group, &plan.dcp_group, &plan.ep_group}) {
+      if (!group->empty()) CHECK(sets.count(*group) == 1);
     }
   }
 }
@@ -53,9 +53,9 @@ TEST_CASE("pad_vocab_size pads to 64 rows in all, not per rank: Llama-3.1-8B at 
   auto c = compile_text(fixture("fixtures/models/llama3_8b.json"),
                         "parallelism_rules:\n  axes: {tp: 8}\n  rules: []\n");
   auto per_rank = layer_per_rank(layer_at(*c, "lm_head"), c->axes);
-  CHECK(per_rank["vocab_padded"] == 128256);
-  CHECK(per_rank["vocab_rows"] == 16032);
-  CHECK(layer_per_rank(layer_at(*c, "model.embed_tokens"), c->axes)["vocab_rows"] == 16032);
+  CHECK(per_rank.vocab_padded == 128256);
+  CHECK(per_rank.vocab_rows == 16032);
+  CHECK(layer_per_rank(layer_at(*c, "model.embed_tokens"), c->axes).vocab_rows == 16032);
   // LogitsProcessor._gather_logits: all-gather over TP (Platform.use_all_gather is True).
   CHECK(comms_of(*c, "lm_head") == std::vector<std::string>{"all_gather tp 128256"});
 }
@@ -67,8 +67,8 @@ TEST_CASE("VocabParallelEmbedding: tp not dividing the padded vocabulary gives n
   config.replace(at, 6, "32064");  // padded 32064 = 64 * 501; 501 is odd: tp 10 does not divide
   auto c = compile_text(config, "parallelism_rules:\n  axes: {tp: 10}\n  rules: []\n");
   auto per_rank = layer_per_rank(layer_at(*c, "lm_head"), c->axes);
-  CHECK(per_rank["vocab_padded"] == 32064);
-  CHECK_FALSE(per_rank.contains("vocab_rows"));
+  CHECK(per_rank.vocab_padded == 32064);
+  CHECK_FALSE(per_rank.vocab_rows.has_value());
   CHECK(layer_comms(layer_at(*c, "lm_head"), c->axes).empty());
 }
 
@@ -77,13 +77,13 @@ TEST_CASE(
   auto c = deepseek("tp: 2");
   check_names_exist(*c);
   const auto& moe = layer_at(*c, "model.layers.3.mlp");
-  auto plan = layer_plan_json(moe, c->axes);
-  CHECK(plan["ep_size"] == 1);
-  CHECK(plan["ep_group"] == "ep");  // vLLM builds the EP group for every MoE model
+  auto plan = layer_plan_fields(moe, c->axes);
+  CHECK(plan.ep_size == 1);
+  CHECK(plan.ep_group == "ep");  // vLLM builds the EP group for every MoE model
   auto per_rank = layer_per_rank(moe, c->axes);
-  CHECK(per_rank["experts_min"] == 256);
-  CHECK(per_rank["expert_tp"] == 2);
-  CHECK(per_rank["moe_intermediate_size"] == 1024);
+  CHECK(per_rank.experts_min == 256);
+  CHECK(per_rank.expert_tp == 2);
+  CHECK(per_rank.moe_intermediate_size == 1024);
   CHECK(comms_of(*c, "model.layers.3.mlp") == std::vector<std::string>{"all_reduce tp 7168"});
 }
 
@@ -93,8 +93,8 @@ TEST_CASE(
   auto c = deepseek("tp: 2, dp: 2");
   check_names_exist(*c);
   auto per_rank = layer_per_rank(layer_at(*c, "model.layers.3.mlp"), c->axes);
-  CHECK(per_rank["expert_tp"] == 4);
-  CHECK(per_rank["moe_intermediate_size"] == 512);
+  CHECK(per_rank.expert_tp == 4);
+  CHECK(per_rank.moe_intermediate_size == 512);
   CHECK(comms_of(*c, "model.layers.3.mlp") == std::vector<std::string>{"all_gather dp 14336",
                                                                        "reduce_scatter dp 14336",
                                                                        "all_reduce tp 7168"});
@@ -106,11 +106,11 @@ TEST_CASE("MoE with dp 2 and EP over dp*tp: sequence-parallel dispatch over ep, 
   auto c = deepseek("tp: 2, dp: 2, ep: 4", "\n    - match: {kind: moe}\n      plan: {ep_size: ep}");
   check_names_exist(*c);
   const auto& moe = layer_at(*c, "model.layers.3.mlp");
-  CHECK(layer_plan_json(moe, c->axes)["ep_group"] == "ep");
+  CHECK(layer_plan_fields(moe, c->axes).ep_group == "ep");
   auto per_rank = layer_per_rank(moe, c->axes);
-  CHECK(per_rank["experts_min"] == 64);
-  CHECK(per_rank["expert_tp"] == 1);
-  CHECK(per_rank["shared_intermediate_size"] == 2048);
+  CHECK(per_rank.experts_min == 64);
+  CHECK(per_rank.expert_tp == 1);
+  CHECK(per_rank.shared_intermediate_size == 2048);
   CHECK(comms_of(*c, "model.layers.3.mlp") == std::vector<std::string>{"all_gather ep 14336",
                                                                        "reduce_scatter ep 14336",
                                                                        "all_gather tp 7168"});
@@ -122,7 +122,7 @@ TEST_CASE(
   auto c = deepseek("tp: 2, pcp: 2, dcp: 2");
   check_names_exist(*c);
   auto per_rank = layer_per_rank(layer_at(*c, "model.layers.3.mlp"), c->axes);
-  CHECK(per_rank["expert_tp"] == 4);
+  CHECK(per_rank.expert_tp == 4);
   CHECK(comms_of(*c, "model.layers.3.mlp") == std::vector<std::string>{"all_gather pcp 14336",
                                                                        "reduce_scatter pcp 14336",
                                                                        "all_reduce tp 7168"});
@@ -133,7 +133,7 @@ TEST_CASE(
   CHECK(comms_of(*ep, "model.layers.3.mlp") == std::vector<std::string>{"all_gather pcp 14336",
                                                                         "reduce_scatter pcp 14336",
                                                                         "all_reduce tp 7168"});
-  CHECK(layer_per_rank(layer_at(*ep, "model.layers.3.mlp"), ep->axes)["experts_min"] == 64);
+  CHECK(layer_per_rank(layer_at(*ep, "model.layers.3.mlp"), ep->axes).experts_min == 64);
 }
 
 }  // namespace

@@ -30,10 +30,10 @@ TEST_CASE("example A: tp=16 attn_tp=4 dcp=4 on 64 heads / 8 KV heads") {
   CHECK(groups_string(*c, "dcp") == "[0,1,2,3] [4,5,6,7] [8,9,10,11] [12,13,14,15]");
   CHECK(groups_string(*c, "attn_tp") == "[0,4,8,12] [1,5,9,13] [2,6,10,14] [3,7,11,15]");
   auto per_rank = layer_per_rank(layer_at(*c, "model.layers.0.self_attn"), c->axes);
-  CHECK(per_rank["q_heads"] == 16);
-  CHECK(per_rank["kv_heads"] == 2);
-  CHECK(per_rank["o_proj_heads"] == 4);
-  CHECK(per_rank["kv_cache_token_share"] == 4);
+  CHECK(per_rank.q_heads == 16);
+  CHECK(per_rank.kv_heads == 2);
+  CHECK(per_rank.o_proj_heads == 4);
+  CHECK(per_rank.kv_cache_token_share == 4);
 }
 
 TEST_CASE("example B: tp=8 attn_tp=4 dcp=2 on Llama-3.1-8B") {
@@ -42,10 +42,10 @@ TEST_CASE("example B: tp=8 attn_tp=4 dcp=2 on Llama-3.1-8B") {
   CHECK(groups_string(*c, "dcp") == "[0,1] [2,3] [4,5] [6,7]");
   CHECK(groups_string(*c, "attn_tp") == "[0,2,4,6] [1,3,5,7]");
   auto per_rank = layer_per_rank(layer_at(*c, "model.layers.31.self_attn"), c->axes);
-  CHECK(per_rank["q_heads"] == 8);
-  CHECK(per_rank["kv_heads"] == 2);
-  CHECK(per_rank["kv_head_replicas"] == 1);
-  CHECK(per_rank["o_proj_heads"] == 4);
+  CHECK(per_rank.q_heads == 8);
+  CHECK(per_rank.kv_heads == 2);
+  CHECK(per_rank.kv_head_replicas == 1);
+  CHECK(per_rank.o_proj_heads == 4);
 }
 
 TEST_CASE("example B without TPA fails vLLM's standard DCP rule tp > kv heads") {
@@ -94,12 +94,12 @@ TEST_CASE("expert TP groups when ep is smaller than the expert domain") {
   CHECK(groups_string(*c, "ep4") == "[0,1,2,3] [4,5,6,7]");
   CHECK(groups_string(*c, "etp4") == "[0,4] [1,5] [2,6] [3,7]");
   CHECK(test::has_code(*c, "ep-not-expressible"));
-  auto plan = layer_plan_json(layer_at(*c, "model.layers.3.mlp"), c->axes);
-  CHECK(plan["ep_group"] == "ep4");
+  auto plan = layer_plan_fields(layer_at(*c, "model.layers.3.mlp"), c->axes);
+  CHECK(plan.ep_group == "ep4");
   auto per_rank = layer_per_rank(layer_at(*c, "model.layers.3.mlp"), c->axes);
-  CHECK(per_rank["experts_min"] == 64);
-  CHECK(per_rank["expert_tp"] == 2);
-  CHECK(per_rank["moe_intermediate_size"] == 1024);
+  CHECK(per_rank.experts_min == 64);
+  CHECK(per_rank.expert_tp == 2);
+  CHECK(per_rank.moe_intermediate_size == 1024);
 }
 
 std::vector<std::string> set_names(const Compilation& c) {
