@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -62,6 +63,16 @@ inline const std::string& scratch() {
 }
 
 inline std::string in_scratch(const std::string& name) { return scratch() + "/" + name; }
+
+// The names in `dir`, sorted: to see that a failed write left no temporary behind.
+inline std::vector<std::string> names_in(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 // One argument quoted for /bin/sh.
 inline std::string quote(const std::string& arg) {
