@@ -16,29 +16,12 @@
 #include "base/exit_codes.h"
 #include "base/rank.h"
 #include "catch.h"
+#include "temp_dir.h"
 
 namespace layerplan {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh directory under /tmp, removed (permissions given back first) when it goes.
-struct BaseTestDir {
-  std::string path;
-  BaseTestDir() {
-    char tmpl[] = "/tmp/layerplan_base_test_XXXXXX";
-    const char* made = ::mkdtemp(tmpl);
-    REQUIRE(made != nullptr);
-    path = made;
-  }
-  ~BaseTestDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path, ec);
-  }
-  BaseTestDir(const BaseTestDir&) = delete;
-  BaseTestDir& operator=(const BaseTestDir&) = delete;
-};
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -71,7 +54,7 @@ TEST_CASE("exit codes are the documented contract") {
 }
 
 TEST_CASE("write_file_atomically: the file has exactly the bytes, replaced whole, no temporary") {
-  BaseTestDir dir;
+  test::TempDir dir;
   const std::string path = dir.path + "/out.json";
   std::string bytes("first\0line\n", 11);
   REQUIRE_FALSE(write_file_atomically(path, bytes));
@@ -97,7 +80,7 @@ TEST_CASE("write_file_atomically: the file has exactly the bytes, replaced whole
 }
 
 TEST_CASE("write_file_atomically: a producer that fails keeps the old file, no temporary") {
-  BaseTestDir dir;
+  test::TempDir dir;
   const std::string path = dir.path + "/out.json";
   REQUIRE_FALSE(write_file_atomically(path, std::string("old\n")));
   errno = ENOSPC;
@@ -113,7 +96,7 @@ TEST_CASE("write_file_atomically: a producer that fails keeps the old file, no t
 }
 
 TEST_CASE("write_file_atomically: a directory, or a directory that is missing, is an error") {
-  BaseTestDir dir;
+  test::TempDir dir;
   auto is_dir = write_file_atomically(dir.path, std::string("x"));
   REQUIRE(is_dir);
   CHECK(*is_dir == "cannot write '" + dir.path + "': it exists and is not a regular file");
@@ -127,7 +110,7 @@ TEST_CASE("write_file_atomically: a directory, or a directory that is missing, i
 }
 
 TEST_CASE("write_file_atomically into a read-only directory fails cleanly and keeps the old file") {
-  BaseTestDir dir;
+  test::TempDir dir;
   const std::string ro = dir.path + "/ro";
   fs::create_directory(ro);
   const std::string path = ro + "/manifest.json";

@@ -17,6 +17,8 @@
 #include <system_error>
 #include <vector>
 
+#include "temp_dir.h"
+
 namespace layerplan::test {
 
 struct Result {
@@ -39,26 +41,7 @@ inline void spit(const std::string& path, const std::string& text) {
 
 // This test binary's scratch directory, made on first use and removed when the binary exits.
 inline const std::string& scratch() {
-  struct Dir {
-    std::string path;
-    Dir() {
-      char tmpl[] = "/tmp/layerplan_test_XXXXXX";
-      const char* made = ::mkdtemp(tmpl);
-      if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-      path = made;
-    }
-    ~Dir() {
-      std::error_code ec;
-      // Tests make directories without write permission; give it back before removing.
-      for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
-           !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-        std::filesystem::permissions(it->path(), std::filesystem::perms::owner_all,
-                                     std::filesystem::perm_options::add, ec);
-      }
-      std::filesystem::remove_all(path, ec);
-    }
-  };
-  static const Dir dir;
+  static const TempDir dir;
   return dir.path;
 }
 
