@@ -81,7 +81,8 @@ using ChunkSink = std::function<bool(std::string_view)>;
 // The same for contents already in memory.
 [[nodiscard]] inline std::optional<std::string> write_file_atomically(const std::string& path,
                                                                       const std::string& contents) {
-  return write_file_atomically(path, [&contents](const ChunkSink& write) { return write(contents); });
+  return write_file_atomically(path,
+                               [&contents](const ChunkSink& write) { return write(contents); });
 }
 
 }  // namespace layerplan

@@ -2,10 +2,9 @@
 // LAYERPLAN_HAVE_VALIJSON where valijson is found; a test without it reports itself skipped.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #if __has_include(<valijson/validator.hpp>)
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
@@ -21,7 +20,8 @@ namespace layerplan::test {
 
 // Validates `doc` against the JSON Schema `schema_text`: one "path: message" per error, none when
 // `doc` is valid.
-inline std::vector<std::string> schema_errors(const std::string& schema_text, const nlohmann::json& doc) {
+inline std::vector<std::string> schema_errors(const std::string& schema_text,
+                                              const nlohmann::json& doc) {
   nlohmann::json schema_doc = nlohmann::json::parse(schema_text);
   valijson::Schema schema;
   valijson::SchemaParser parser;

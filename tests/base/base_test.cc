@@ -134,7 +134,8 @@ TEST_CASE("write_file_atomically into a read-only directory fails cleanly and ke
   ::close(fds[1]);
   std::string message;
   char buf[512];
-  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) message.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+    message.append(buf, static_cast<std::size_t>(n));
   ::close(fds[0]);
   int status = 0;
   REQUIRE(::waitpid(pid, &status, 0) == pid);
@@ -179,7 +180,8 @@ TEST_CASE("detect_launcher reads Open MPI, PMI, MVAPICH and Slurm variables") {
 TEST_CASE("is_first_rank: alone, rank 0 of a launcher, or PMIX_RANK 0") {
   CHECK(is_first_rank(env_of({})));
   CHECK(is_first_rank(env_of({{"OMPI_COMM_WORLD_SIZE", "4"}, {"OMPI_COMM_WORLD_RANK", "0"}})));
-  CHECK_FALSE(is_first_rank(env_of({{"OMPI_COMM_WORLD_SIZE", "4"}, {"OMPI_COMM_WORLD_RANK", "3"}})));
+  CHECK_FALSE(
+      is_first_rank(env_of({{"OMPI_COMM_WORLD_SIZE", "4"}, {"OMPI_COMM_WORLD_RANK", "3"}})));
   CHECK_FALSE(is_first_rank(env_of({{"SLURM_STEP_NUM_TASKS", "2"}, {"SLURM_PROCID", "1"}})));
   CHECK_FALSE(is_first_rank(env_of({{"PMIX_RANK", "5"}})));
   CHECK(is_first_rank(env_of({{"PMIX_RANK", "0"}})));
