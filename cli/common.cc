@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -33,10 +34,56 @@ void add_input_flags(CLI::App& app, InputFlags& flags, bool with_rules) {
   }
   app.add_option("--arch-file", flags.arch_files,
                  "extra architecture declaration (YAML); may be repeated");
-  app.add_option("--format", flags.format, "diagnostics format")
-      ->check(CLI::IsMember(flags.formats));
+  add_diagnostics_flags(app, flags);
+}
+
+void add_diagnostics_flags(CLI::App& app, InputFlags& flags) {
+  CLI::Option* format = app.add_option("--format", flags.format, "diagnostics format");
+  if (flags.deprecated_formats.empty()) {
+    format->check(CLI::IsMember(flags.formats));
+  } else {
+    // Accepted, but not offered in --help or the completions.
+    std::vector<std::string> accepted = flags.formats;
+    accepted.insert(accepted.end(), flags.deprecated_formats.begin(), flags.deprecated_formats.end());
+    std::string listed = "{";
+    for (const auto& f : flags.formats) listed += (listed.size() > 1 ? "," : "") + f;
+    listed += "}";
+    format->check(CLI::Validator(
+        [accepted, listed](std::string& value) {
+          bool known = std::find(accepted.begin(), accepted.end(), value) != accepted.end();
+          return known ? std::string() : value + " not in " + listed;
+        },
+        listed));
+  }
   app.add_option("--color", flags.color, "colour diagnostics")
       ->check(CLI::IsMember({"auto", "always", "never"}));
+}
+
+CLI::Option* add_emit_option(CLI::App& app, std::string& emit,
+                             const std::vector<std::string>& choices, const std::string& what) {
+  emit = choices.front();
+  return app.add_option("--emit", emit, what)->check(CLI::IsMember(choices))->capture_default_str();
+}
+
+void apply_deprecated_format(const CLI::App& app, const std::string& command, std::string& format,
+                             std::string& emit, const std::vector<std::string>& choices,
+                             std::ostream& err) {
+  if (app.count("--format") == 0) return;
+  bool product = std::find(choices.begin() + 1, choices.end(), format) != choices.end();
+  if (app.count("--emit") == 0 && product) {
+    err << "layerplan " << command << ": warning: --format " << format
+        << " selects the diagnostics format only in the next release; use --emit " << format
+        << " for the output" << (format == "json" ? " (with --format json for JSON diagnostics)" : "")
+        << "\n";
+    emit = format;
+  }
+  if (format != "text" && format != "json") {
+    if (app.count("--emit") > 0) {
+      err << "layerplan " << command << ": warning: --format " << format
+          << " is not a diagnostics format; ignored, --emit chooses the output\n";
+    }
+    format = "text";
+  }
 }
 
 void require_plan_inputs(const InputFlags& flags, const std::string& command) {

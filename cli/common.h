@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "base/exit_codes.h"
 #include "cli/help.h"
 #include "lib/pipeline.h"
 #include "lib/render.h"
@@ -15,13 +16,8 @@
 
 namespace layerplan::cli {
 
-enum ExitCode : int {
-  kExitOk = 0,           // valid (warnings allowed unless --werror)
-  kExitInvalid = 1,      // the plan or an input is invalid
-  kExitUsage = 2,        // usage error or unreadable input
-  kExitSmokeFailed = 3,  // smoke: a group is wrong or bandwidth below the gate
-  kExitSmokeError = 4,   // smoke: CUDA/NCCL error or timeout
-};
+// Exit codes: base/exit_codes.h (kExitOk, kExitInvalid, kExitUsage, kExitSmokeFailed,
+// kExitSmokeError), shared with smoke/.
 
 struct InputFlags {
   std::string config;
@@ -37,11 +33,27 @@ struct InputFlags {
   // --format accepts (check takes more, and names its model and rules in other ways too).
   bool inputs_required = true;
   std::vector<std::string> formats = {"text", "json"};
+  // Values --format accepts without listing them, kept for one release (apply_deprecated_format).
+  std::vector<std::string> deprecated_formats;
 };
 
 // Adds --config, and --rules or --vllm-args (and --gpus-per-node) when `with_rules`, plus the
-// shared flags.
+// shared flags (--arch-file and the diagnostics flags).
 void add_input_flags(CLI::App& app, InputFlags& flags, bool with_rules);
+// Adds --format (the diagnostics format: one of flags.formats) and --color.
+void add_diagnostics_flags(CLI::App& app, InputFlags& flags);
+// --emit FORMAT: the format of the command's product on stdout, one of `choices` (the first is
+// the default, stored in `emit` now). --format always selects the diagnostics format.
+CLI::Option* add_emit_option(CLI::App& app, std::string& emit,
+                             const std::vector<std::string>& choices, const std::string& what);
+// Until the next release, `--format X` without --emit, X one of the product formats `choices`
+// other than the default, still selects the product as it did before --emit: it sets `emit` to
+// X and says on `err` that the spelling is deprecated. A value --format keeps only for this
+// (diff's `markdown`) leaves the diagnostics as text. Call first thing in the callback.
+void apply_deprecated_format(const CLI::App& app, const std::string& command, std::string& format,
+                             std::string& emit, const std::vector<std::string>& choices,
+                             std::ostream& err);
+
 // What CLI11 cannot say: exactly one of --rules and --vllm-args, and --config with --rules.
 // Prints the usage error and throws CLI::RuntimeError(kExitUsage).
 void require_plan_inputs(const InputFlags& flags, const std::string& command);

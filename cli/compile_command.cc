@@ -7,7 +7,7 @@
 #include "cli/common.h"
 #include "cli/memory_flags.h"
 #include "cli/tables.h"
-#include "lib/atomic_file.h"
+#include "base/atomic_write.h"
 
 #include <fmt/format.h>
 

@@ -11,10 +11,11 @@ namespace layerplan::cli {
 
 namespace {
 struct DiffFlags {
-  InputFlags diagnostics;  // only --color
+  InputFlags diagnostics;  // only --format and --color
   std::string a, b;
-  std::string format = "text";
+  std::string emit;  // text | json | markdown
 };
+const std::vector<std::string> kDiffEmits = {"text", "json", "markdown"};
 }  // namespace
 
 void register_diff(CLI::App& app) {
@@ -24,28 +25,27 @@ void register_diff(CLI::App& app) {
       "compare two manifests (`compile -o`) by meaning: axes, groups, layer ranges, launch");
   set_command_help(*sub, {"0  the same plan\n1  the plans differ\n2  a manifest cannot be read or "
                           "is not one, or a usage error",
-                          "layerplan diff base.json head.json --format markdown"});
+                          "layerplan diff base.json head.json --emit markdown"});
   sub->add_option("a", flags->a, "the manifest before (A)")->required();
   sub->add_option("b", flags->b, "the manifest after (B)")->required();
-  sub->add_option("--format", flags->format, "text, json or markdown (for a pull-request comment)")
-      ->check(CLI::IsMember({"text", "json", "markdown"}))
-      ->capture_default_str();
-  sub->add_option("--color", flags->diagnostics.color, "colour diagnostics")
-      ->check(CLI::IsMember({"auto", "always", "never"}));
-  sub->callback([flags] {
+  add_emit_option(*sub, flags->emit, kDiffEmits,
+                  "the diff as text, json or markdown (for a pull-request comment)");
+  // `markdown` is accepted, deprecated, from before --emit (apply_deprecated_format).
+  flags->diagnostics.deprecated_formats = {"markdown"};
+  add_diagnostics_flags(*sub, flags->diagnostics);
+  sub->callback([flags, sub] {
+    apply_deprecated_format(*sub, "diff", flags->diagnostics.format, flags->emit, kDiffEmits,
+                            std::cerr);
     DiffResult result = diff_manifest_files(DiffRequest{flags->a, flags->b});
     if (!result.diff) {
-      // The problems as JSON too when the diff would have been JSON.
-      InputFlags diagnostics = flags->diagnostics;
-      diagnostics.format = flags->format == "json" ? "json" : "text";
-      print_diagnostics(result.diags.sorted(), false, diagnostics, std::cerr,
+      print_diagnostics(result.diags.sorted(), false, flags->diagnostics, std::cerr,
                         ::isatty(STDERR_FILENO) != 0);
       throw CLI::RuntimeError(kExitUsage);
     }
     DiffNames names{flags->a, flags->b};
-    if (flags->format == "json") {
+    if (flags->emit == "json") {
       std::cout << dump_json(diff_json(*result.diff, names, LAYERPLAN_VERSION)) << "\n";
-    } else if (flags->format == "markdown") {
+    } else if (flags->emit == "markdown") {
       std::cout << render_diff_markdown(*result.diff, names);
     } else {
       std::cout << render_diff_text(*result.diff, names);

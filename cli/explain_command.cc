@@ -18,7 +18,9 @@ namespace {
 struct ExplainFlags {
   InputFlags inputs;
   std::string layer;
+  std::string emit;  // text | json
 };
+const std::vector<std::string> kExplainEmits = {"text", "json"};
 
 std::string field_origin(const ResolvedField& f) {
   if (!f.from_rule && f.axis.empty()) return fmt::format("{} (global: not split)", f.value);
@@ -76,7 +78,9 @@ void register_explain(CLI::App& app) {
                           "fixtures/rules/good_llama8b_tpa.yaml --layer model.layers.0.self_attn"});
   add_input_flags(*sub, flags->inputs, /*with_rules=*/true);
   sub->add_option("--layer", flags->layer, "layer prefix, e.g. model.layers.0.self_attn")->required();
-  sub->callback([flags] {
+  add_emit_option(*sub, flags->emit, kExplainEmits, "the explanation as text or as json");
+  sub->callback([flags, sub] {
+    apply_deprecated_format(*sub, "explain", flags->inputs.format, flags->emit, kExplainEmits, std::cerr);
     require_plan_inputs(flags->inputs, "explain");
     auto c = compile(make_request(flags->inputs));
     int code = exit_code_of(*c, flags->inputs.werror);
@@ -92,7 +96,7 @@ void register_explain(CLI::App& app) {
       std::cerr << "note: `layerplan layers --config " << flags->inputs.config << "` lists them\n";
       throw CLI::RuntimeError(kExitUsage);
     }
-    if (flags->inputs.format == "json") {
+    if (flags->emit == "json") {
       std::cout << dump_json(explanation_json(*e)) << "\n";
       throw CLI::RuntimeError(code);
     }

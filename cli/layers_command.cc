@@ -13,8 +13,9 @@ namespace {
 struct LayersFlags {
   InputFlags inputs;
   bool all_layers = false;
-  std::string output_format = "text";
+  std::string emit;  // table | json
 };
+const std::vector<std::string> kLayersEmits = {"table", "json"};
 }  // namespace
 
 void register_layers(CLI::App& app) {
@@ -26,11 +27,13 @@ void register_layers(CLI::App& app) {
                           "layerplan layers --config fixtures/models/deepseek_v3.json"});
   add_input_flags(*sub, flags->inputs, /*with_rules=*/false);
   sub->add_flag("--all-layers", flags->all_layers, "one row per layer, no folding");
-  sub->callback([flags] {
+  add_emit_option(*sub, flags->emit, kLayersEmits, "the layers as a table or as json");
+  sub->callback([flags, sub] {
+    apply_deprecated_format(*sub, "layers", flags->inputs.format, flags->emit, kLayersEmits, std::cerr);
     auto c = compile(make_request(flags->inputs));
     int code = report_diagnostics(*c, flags->inputs, std::cerr, ::isatty(STDERR_FILENO) != 0);
     if (!c->model) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
-    if (flags->inputs.format == "json") {
+    if (flags->emit == "json") {
       std::cout << dump_json(layers_json(*c->model)) << "\n";
     } else {
       std::cout << layers_table(*c->model, flags->all_layers);

@@ -29,7 +29,7 @@ bool unknown_command(int argc, char** argv) {
 }
 
 int run(int argc, char** argv) {
-  if (unknown_command(argc, argv)) return layerplan::cli::kExitUsage;
+  if (unknown_command(argc, argv)) return layerplan::kExitUsage;
   CLI::App app{"layerplan: checks and compiles per-layer parallelism plans for LLM inference",
                "layerplan"};
   app.set_version_flag("-V,--version", std::string("layerplan ") + LAYERPLAN_VERSION);
@@ -65,9 +65,9 @@ int run(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
-    return layerplan::cli::kExitUsage;
+    return layerplan::kExitUsage;
   }
-  return layerplan::cli::kExitOk;
+  return layerplan::kExitOk;
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "cli/common.h"
-#include "lib/atomic_file.h"
+#include "base/atomic_write.h"
 #include "lib/report.h"
 
 namespace layerplan::cli {
@@ -49,10 +49,7 @@ void register_report(CLI::App& app) {
   sub->add_option("-o,--output", flags->output, "write the HTML report to FILE (atomically)")->required();
   add_gpus_per_node(*sub, flags->gpus_per_node,
                     "draw nodes of N consecutive ranks (instead of the manifest's nodes, if any)");
-  sub->add_option("--format", flags->diagnostics.format, "diagnostics format")
-      ->check(CLI::IsMember({"text", "json"}));
-  sub->add_option("--color", flags->diagnostics.color, "colour diagnostics")
-      ->check(CLI::IsMember({"auto", "always", "never"}));
+  add_diagnostics_flags(*sub, flags->diagnostics);
   sub->callback([flags] {
     ReportRequest request;
     request.manifest_path = flags->manifest;

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <memory>
 
+#include "base/rank.h"
 #include "cli/common.h"
 
 #ifdef LAYERPLAN_HAVE_SMOKE
@@ -13,6 +14,20 @@
 #endif
 
 namespace layerplan::cli {
+namespace {
+
+// The same in a build with the smoke run and in one without.
+CommandHelp smoke_command_help() {
+  return {"0  every group proven, bandwidth above --min-busbw\n"
+          "1  the plan is invalid\n"
+          "2  a usage error or an input that cannot be read\n"
+          "3  a group's membership or data was wrong, or bandwidth below --min-busbw\n"
+          "4  CUDA/NCCL error or timeout",
+          "layerplan smoke --config fixtures/models/llama3_8b.json --rules "
+          "fixtures/rules/good_llama8b_tpa.yaml"};
+}
+
+}  // namespace
 
 #ifdef LAYERPLAN_HAVE_SMOKE
 namespace {
@@ -27,39 +42,19 @@ struct SmokeFlags {
   int device = 0;
 };
 
-// Under a launcher only the first rank speaks for the compile step.
-bool first_rank() {
-  for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"}) {
-    const char* v = std::getenv(var);
-    if (v != nullptr) return std::string(v) == "0";
-  }
-  return true;
-}
-
 }  // namespace
 
 void register_smoke(CLI::App& app) {
   auto flags = std::make_shared<SmokeFlags>();
   CLI::App* sub = app.add_subcommand(
       "smoke", "prove a plan's rank groups with NCCL (or MPI) collectives and time them");
-  set_command_help(*sub, {"0  every group proven, bandwidth above --min-busbw\n"
-                          "1  the plan is invalid\n"
-                          "2  a usage error or an input that cannot be read\n"
-                          "3  a group's membership or data was wrong, or bandwidth below --min-busbw\n"
-                          "4  CUDA/NCCL error or timeout",
-                          "layerplan smoke --config fixtures/models/llama3_8b.json --rules "
-                          "fixtures/rules/good_llama8b_tpa.yaml"});
+  set_command_help(*sub, smoke_command_help());
   sub->add_option("--manifest", flags->manifest, "an existing manifest, checked as it is");
-  sub->add_option("--config", flags->inputs.config, "config.json (compile first, with --rules)");
-  sub->add_option("--rules", flags->inputs.rules, "parallelism_rules YAML (with --config)");
-  sub->add_option("--vllm-args", flags->inputs.vllm_args,
-                  "a vLLM launch line instead of --config and --rules (MODEL stands for --config)");
-  sub->add_option("--gpus-per-node", flags->inputs.gpus_per_node,
-                  "GPUs a node: the processes' hosts must match the nodes the ranks land on")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
-  sub->add_option("--arch-file", flags->inputs.arch_files, "extra architecture declaration");
-  sub->add_flag("--allow-unverified", flags->inputs.allow_unverified,
-                "accept plans deviating on unverified architectures (as a warning)");
+  // Instead of --manifest: the plan, compiled first (the same flags as `compile`).
+  add_input_flags(*sub, flags->inputs, /*with_rules=*/true);
+  sub->get_option("--gpus-per-node")
+      ->description("GPUs a node: the processes' hosts must match the nodes the ranks land on");
+  sub->get_option("--format")->description("diagnostics format of the compile step");
   sub->add_option("--backend", flags->options.backend, "nccl (GPUs) or mpi (CPU ranks, no GPU)")
       ->check(CLI::IsMember({"nccl", "mpi"}));
   sub->add_option("--tokens", flags->options.tokens, "tokens per step: message bytes = tokens x "
@@ -86,8 +81,6 @@ void register_smoke(CLI::App& app) {
       ->check(CLI::Range(0, 1 << 20));
   sub->add_option("--device", flags->device, "--memory: the CUDA device to allocate on")
       ->check(CLI::Range(0, 1023));
-  sub->add_option("--format", flags->inputs.format, "diagnostics format of the compile step")
-      ->check(CLI::IsMember({"text", "json"}));
   sub->callback([flags, sub] {
     bool has_manifest = !flags->manifest.empty();
     const InputFlags& in = flags->inputs;
@@ -116,8 +109,9 @@ void register_smoke(CLI::App& app) {
       flags->options.manifest_label = flags->manifest;
     } else {
       auto c = compile(make_request(flags->inputs));
-      int code = exit_code_of(*c, false);
-      if (first_rank() || code != kExitOk) {
+      int code = exit_code_of(*c, in.werror);
+      // Under a launcher only the first rank speaks for the compile step.
+      if (is_first_rank(process_env()) || code != kExitOk) {
         std::ostringstream diags;
         report_diagnostics(*c, flags->inputs, diags, false);
         if (code != kExitOk || c->diags.count(Severity::kWarning) > 0) std::cerr << diags.str();
@@ -143,13 +137,7 @@ void register_smoke(CLI::App& app) {
 
 void register_smoke(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("smoke", "prove the plan's rank groups on GPUs (not in this build)");
-  set_command_help(*sub, {"0  every group proven, bandwidth above --min-busbw\n"
-                          "1  the plan is invalid\n"
-                          "2  a usage error or an input that cannot be read\n"
-                          "3  a group's membership or data was wrong, or bandwidth below --min-busbw\n"
-                          "4  CUDA/NCCL error or timeout",
-                          "layerplan smoke --config fixtures/models/llama3_8b.json --rules "
-                          "fixtures/rules/good_llama8b_tpa.yaml"});
+  set_command_help(*sub, smoke_command_help());
   sub->allow_extras();
   sub->callback([] {
     std::cerr << "layerplan smoke: error: this build has no smoke run (the smoke/ library was not built)\n";

@@ -9,7 +9,7 @@
 
 #include "cli/common.h"
 #include "cli/memory_flags.h"
-#include "lib/atomic_file.h"
+#include "base/atomic_write.h"
 #include "lib/manifest.h"
 #include "lib/manifest_memory.h"
 #include "lib/suggest.h"
@@ -26,10 +26,12 @@ struct SuggestFlags {
   std::int64_t top = 10;
   std::int64_t pick = 1;
   std::string write_rules;
-  std::string emit;
+  std::string emit;  // table | json | vllm-args
   bool no_per_layer = false;
   bool allow_unverified = false;
 };
+
+const std::vector<std::string> kSuggestEmits = {"table", "json", "vllm-args"};
 
 std::string axes_text(const Suggestion& s) {
   std::string out = fmt::format("tp{} pp{} dp{}", s.tp, s.pp, s.dp);
@@ -126,13 +128,15 @@ void register_suggest(CLI::App& app) {
   sub->add_option("--pick", flags->pick, "the suggestion --write-rules / --emit use (1: the best)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30));
   sub->add_option("--write-rules", flags->write_rules, "write the chosen layout's rules file (atomically)");
-  sub->add_option("--emit", flags->emit, "print the chosen layout's vLLM flags instead of the table")
-      ->check(CLI::IsMember({"vllm-args"}));
+  add_emit_option(*sub, flags->emit, kSuggestEmits,
+                  "the suggestions as a table or as json, or 'vllm-args': the chosen layout's vLLM "
+                  "flags alone");
   sub->add_flag("--no-per-layer", flags->no_per_layer,
                 "leave out attention TP narrower than tp (RFC #42659, unmerged PRs)");
   sub->add_flag("--allow-unverified", flags->allow_unverified,
                 "keep per-layer layouts on architectures not verified for per-layer policy");
-  sub->callback([flags] {
+  sub->callback([flags, sub] {
+    apply_deprecated_format(*sub, "suggest", flags->inputs.format, flags->emit, kSuggestEmits, std::cerr);
     SuggestRequest request;
     request.config_path = flags->inputs.config;
     request.arch_files = flags->inputs.arch_files;
@@ -166,7 +170,7 @@ void register_suggest(CLI::App& app) {
     }
     if (flags->emit == "vllm-args") {
       std::cout << chosen.vllm_args << "\n";
-    } else if (flags->inputs.format == "json") {
+    } else if (flags->emit == "json") {
       std::cout << dump_json(to_json(r, *flags, request.fit ? &*request.fit : nullptr)) << "\n";
     } else {
       std::cout << table(r, flags->top);

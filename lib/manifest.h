@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lib/atomic_file.h"
+#include "base/atomic_write.h"
 #include "lib/engine/engine.h"
 #include "lib/model.h"
 #include "lib/resolver.h"

@@ -16,10 +16,18 @@ struct Opened {
   std::string path;
 };
 
-Opened open_first(const char* env_var, std::vector<std::string> names, std::string& tried) {
+// The first library dlopen finds: $env_var when set, then `names`, then `in_build_dir` in the
+// CUDA library directory found at build time. What failed is added to `tried`.
+Opened open_first(const char* env_var, std::vector<std::string> names, const char* in_build_dir,
+                  std::string& tried) {
   if (const char* forced = std::getenv(env_var); forced != nullptr && *forced != '\0') {
     names.insert(names.begin(), forced);
   }
+#ifdef LAYERPLAN_SMOKE_CUDA_LIBDIR
+  names.push_back(std::string(LAYERPLAN_SMOKE_CUDA_LIBDIR) + "/" + in_build_dir);
+#else
+  (void)in_build_dir;
+#endif
   for (const auto& name : names) {
     dlerror();
     if (void* h = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL)) return {h, name};
@@ -48,19 +56,14 @@ std::string nccl_version_text(int code) {
 std::variant<GpuLibraries, std::string> load_gpu_libraries() {
   GpuLibraries libs;
   std::string tried;
-  std::vector<std::string> cudart{"libcudart.so.13", "libcudart.so", "libcudart.so.12"};
-#ifdef LAYERPLAN_SMOKE_CUDA_LIBDIR
-  cudart.push_back(std::string(LAYERPLAN_SMOKE_CUDA_LIBDIR) + "/libcudart.so");
-#endif
-  const Opened cuda = open_first("LAYERPLAN_LIBCUDART", cudart, tried);
+  const Opened cuda = open_first("LAYERPLAN_LIBCUDART",
+                                 {"libcudart.so.13", "libcudart.so", "libcudart.so.12"},
+                                 "libcudart.so", tried);
   if (cuda.handle == nullptr) {
     return "cannot load the CUDA runtime (set LAYERPLAN_LIBCUDART to its path); tried:" + tried;
   }
-  std::vector<std::string> nccl_names{"libnccl.so.2", "libnccl.so"};
-#ifdef LAYERPLAN_SMOKE_CUDA_LIBDIR
-  nccl_names.push_back(std::string(LAYERPLAN_SMOKE_CUDA_LIBDIR) + "/libnccl.so.2");
-#endif
-  const Opened nccl = open_first("LAYERPLAN_LIBNCCL", nccl_names, tried);
+  const Opened nccl =
+      open_first("LAYERPLAN_LIBNCCL", {"libnccl.so.2", "libnccl.so"}, "libnccl.so.2", tried);
   if (nccl.handle == nullptr) {
     return "cannot load NCCL (set LAYERPLAN_LIBNCCL to its path); tried:" + tried;
   }

@@ -1,6 +1,7 @@
 #include "smoke/expected_groups.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <set>
 
@@ -35,6 +36,30 @@ Groups strided_in_tp(const Layout& l, int stride) {
           out.push_back(std::move(g));
         }
   return out;
+}
+
+// The coordinates of a rank, in the order of vLLM's all_ranks: dp, pp, pcp, tp.
+enum RankAxis : std::size_t { kAxisDp = 0, kAxisPp = 1, kAxisPcp = 2, kAxisTp = 3 };
+
+// vLLM's groups along one axis: the ranks equal in every other coordinate, one group for each of
+// their combinations walked in (dp, pp, pcp, tp) order, the last fastest.
+Groups varying_along(const Layout& l, RankAxis axis) {
+  const std::array<int, 4> size{l.a.dp, l.a.pp, l.a.pcp, l.a.tp};
+  Groups out;
+  if (std::any_of(size.begin(), size.end(), [](int n) { return n < 1; })) return out;
+  std::array<int, 4> at{0, 0, 0, 0};
+  while (true) {
+    std::vector<int>& g = out.emplace_back();
+    for (at[axis] = 0; at[axis] < size[axis]; ++at[axis]) g.push_back(l.rank(at[0], at[1], at[2], at[3]));
+    at[axis] = 0;
+    std::size_t k = size.size();
+    while (k-- > 0) {
+      if (k == axis) continue;
+      if (++at[k] < size[k]) break;
+      at[k] = 0;
+    }
+    if (k == static_cast<std::size_t>(-1)) return out;
+  }
 }
 
 // The expert domain of stage p: every (d, c, t) rank, ordered d, c, t.
@@ -115,10 +140,6 @@ DerivedSet derive_vllm_groups(const ManifestView& view, const std::string& name)
   const Axes& a = view.axes;
   const std::string where = " (" + axes_text(a) + ")";
   DerivedSet out{true, "", {}};
-  auto vary = [&](auto&& make) {
-    out.groups.clear();
-    make(out.groups);
-  };
   if (name == "world") {
     std::vector<int> all(static_cast<std::size_t>(view.world_size));
     for (int r = 0; r < view.world_size; ++r) all[static_cast<std::size_t>(r)] = r;
@@ -163,34 +184,13 @@ DerivedSet derive_vllm_groups(const ManifestView& view, const std::string& name)
     out.groups = strided_in_tp(l, a.tp / k);
     out.rule = "vLLM layout: stride " + std::to_string(a.tp / k) + " inside each TP group" + where;
   } else if (name == "pcp") {
-    vary([&](Groups& g) {
-      for (int d = 0; d < a.dp; ++d)
-        for (int p = 0; p < a.pp; ++p)
-          for (int t = 0; t < a.tp; ++t) {
-            g.emplace_back();
-            for (int c = 0; c < a.pcp; ++c) g.back().push_back(l.rank(d, p, c, t));
-          }
-    });
+    out.groups = varying_along(l, kAxisPcp);
     out.rule = "vLLM layout: equal (dp, pp, tp), varying pcp" + where;
   } else if (name == "pp") {
-    vary([&](Groups& g) {
-      for (int d = 0; d < a.dp; ++d)
-        for (int c = 0; c < a.pcp; ++c)
-          for (int t = 0; t < a.tp; ++t) {
-            g.emplace_back();
-            for (int p = 0; p < a.pp; ++p) g.back().push_back(l.rank(d, p, c, t));
-          }
-    });
+    out.groups = varying_along(l, kAxisPp);
     out.rule = "vLLM layout: equal (dp, pcp, tp), varying pp" + where;
   } else if (name == "dp") {
-    vary([&](Groups& g) {
-      for (int p = 0; p < a.pp; ++p)
-        for (int c = 0; c < a.pcp; ++c)
-          for (int t = 0; t < a.tp; ++t) {
-            g.emplace_back();
-            for (int d = 0; d < a.dp; ++d) g.back().push_back(l.rank(d, p, c, t));
-          }
-    });
+    out.groups = varying_along(l, kAxisDp);
     out.rule = "vLLM layout: equal (pp, pcp, tp), varying dp" + where;
   } else if (numbered(name, "ep") || numbered(name, "etp")) {
     return expert_sets(view, name, l);

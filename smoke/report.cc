@@ -212,9 +212,9 @@ Report build_report(const ReportInput& in) {
     why.push_back(report.hung ? "watchdog timeout" : "runtime error");
   }
   if (!report.membership_failures.empty() || !report.gate_failures.empty()) {
-    report.exit_code = kExitMembership;
+    report.exit_code = kExitSmokeFailed;
   } else if (!report.runtime_failures.empty()) {
-    report.exit_code = kExitRuntime;
+    report.exit_code = kExitSmokeError;
   }
   report.verdict = "PASS";
   if (report.exit_code != 0) {

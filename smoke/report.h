@@ -68,9 +68,4 @@ struct Report {
 void render_text(const Report& report, const ReportInput& input, std::ostream& out);
 [[nodiscard]] nlohmann::ordered_json render_json(const Report& report, const ReportInput& input);
 
-// Writes `text` to a temporary file beside `path`, then renames it over `path`. Returns an error
-// message, or nothing on success.
-[[nodiscard]] std::optional<std::string> write_atomically(const std::string& path,
-                                                          const std::string& text);
-
 }  // namespace layerplan::smoke

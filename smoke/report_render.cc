@@ -1,10 +1,5 @@
-// Text (nccl-tests style) and JSON renderings of a Report, and the atomic JSON write.
-#include <unistd.h>
-
-#include <cerrno>
+// Text (nccl-tests style) and JSON renderings of a Report.
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <ostream>
 
 #include "smoke/report.h"
@@ -217,23 +212,6 @@ nlohmann::ordered_json render_json(const Report& report, const ReportInput& in) 
                    {"runtime", report.runtime_failures}};
   j["wall_time_s"] = in.wall_s;
   return j;
-}
-
-std::optional<std::string> write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return "cannot write " + tmp + ": " + std::strerror(errno);
-    f << text;
-    f.flush();
-    if (!f) return "cannot write " + tmp + ": " + std::strerror(errno);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    return "cannot rename " + tmp + " to " + path + ": " + why;
-  }
-  return std::nullopt;
 }
 
 }  // namespace layerplan::smoke

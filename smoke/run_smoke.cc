@@ -9,6 +9,7 @@
 #include <ostream>
 #include <thread>
 
+#include "base/atomic_write.h"
 #include "smoke/comm_plan.h"
 #include "smoke/expected_groups.h"
 #include "smoke/gpu_backend.h"
@@ -308,7 +309,7 @@ int run_smoke(const nlohmann::ordered_json& manifest, const SmokeOptions& option
   bool unclean = mine.failure && mine.failure->hung && l.mpi && in.on_cpu;
   const double patience = 2 * options.timeout_s + 10;
   auto gathered = coord.gather(nlohmann::json(mine).dump(), patience);
-  int code = kExitRuntime;
+  int code = kExitSmokeError;
   if (coord.process_rank() == 0) {
     if (gathered) {
       for (const std::string& text : *gathered) {
@@ -331,9 +332,9 @@ int run_smoke(const nlohmann::ordered_json& manifest, const SmokeOptions& option
     render_text(report, in, out);
     out.flush();
     if (!options.json_path.empty()) {
-      if (auto why = write_atomically(options.json_path, render_json(report, in).dump(2) + "\n")) {
+      if (auto why = write_file_atomically(options.json_path, render_json(report, in).dump(2) + "\n")) {
         err << "layerplan smoke: error: " << *why << "\n";
-        if (code == kExitPass) code = kExitUsage;
+        if (code == kExitOk) code = kExitUsage;
       }
     }
   }

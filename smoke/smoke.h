@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "base/exit_codes.h"
+
 namespace layerplan::smoke {
 
 struct SmokeOptions {
@@ -27,11 +29,8 @@ struct SmokeOptions {
                                // just before its first collective on the set
 };
 
-// Process exit codes of a smoke run.
-inline constexpr int kExitPass = 0;
-inline constexpr int kExitUsage = 2;       // usage, launch or malformed manifest
-inline constexpr int kExitMembership = 3;  // a group's membership or data wrong, or busbw gate
-inline constexpr int kExitRuntime = 4;     // CUDA/NCCL/MPI error or watchdog timeout
+// Process exit codes of a smoke run: base/exit_codes.h (kExitOk, kExitUsage for usage, launch or
+// a malformed manifest, kExitSmokeFailed, kExitSmokeError).
 
 // Runs the smoke test of a compiled manifest. Prints the human report to `out` (from rank 0 only
 // under MPI) and problems to `err`, and returns the exit code above. Group sets are visited in the

@@ -43,6 +43,20 @@ bool parse_number(const std::string& text, T& into) {
   }
 }
 
+// A flag whose value is stored as it is.
+std::function<bool(const std::string&)> store_in(std::string& into) {
+  return [&into](const std::string& v) {
+    into = v;
+    return true;
+  };
+}
+
+// A flag whose value is a number.
+template <typename T>
+std::function<bool(const std::string&)> number_in(T& into) {
+  return [&into](const std::string& v) { return parse_number(v, into); };
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,41 +64,21 @@ int main(int argc, char** argv) {
   std::string manifest_path;
   double busbw = 0;
   const std::map<std::string, std::function<bool(const std::string&)>> flags{
-      {"--manifest",
-       [&](const std::string& v) {
-         manifest_path = v;
-         return true;
-       }},
-      {"--backend",
-       [&](const std::string& v) {
-         options.backend = v;
-         return true;
-       }},
-      {"--dtype",
-       [&](const std::string& v) {
-         options.dtype = v;
-         return true;
-       }},
-      {"--json",
-       [&](const std::string& v) {
-         options.json_path = v;
-         return true;
-       }},
-      {"--inject-hang",
-       [&](const std::string& v) {
-         options.inject_hang = v;
-         return true;
-       }},
+      {"--manifest", store_in(manifest_path)},
+      {"--backend", store_in(options.backend)},
+      {"--dtype", store_in(options.dtype)},
+      {"--json", store_in(options.json_path)},
+      {"--inject-hang", store_in(options.inject_hang)},
       {"--inject-kill",
        [&](const std::string& v) {
          options.inject_kill = v;
          return v.find(':') != std::string::npos;
        }},
-      {"--tokens", [&](const std::string& v) { return parse_number(v, options.tokens); }},
-      {"--timeout", [&](const std::string& v) { return parse_number(v, options.timeout_s); }},
-      {"--warmup", [&](const std::string& v) { return parse_number(v, options.warmup); }},
-      {"--iters", [&](const std::string& v) { return parse_number(v, options.iters); }},
-      {"--sweep-bytes", [&](const std::string& v) { return parse_number(v, options.sweep_bytes); }},
+      {"--tokens", number_in(options.tokens)},
+      {"--timeout", number_in(options.timeout_s)},
+      {"--warmup", number_in(options.warmup)},
+      {"--iters", number_in(options.iters)},
+      {"--sweep-bytes", number_in(options.sweep_bytes)},
       {"--min-busbw",
        [&](const std::string& v) {
          if (!parse_number(v, busbw)) return false;

@@ -54,8 +54,8 @@ TEST_CASE("diff: a pipeline split shows as the layers' stages and the pipeline")
   CHECK(contains(r.out, "pipeline:\n"));
 }
 
-TEST_CASE("diff --format json: same, differences, sections and layer ranges as data") {
-  Result r = run({"diff", "--format", "json", kTpa, kTp4});
+TEST_CASE("diff --emit json: same, differences, sections and layer ranges as data") {
+  Result r = run({"diff", "--emit", "json", kTpa, kTp4});
   CHECK(r.code == 1);
   auto j = nlohmann::json::parse(r.out);
   CHECK(j["tool"] == "layerplan");
@@ -83,7 +83,7 @@ TEST_CASE("diff --format json: same, differences, sections and layer ranges as d
   CHECK(attention["changes"][0] == nlohmann::json({{"field", "plan.tp_size"}, {"a", 4}, {"b", 2}}));
   CHECK(j["context"][0]["field"] == "inputs.rules");
 
-  Result same = run({"diff", "--format", "json", kTpa, kTpa});
+  Result same = run({"diff", "--emit", "json", kTpa, kTpa});
   CHECK(same.code == 0);
   auto s = nlohmann::json::parse(same.out);
   CHECK(s["same"] == true);
@@ -91,8 +91,8 @@ TEST_CASE("diff --format json: same, differences, sections and layer ranges as d
   CHECK(s["sections"].empty());
 }
 
-TEST_CASE("diff --format markdown: a heading, the verdict and tables") {
-  Result r = run({"diff", "--format", "markdown", kTpa, kTp4});
+TEST_CASE("diff --emit markdown: a heading, the verdict and tables") {
+  Result r = run({"diff", "--emit", "markdown", kTpa, kTp4});
   CHECK(r.code == 1);
   CHECK(r.out.rfind("### layerplan diff: `" + kTpa + "` → `" + kTp4 +
                         "`\n\n**plans differ**: "
@@ -124,6 +124,10 @@ TEST_CASE("diff: unreadable, not JSON or not a manifest exits 2, each file's pro
 
   Result json = run({"diff", "--format", "json", kTpa, "/nonexistent/b.json"});
   CHECK(json.code == 2);
+  // --format json alone: the deprecation warning, then the diagnostics as JSON.
+  REQUIRE(contains(json.err, "--emit json"));
+  json = run({"diff", "--format", "json", "--emit", "json", kTpa, "/nonexistent/b.json"});
+  CHECK(json.code == 2);
   auto problems = nlohmann::json::parse(json.err);
   CHECK(problems["valid"] == false);
   CHECK(problems["diagnostics"][0]["code"] == "input-unreadable");
@@ -132,6 +136,27 @@ TEST_CASE("diff: unreadable, not JSON or not a manifest exits 2, each file's pro
   CHECK(usage.code == 2);
   Result format = run({"diff", "--format", "sarif", kTpa, kTpa});
   CHECK(format.code == 2);
+  CHECK(run({"diff", "--emit", "sarif", kTpa, kTpa}).code == 2);
+}
+
+TEST_CASE("diff: the old --format json|markdown still selects the diff, with a warning") {
+  for (const std::string format : {"json", "markdown"}) {
+    Result old = run({"diff", "--format", format, kTpa, kTp4});
+    Result now = run({"diff", "--emit", format, kTpa, kTp4});
+    INFO(old.err);
+    CHECK(old.code == 1);
+    CHECK(old.out == now.out);
+    CHECK(contains(old.err, "layerplan diff: warning: --format " + format +
+                                " selects the diagnostics format only in the next release; use "
+                                "--emit " + format + " for the output"));
+    CHECK(now.err.empty());
+  }
+  // Beside --emit, markdown is no diagnostics format: said, and the diagnostics stay text.
+  Result both = run({"diff", "--format", "markdown", "--emit", "json", kTpa, "/nonexistent/b.json"});
+  CHECK(both.code == 2);
+  CHECK(contains(both.err, "--format markdown is not a diagnostics format; ignored"));
+  CHECK(contains(both.err, "cannot read manifest /nonexistent/b.json"));
+  CHECK_FALSE(contains(both.err, "\"diagnostics\""));
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 
 using layerplan::test::contains;
 using layerplan::test::in_scratch;
+using layerplan::test::names_in;
 using layerplan::test::quote;
 using layerplan::test::Result;
 using layerplan::test::run;
@@ -298,7 +299,7 @@ TEST_CASE("hostile: per-layer sizes near 2^63 overflow nothing") {
   spit(path, yaml);
   for (const char* layer : {"model.layers.0.self_attn", "model.layers.0.mlp", "lm_head"}) {
     Result e = run({"explain", "--config", kLlama8, "--rules", path, "--layer", std::string(layer),
-                    "--format", "json"});
+                    "--emit", "json"});
     INFO(layer << ": " << e.all().substr(0, 2000));
     CHECK(e.code == 1);
     CHECK_NOTHROW(nlohmann::json::parse(e.out));
@@ -409,13 +410,6 @@ TEST_CASE("hostile: an unwritable, vanished or non-directory output location fai
   }
 }
 
-std::vector<std::string> names_in(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 TEST_CASE("hostile: -o through a directory that is a symbolic link: followed, refused cleanly when dangling or a loop") {
   std::string root = in_scratch("out_symlink");
   fs::remove_all(root);
@@ -447,9 +441,7 @@ TEST_CASE("hostile: a successful run replaces the output whole and leaves no tem
   INFO(r.all());
   REQUIRE(r.code == 0);
   CHECK_NOTHROW(nlohmann::json::parse(slurp(out)));
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  CHECK(names == std::vector<std::string>{"manifest.json"});
+  CHECK(names_in(dir) == std::vector<std::string>{"manifest.json"});
 }
 
 TEST_CASE("hostile: a manifest that cannot be written to standard output is an error") {

@@ -25,17 +25,11 @@ namespace fs = std::filesystem;
 
 using layerplan::test::contains;
 using layerplan::test::in_scratch;
+using layerplan::test::names_in;
 using layerplan::test::Result;
 using layerplan::test::run;
 using layerplan::test::slurp;
 using layerplan::test::spit;
-
-std::vector<std::string> names_in(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 Result compile_to(const std::string& output) {
   return run({"compile", "--config", "fixtures/models/llama3_8b.json", "--rules",

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +16,8 @@
 #include <string>
 #include <system_error>
 #include <vector>
+
+#include "temp_dir.h"
 
 namespace layerplan::test {
 
@@ -38,30 +41,21 @@ inline void spit(const std::string& path, const std::string& text) {
 
 // This test binary's scratch directory, made on first use and removed when the binary exits.
 inline const std::string& scratch() {
-  struct Dir {
-    std::string path;
-    Dir() {
-      char tmpl[] = "/tmp/layerplan_test_XXXXXX";
-      const char* made = ::mkdtemp(tmpl);
-      if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-      path = made;
-    }
-    ~Dir() {
-      std::error_code ec;
-      // Tests make directories without write permission; give it back before removing.
-      for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
-           !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-        std::filesystem::permissions(it->path(), std::filesystem::perms::owner_all,
-                                     std::filesystem::perm_options::add, ec);
-      }
-      std::filesystem::remove_all(path, ec);
-    }
-  };
-  static const Dir dir;
+  static const TempDir dir;
   return dir.path;
 }
 
 inline std::string in_scratch(const std::string& name) { return scratch() + "/" + name; }
+
+// The names in `dir`, sorted: to see that a failed write left no temporary behind.
+inline std::vector<std::string> names_in(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 // One argument quoted for /bin/sh.
 inline std::string quote(const std::string& arg) {

@@ -9,14 +9,7 @@
 #include "catch.h"
 #include "lib/diagnostics.h"
 #include "run_binary.h"
-
-#if __has_include(<valijson/validator.hpp>)
-#include <valijson/adapters/nlohmann_json_adapter.hpp>
-#include <valijson/schema.hpp>
-#include <valijson/schema_parser.hpp>
-#include <valijson/validator.hpp>
-#define LAYERPLAN_HAVE_VALIJSON 1
-#endif
+#include "schema_validate.h"
 
 namespace {
 
@@ -25,25 +18,9 @@ using layerplan::test::Result;
 #ifdef LAYERPLAN_HAVE_VALIJSON
 
 std::vector<std::string> validate(const nlohmann::json& doc) {
-  nlohmann::json schema_doc = nlohmann::json::parse(
-      layerplan::test::slurp(std::string(LAYERPLAN_SOURCE_DIR) + "/tests/cli/sarif_subset.schema.json"));
-  valijson::Schema schema;
-  valijson::SchemaParser parser;
-  valijson::adapters::NlohmannJsonAdapter schema_adapter(schema_doc);
-  parser.populateSchema(schema_adapter, schema);
-  valijson::Validator validator;
-  valijson::ValidationResults results;
-  valijson::adapters::NlohmannJsonAdapter target(doc);
-  std::vector<std::string> errors;
-  if (!validator.validate(schema, target, &results)) {
-    valijson::ValidationResults::Error e;
-    while (results.popError(e)) {
-      std::string path;
-      for (const auto& p : e.context) path += p;
-      errors.push_back(path + ": " + e.description);
-    }
-  }
-  return errors;
+  return layerplan::test::schema_errors(
+      layerplan::test::slurp(std::string(LAYERPLAN_SOURCE_DIR) + "/tests/cli/sarif_subset.schema.json"),
+      doc);
 }
 
 TEST_CASE("check --format sarif is SARIF 2.1.0 that carries every diagnostic") {

@@ -10,15 +10,8 @@
 
 #include "catch.h"
 #include "lib/yaml_source.h"
+#include "schema_validate.h"
 #include "test_util.h"
-
-#if __has_include(<valijson/validator.hpp>)
-#include <valijson/adapters/nlohmann_json_adapter.hpp>
-#include <valijson/schema.hpp>
-#include <valijson/schema_parser.hpp>
-#include <valijson/validator.hpp>
-#define LAYERPLAN_HAVE_VALIJSON 1
-#endif
 
 namespace layerplan {
 namespace {
@@ -45,24 +38,7 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
 }
 
 std::vector<std::string> validate(const std::string& schema_path, const nlohmann::json& doc) {
-  nlohmann::json schema_doc = nlohmann::json::parse(test::fixture(schema_path));
-  valijson::Schema schema;
-  valijson::SchemaParser parser;
-  valijson::adapters::NlohmannJsonAdapter schema_adapter(schema_doc);
-  parser.populateSchema(schema_adapter, schema);
-  valijson::Validator validator;
-  valijson::ValidationResults results;
-  valijson::adapters::NlohmannJsonAdapter target(doc);
-  std::vector<std::string> errors;
-  if (!validator.validate(schema, target, &results)) {
-    valijson::ValidationResults::Error e;
-    while (results.popError(e)) {
-      std::string path;
-      for (const auto& p : e.context) path += p;
-      errors.push_back(path + ": " + e.description);
-    }
-  }
-  return errors;
+  return test::schema_errors(test::fixture(schema_path), doc);
 }
 
 TEST_CASE("golden manifests validate against the manifest schema") {

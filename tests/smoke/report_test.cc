@@ -151,19 +151,5 @@ TEST_CASE("report: the bandwidth gate and runtime failures", "[smoke]") {
   CHECK_FALSE(r.sets[0].rows[2].measured);
 }
 
-TEST_CASE("write_atomically replaces the file and reports errors", "[smoke]") {
-  const std::string path = "smoke_report_test.json";
-  REQUIRE_FALSE(write_atomically(path, "one\n"));
-  REQUIRE_FALSE(write_atomically(path, "two\n"));
-  std::ifstream f(path);
-  std::string line;
-  std::getline(f, line);
-  CHECK(line == "two");
-  std::remove(path.c_str());
-  auto why = write_atomically("/nonexistent-dir/x.json", "{}");
-  REQUIRE(why);
-  CHECK(why->find("cannot write /nonexistent-dir/x.json.tmp.") == 0);
-}
-
 }  // namespace
 }  // namespace layerplan::smoke

@@ -96,11 +96,11 @@ TEST_CASE("run_smoke: nlohmann::json input is visited in vLLM's set order; JSON 
   CHECK(report["group_sets"].size() == 4);
   if (std::holds_alternative<std::string>(visible_gpus())) {
     // No GPU here: the NCCL backend fails cleanly with exit 4 and says why.
-    CHECK(r.code == kExitRuntime);
+    CHECK(r.code == kExitSmokeError);
     CHECK(r.out.find("the nccl backend cannot run here") != std::string::npos);
     CHECK(r.out.find("layerplan smoke: FAIL (runtime error)") != std::string::npos);
   } else {
-    CHECK(r.code == kExitPass);
+    CHECK(r.code == kExitOk);
     CHECK(r.out.find("layerplan smoke: PASS") != std::string::npos);
   }
 }
