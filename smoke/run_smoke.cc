@@ -301,8 +301,8 @@ int run_smoke(const nlohmann::ordered_json& manifest, const SmokeOptions& option
     err << who + ": error: " + mine.failure->message + "\n" + who +
                ": FAIL without a report (exit 4): the job lost a process\n";
     err.flush();
-    coord.leave(kExitRuntime);
-    return kExitRuntime;
+    coord.leave(kExitSmokeError);
+    return kExitSmokeError;
   }
 
   // 4. Everything to rank 0, the report there, and one exit code for all.
