@@ -1,120 +1,260 @@
-// Writing manifests as JSON text: dump_json (numeric arrays on one line) and write_manifest,
-// which streams the group lists from the layout's formulas. Declared in lib/manifest.h.
-#include <iterator>
+// Writing manifests as JSON text: dump_json and write_manifest (declared in lib/manifest.h).
+//
+// The text is nlohmann's dump(2) with every non-empty array of plain numbers on one line
+// ("[0, 1, 2, 3]"). The structure and the integers are written here, straight into one buffer
+// (std::to_chars), because a manifest at a large world is mostly integers; strings that need
+// escaping and floating-point numbers are still formatted by nlohmann, so their bytes are its
+// bytes. manifest_writer_test.cc checks the result against nlohmann's dump.
+#include <charconv>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "lib/manifest.h"
 
 namespace layerplan {
 
 namespace {
-using ojson = nlohmann::ordered_json;
-}  // namespace
 
-std::string dump_json(const ojson& value) {
-  // Every string read from a file is checked to be UTF-8, but a path on the command line is not:
-  // replace what is not, rather than let nlohmann throw.
-  std::string text = value.dump(2, ' ', false, ojson::error_handler_t::replace);
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '"') {  // copy a string through untouched: "[1,2]" may be a rule's name
-      std::size_t end = i + 1;
-      while (end < text.size() && text[end] != '"') end += text[end] == '\\' ? 2 : 1;
-      out.append(text, i, end + 1 - i);
-      i = end;
-      continue;
-    }
-    if (text[i] != '[') {
-      out += text[i];
-      continue;
-    }
-    // Find the matching ']' if everything in between is numbers, commas and white space.
-    std::size_t j = i + 1;
-    bool numeric = true;
-    while (j < text.size() && text[j] != ']') {
-      char c = text[j];
-      if (!(c == ',' || c == ' ' || c == '\n' || c == '-' || c == '.' || (c >= '0' && c <= '9'))) {
-        numeric = false;
-        break;
-      }
-      ++j;
-    }
-    if (!numeric || j >= text.size()) {
-      out += text[i];
-      continue;
-    }
-    out += '[';
-    bool first = true;
-    std::string number;
-    for (std::size_t k = i + 1; k <= j; ++k) {
-      char c = text[k];
-      if (c == ',' || k == j) {
-        if (!number.empty()) {
-          out += first ? "" : ", ";
-          out += number;
-          first = false;
-          number.clear();
-        }
-      } else if (c != ' ' && c != '\n') {
-        number += c;
-      }
-    }
-    out += ']';
-    i = j;
+using ojson = nlohmann::ordered_json;
+
+// The text being written, handed to a sink in chunks of about kFlushBytes when there is one.
+class ManifestText {
+ public:
+  explicit ManifestText(const ChunkSink* sink) : sink_(sink) {}
+
+  std::string& text() { return text_; }
+  [[nodiscard]] bool ok() const { return ok_; }
+
+  void append(std::string_view piece) { text_.append(piece.data(), piece.size()); }
+  void push(char c) { text_.push_back(c); }
+  void indent(int n) { text_.append(static_cast<std::size_t>(n), ' '); }
+  void integer(std::int64_t v) {
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
+    text_.append(digits, end);
   }
-  return out;
+  void unsigned_integer(std::uint64_t v) {
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
+    text_.append(digits, end);
+  }
+  // Hands what is written so far to the sink once it is large (or always, with `force`).
+  void flush(bool force = false) {
+    if (sink_ == nullptr || (!force && text_.size() < kFlushBytes)) return;
+    if (ok_ && !text_.empty()) ok_ = (*sink_)(text_);
+    text_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kFlushBytes = std::size_t{1} << 16;
+  const ChunkSink* sink_;
+  std::string text_;
+  bool ok_ = true;
+};
+
+// A string as nlohmann writes it (ensure_ascii off, invalid UTF-8 replaced): plain printable
+// ASCII is copied, anything else goes through nlohmann.
+void write_json_string(ManifestText& out, const std::string& s) {
+  bool plain = true;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) {
+    out.push('"');
+    out.append(s);
+    out.push('"');
+    return;
+  }
+  out.append(ojson(s).dump(-1, ' ', false, ojson::error_handler_t::replace));
 }
 
-bool write_manifest(const ojson& manifest, const Layout& layout, const ChunkSink& write) {
-  std::string text = dump_json(manifest) + "\n";
-  const std::string key = "\n  \"groups\": null";  // the top-level key: two spaces in
-  std::size_t at = text.find(key);
-  if (at == std::string::npos) return write(text);
-  at += key.size() - 4;
-  if (!write(std::string_view(text).substr(0, at))) return false;
-  fmt::memory_buffer buf;
-  auto flush = [&] {
-    bool ok = write(std::string_view(buf.data(), buf.size()));
-    buf.clear();
-    return ok;
-  };
-  buf.append(std::string_view("{"));
+std::string float_text(const ojson& v) {
+  return v.dump(-1, ' ', false, ojson::error_handler_t::replace);
+}
+
+// Whether the array goes on one line: non-empty, and every element a number whose text is
+// digits, '.' and '-' only (a float nlohmann writes as 1e+20 or null keeps one per line).
+bool one_line_numbers(const ojson& array) {
+  if (array.empty()) return false;
+  for (const auto& e : array) {
+    if (e.is_number_integer()) continue;
+    if (!e.is_number_float()) return false;
+    for (char c : float_text(e)) {
+      if (!(c == '-' || c == '.' || (c >= '0' && c <= '9'))) return false;
+    }
+  }
+  return true;
+}
+
+void write_json_number(ManifestText& out, const ojson& v) {
+  if (v.is_number_unsigned()) {
+    out.unsigned_integer(v.get<std::uint64_t>());
+  } else if (v.is_number_integer()) {
+    out.integer(v.get<std::int64_t>());
+  } else {
+    out.append(float_text(v));
+  }
+}
+
+void write_json_value(ManifestText& out, const ojson& v, int indent) {
+  switch (v.type()) {
+    case ojson::value_t::object: {
+      if (v.empty()) {
+        out.append("{}");
+        break;
+      }
+      out.append("{\n");
+      bool first = true;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if (!first) out.append(",\n");
+        first = false;
+        out.indent(indent + 2);
+        write_json_string(out, it.key());
+        out.append(": ");
+        write_json_value(out, it.value(), indent + 2);
+      }
+      out.push('\n');
+      out.indent(indent);
+      out.push('}');
+      break;
+    }
+    case ojson::value_t::array: {
+      if (v.empty()) {
+        out.append("[]");
+        break;
+      }
+      if (one_line_numbers(v)) {
+        out.push('[');
+        bool first = true;
+        for (const auto& e : v) {
+          if (!first) out.append(", ");
+          first = false;
+          write_json_number(out, e);
+        }
+        out.push(']');
+        break;
+      }
+      out.append("[\n");
+      bool first = true;
+      for (const auto& e : v) {
+        if (!first) out.append(",\n");
+        first = false;
+        out.indent(indent + 2);
+        write_json_value(out, e, indent + 2);
+      }
+      out.push('\n');
+      out.indent(indent);
+      out.push(']');
+      break;
+    }
+    case ojson::value_t::string:
+      write_json_string(out, v.get_ref<const std::string&>());
+      break;
+    case ojson::value_t::boolean:
+      out.append(v.get<bool>() ? "true" : "false");
+      break;
+    case ojson::value_t::null:
+      out.append("null");
+      break;
+    case ojson::value_t::number_integer:
+    case ojson::value_t::number_unsigned:
+    case ojson::value_t::number_float:
+      write_json_number(out, v);
+      break;
+    default:  // binary, discarded: not in manifests; nlohmann's text
+      out.append(v.dump(-1, ' ', false, ojson::error_handler_t::replace));
+      break;
+  }
+  out.flush();
+}
+
+// The value of the top-level key "groups": every set's groups, computed from the layout.
+void write_group_lists(ManifestText& out, const Layout& layout) {
+  out.push('{');
+  std::string& text = out.text();
   for (std::size_t s = 0; s < layout.sets.size(); ++s) {
     const GroupSet& set = layout.sets[s];
-    fmt::format_to(std::back_inserter(buf), "{}\n    {}: [", s ? "," : "", ojson(set.name).dump());
-    std::int64_t count = set.count();
+    out.append(s ? ",\n    " : "\n    ");
+    write_json_string(out, set.name);
+    out.append(": [");
+    const std::int64_t count = set.count();
     // A one-step set is walked with an odometer over its digits; a longer one rank by rank.
     const GroupStep* step = set.steps.size() == 1 ? &set.steps.front() : nullptr;
     std::vector<std::int64_t> digits(step ? step->sizes.size() : 0, 0);
     std::int64_t index = 0;
-    auto next = [&] {
-      for (std::size_t k = digits.size(); k-- > 0;) {
-        index += step->strides[k];
-        if (++digits[k] < step->sizes[k]) return;
-        index -= step->sizes[k] * step->strides[k];
-        digits[k] = 0;
-      }
-    };
+    const auto group_bytes = static_cast<std::size_t>(set.group_size) * 22 + 16;
     for (std::int64_t g = 0; g < count; ++g) {
-      buf.append(std::string_view(g ? ",\n      [" : "\n      ["));
+      // Room for the whole group, written through a pointer, then cut to what was used.
+      const std::size_t at = text.size();
+      text.resize(at + group_bytes);
+      char* p = text.data() + at;
+      char* const end = text.data() + text.size();
+      std::string_view open = g ? ",\n      [" : "\n      [";
+      p = std::copy(open.begin(), open.end(), p);
       for (std::int64_t i = 0; i < set.group_size; ++i) {
-        if (i) buf.append(std::string_view(", "));
-        fmt::format_int number(step ? index : set.rank(g, i));
-        buf.append(number.data(), number.data() + number.size());
-        if (step) next();
+        if (i) {
+          *p++ = ',';
+          *p++ = ' ';
+        }
+        p = std::to_chars(p, end, step ? index : set.rank(g, i)).ptr;
+        if (step) {
+          for (std::size_t k = digits.size(); k-- > 0;) {
+            index += step->strides[k];
+            if (++digits[k] < step->sizes[k]) break;
+            index -= step->sizes[k] * step->strides[k];
+            digits[k] = 0;
+          }
+        }
       }
-      buf.push_back(']');
-      if (buf.size() > (1 << 16) && !flush()) return false;
+      *p++ = ']';
+      text.resize(static_cast<std::size_t>(p - text.data()));
+      out.flush();
     }
-    buf.append(std::string_view(count ? "\n    ]" : "]"));
+    out.append(count ? "\n    ]" : "]");
   }
-  buf.append(std::string_view(layout.sets.empty() ? "}" : "\n  }"));
-  if (!flush()) return false;
-  return write(std::string_view(text).substr(at + 4));
+  out.append(layout.sets.empty() ? "}" : "\n  }");
+}
+
+}  // namespace
+
+std::string dump_json(const ojson& value) {
+  ManifestText out(nullptr);
+  write_json_value(out, value, 0);
+  return std::move(out.text());
+}
+
+bool write_manifest(const ojson& manifest, const Layout& layout, const ChunkSink& write) {
+  ManifestText out(&write);
+  auto groups = manifest.is_object() ? manifest.find("groups") : manifest.end();
+  if (groups == manifest.end() || !groups->is_null()) {
+    write_json_value(out, manifest, 0);
+  } else {
+    // The object written as write_json_value would, with the streamed lists for "groups".
+    out.append("{\n");
+    bool first = true;
+    for (auto it = manifest.begin(); it != manifest.end(); ++it) {
+      if (!first) out.append(",\n");
+      first = false;
+      out.indent(2);
+      write_json_string(out, it.key());
+      out.append(": ");
+      if (it == groups) {
+        write_group_lists(out, layout);
+      } else {
+        write_json_value(out, it.value(), 2);
+      }
+    }
+    out.append("\n}");
+  }
+  out.push('\n');
+  out.flush(/*force=*/true);
+  return out.ok();
 }
 
 }  // namespace layerplan
