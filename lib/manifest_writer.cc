@@ -5,6 +5,7 @@
 // (std::to_chars), because a manifest at a large world is mostly integers; strings that need
 // escaping and floating-point numbers are still formatted by nlohmann, so their bytes are its
 // bytes. manifest_writer_test.cc checks the result against nlohmann's dump.
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <string>
@@ -188,33 +189,38 @@ void write_group_lists(ManifestText& out, const Layout& layout) {
     const GroupStep* step = set.steps.size() == 1 ? &set.steps.front() : nullptr;
     std::vector<std::int64_t> digits(step ? step->sizes.size() : 0, 0);
     std::int64_t index = 0;
-    const auto group_bytes = static_cast<std::size_t>(set.group_size) * 22 + 16;
+    // Members are written through a pointer into room made for up to kMembersAtOnce of them,
+    // then the text is cut to what was used, so a group of a million ranks (the `world` set)
+    // never needs a buffer of its own size.
+    constexpr std::int64_t kMembersAtOnce = 4096;
+    constexpr std::size_t kMemberBytes = 22;  // ", " and up to 20 digits
     for (std::int64_t g = 0; g < count; ++g) {
-      // Room for the whole group, written through a pointer, then cut to what was used.
-      const std::size_t at = text.size();
-      text.resize(at + group_bytes);
-      char* p = text.data() + at;
-      char* const end = text.data() + text.size();
-      std::string_view open = g ? ",\n      [" : "\n      [";
-      p = std::copy(open.begin(), open.end(), p);
-      for (std::int64_t i = 0; i < set.group_size; ++i) {
-        if (i) {
-          *p++ = ',';
-          *p++ = ' ';
-        }
-        p = std::to_chars(p, end, step ? index : set.rank(g, i)).ptr;
-        if (step) {
-          for (std::size_t k = digits.size(); k-- > 0;) {
-            index += step->strides[k];
-            if (++digits[k] < step->sizes[k]) break;
-            index -= step->sizes[k] * step->strides[k];
-            digits[k] = 0;
+      out.append(g ? ",\n      [" : "\n      [");
+      for (std::int64_t first = 0; first < set.group_size; first += kMembersAtOnce) {
+        const std::int64_t last = std::min(set.group_size, first + kMembersAtOnce);
+        const std::size_t at = text.size();
+        text.resize(at + static_cast<std::size_t>(last - first) * kMemberBytes + 1);
+        char* p = text.data() + at;
+        char* const end = text.data() + text.size();
+        for (std::int64_t i = first; i < last; ++i) {
+          if (i) {
+            *p++ = ',';
+            *p++ = ' ';
+          }
+          p = std::to_chars(p, end, step ? index : set.rank(g, i)).ptr;
+          if (step) {
+            for (std::size_t k = digits.size(); k-- > 0;) {
+              index += step->strides[k];
+              if (++digits[k] < step->sizes[k]) break;
+              index -= step->sizes[k] * step->strides[k];
+              digits[k] = 0;
+            }
           }
         }
+        text.resize(static_cast<std::size_t>(p - text.data()));
+        out.flush();
       }
-      *p++ = ']';
-      text.resize(static_cast<std::size_t>(p - text.data()));
-      out.flush();
+      out.push(']');
     }
     out.append(count ? "\n    ]" : "]");
   }
