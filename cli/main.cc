@@ -1,5 +1,6 @@
 // layerplan: plan compiler and validator for per-layer parallelism in LLM inference.
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,28 @@
 namespace {
 
 const std::vector<std::string> kCommands = {"check", "compile", "diff", "explain", "help", "layers", "report", "smoke", "suggest"};
+
+// The subcommands, registered in kCommands' order.
+using RegisterCommand = void (*)(CLI::App&);
+const RegisterCommand kRegisterCommands[] = {
+    layerplan::cli::register_check,  layerplan::cli::register_compile, layerplan::cli::register_diff,
+    layerplan::cli::register_explain, layerplan::cli::register_help,   layerplan::cli::register_layers,
+    layerplan::cli::register_report, layerplan::cli::register_smoke,   layerplan::cli::register_suggest};
+static_assert(std::size(kRegisterCommands) == 9, "one register function per entry of kCommands");
+
+// Builds only what this run can reach, since every subcommand's options and help cost start-up
+// time: the named subcommand alone, none for --version, all of them for help and mistakes.
+void register_commands(CLI::App& app, int argc, char** argv) {
+  std::string first = argc > 1 ? argv[1] : "";
+  if (argc == 2 && (first == "-V" || first == "--version")) return;
+  for (std::size_t i = 0; i < kCommands.size(); ++i) {
+    if (kCommands[i] == first && first != "help") {
+      kRegisterCommands[i](app);
+      return;
+    }
+  }
+  for (RegisterCommand register_command : kRegisterCommands) register_command(app);
+}
 
 // Catches a mistyped subcommand before CLI11 does, to suggest the right one.
 bool unknown_command(int argc, char** argv) {
@@ -44,15 +67,7 @@ int run(int argc, char** argv) {
             "4  smoke: CUDA/NCCL error or timeout",
             "layerplan check --config fixtures/models/llama3_8b.json fixtures/rules\n"
             "layerplan help check"});
-  layerplan::cli::register_check(app);
-  layerplan::cli::register_compile(app);
-  layerplan::cli::register_diff(app);
-  layerplan::cli::register_explain(app);
-  layerplan::cli::register_help(app);
-  layerplan::cli::register_layers(app);
-  layerplan::cli::register_report(app);
-  layerplan::cli::register_smoke(app);
-  layerplan::cli::register_suggest(app);
+  register_commands(app, argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

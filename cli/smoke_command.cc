@@ -117,7 +117,11 @@ void register_smoke(CLI::App& app) {
         if (code != kExitOk || c->diags.count(Severity::kWarning) > 0) std::cerr << diags.str();
       }
       if (code != kExitOk || !c->layout) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
-      manifest = c->manifest(manifest_inputs(flags->inputs));
+      // The compact group_layout alone: the smoke run computes each set's groups from it, so no
+      // JSON value of every group is built (issue 13).
+      ManifestInputs inputs = manifest_inputs(flags->inputs);
+      inputs.group_lists = false;
+      manifest = c->manifest(inputs);
       flags->options.manifest_label = in.vllm_args.empty() ? in.rules : "--vllm-args";
     }
     if (flags->memory) {

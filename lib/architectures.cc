@@ -82,12 +82,24 @@ std::string format_prefix(std::string_view pattern, std::string_view layer_root,
 
 ArchRegistry ArchRegistry::builtin() {
   ArchRegistry registry;
-  Diagnostics diags;
   for (const auto& [name, text] : builtin_architecture_files()) {
-    // Built-in declarations are tested; a failure here is a build defect, caught by tests.
-    (void)registry.add_source(make_source("builtin:" + name, text), diags);
+    registry.builtins_.push_back(BuiltinFile{name, text, false, {}});
   }
   return registry;
+}
+
+void ArchRegistry::parse_builtin(BuiltinFile& file) const {
+  if (file.parsed) return;
+  file.parsed = true;
+  // Built-in declarations are tested; a failure here is a build defect, caught by tests.
+  Diagnostics diags;
+  auto parsed = parse_arch_decls(
+      make_source("builtin:" + std::string(file.name), std::string(file.text)), diags);
+  if (parsed) file.decls = std::move(*parsed);
+}
+
+void ArchRegistry::parse_all_builtins() const {
+  for (auto& file : builtins_) parse_builtin(file);
 }
 
 bool ArchRegistry::add_file(const std::string& path, Diagnostics& diags) {
@@ -103,30 +115,56 @@ bool ArchRegistry::add_file(const std::string& path, Diagnostics& diags) {
 bool ArchRegistry::add_source(const SourcePtr& source, Diagnostics& diags) {
   auto parsed = parse_arch_decls(source, diags);
   if (!parsed) return false;
-  // A later file takes precedence over the earlier ones (built-ins come first): insert in front.
+  // A later file takes precedence over the earlier ones (built-ins come last): insert in front.
   decls_.insert(decls_.begin(), parsed->begin(), parsed->end());
+  all_.clear();
   return true;
+}
+
+template <typename Visit>
+const ArchDecl* ArchRegistry::search(std::string_view needle, Visit visit) const {
+  for (const auto& decl : decls_) {
+    if (visit(decl)) return &decl;
+  }
+  for (auto file = builtins_.rbegin(); file != builtins_.rend(); ++file) {
+    if (!file->parsed) {
+      if (!needle.empty() && file->text.find(needle) == std::string_view::npos) continue;
+      parse_builtin(*file);
+    }
+    for (const auto& decl : file->decls) {
+      if (visit(decl)) return &decl;
+    }
+  }
+  return nullptr;
 }
 
 const ArchDecl* ArchRegistry::find(std::string_view architecture,
                                    std::string_view model_type) const {
   if (!architecture.empty()) {
-    for (const auto& decl : decls_) {
-      if (std::find(decl.architectures.begin(), decl.architectures.end(), architecture) !=
-          decl.architectures.end()) {
-        return &decl;
-      }
-    }
+    const ArchDecl* found = search(architecture, [&](const ArchDecl& decl) {
+      return std::find(decl.architectures.begin(), decl.architectures.end(), architecture) !=
+             decl.architectures.end();
+    });
+    if (found != nullptr) return found;
   }
   if (!model_type.empty()) {
-    for (const auto& decl : decls_) {
-      if (std::find(decl.model_types.begin(), decl.model_types.end(), model_type) !=
-          decl.model_types.end()) {
-        return &decl;
-      }
-    }
+    return search(model_type, [&](const ArchDecl& decl) {
+      return std::find(decl.model_types.begin(), decl.model_types.end(), model_type) !=
+             decl.model_types.end();
+    });
   }
   return nullptr;
+}
+
+const std::vector<ArchDecl>& ArchRegistry::decls() const {
+  if (all_.empty()) {
+    parse_all_builtins();
+    (void)search("", [&](const ArchDecl& decl) {
+      all_.push_back(decl);
+      return false;
+    });
+  }
+  return all_;
 }
 
 std::vector<std::string> ArchDecl::verified_prs(std::string_view architecture) const {
@@ -137,7 +175,8 @@ std::vector<std::string> ArchDecl::verified_prs(std::string_view architecture) c
 
 std::vector<std::string> ArchRegistry::verified_architectures() const {
   std::vector<std::string> names;
-  for (const auto& decl : decls_) {
+  parse_all_builtins();
+  (void)search("", [&](const ArchDecl& decl) {
     for (const auto& name : decl.architectures) {
       // Only where this declaration is the one that answers (a user file may override it).
       auto prs = decl.verified_prs(name);
@@ -145,7 +184,8 @@ std::vector<std::string> ArchRegistry::verified_architectures() const {
         names.push_back(fmt::format("{} ({})", name, fmt::join(prs, ", ")));
       }
     }
-  }
+    return false;
+  });
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
@@ -153,9 +193,11 @@ std::vector<std::string> ArchRegistry::verified_architectures() const {
 
 std::vector<std::string> ArchRegistry::known_architectures() const {
   std::vector<std::string> names;
-  for (const auto& decl : decls_) {
+  parse_all_builtins();
+  (void)search("", [&](const ArchDecl& decl) {
     names.insert(names.end(), decl.architectures.begin(), decl.architectures.end());
-  }
+    return false;
+  });
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;

@@ -139,7 +139,9 @@ struct ArchDecl {
 
 class ArchRegistry {
  public:
-  // The families compiled into layerplan.
+  // The families compiled into layerplan. Their declarations are parsed when first needed:
+  // find() parses only the built-in files whose text names what it looks for, so a run that
+  // expands one model reads one family (the listings below parse them all).
   [[nodiscard]] static ArchRegistry builtin();
   // Adds the declarations of a user file; reports arch-declaration errors.
   [[nodiscard]] bool add_file(const std::string& path, Diagnostics& diags);
@@ -148,13 +150,31 @@ class ArchRegistry {
   // The declaration answering to `architecture` (or, failing that, `model_type`).
   [[nodiscard]] const ArchDecl* find(std::string_view architecture,
                                      std::string_view model_type) const;
-  [[nodiscard]] const std::vector<ArchDecl>& decls() const { return decls_; }
+  // Every declaration, in the order find() searches them.
+  [[nodiscard]] const std::vector<ArchDecl>& decls() const;
   // "LlamaForCausalLM (#42674, #48456)", one per verified architecture, sorted.
   [[nodiscard]] std::vector<std::string> verified_architectures() const;
   [[nodiscard]] std::vector<std::string> known_architectures() const;
 
  private:
-  std::vector<ArchDecl> decls_;
+  // One built-in file: its embedded text and, once parsed, its declarations.
+  struct BuiltinFile {
+    std::string_view name;
+    std::string_view text;
+    bool parsed = false;
+    std::vector<ArchDecl> decls;
+  };
+  void parse_builtin(BuiltinFile& file) const;
+  void parse_all_builtins() const;
+  // Calls `visit` on each declaration in search order (user files, the latest first, then the
+  // built-in files, the latest first) until it returns true; built-in files whose text does not
+  // contain `needle` are skipped unparsed (an empty needle parses them all).
+  template <typename Visit>
+  const ArchDecl* search(std::string_view needle, Visit visit) const;
+
+  std::vector<ArchDecl> decls_;  // from user files
+  mutable std::vector<BuiltinFile> builtins_;
+  mutable std::vector<ArchDecl> all_;  // decls(): filled on demand
 };
 
 // Parses the declarations of one YAML file (a mapping, or a list of mappings). Reports
