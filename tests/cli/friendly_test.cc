@@ -191,7 +191,7 @@ TEST_CASE("the manifest records its inputs relative to the working directory, wi
   // The same digest sha256sum gives, where it is installed.
   std::string sum = in_scratch("sum");
   if (std::system(("sha256sum " + config + " > " + sum + " 2>/dev/null").c_str()) == 0) {
-    CHECK(layerplan::test::slurp(sum).substr(0, 64) == m["inputs"]["config_sha256"]);
+    CHECK(layerplan::test::slurp(sum).substr(0, 64) == m["inputs"]["config_sha256"].get<std::string>());
   }
 }
 
