@@ -27,7 +27,9 @@ PlanFacts facts_of(const Compilation& c) {
   return plan_facts(*c.engine, *c.model, c.axes, c.plans, *c.layout);
 }
 
-const LayerFacts& layer(const PlanFacts& facts, const std::string& prefix) {
+// The prefix is a plain C string: with a std::string temporary as argument, GCC 13's
+// -Wdangling-reference takes the returned reference for one into that temporary.
+const LayerFacts& layer(const PlanFacts& facts, const char* prefix) {
   for (const auto& f : facts.layers) {
     if (f.plan->layer->prefix == prefix) return f;
   }
