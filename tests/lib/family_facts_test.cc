@@ -25,9 +25,10 @@ namespace {
 namespace fs = std::filesystem;
 
 // What vllm_memory.cc::read_facts decided by family name before the facts became declaration
-// data (commit 139eb7c), with one deliberate change: e_score_correction_bias on topk_method
-// noaux_tc is DeepSeek's rule (deepseek_v2.py::DeepseekV2MoE.__init__), now declared only by
-// the families vLLM runs through that class or that read it so, not by every family.
+// data (commit 139eb7c), with deliberate changes that follow vLLM's code at f067737b, each
+// written out below as `vllm:`: e_score_correction_bias on topk_method noaux_tc is DeepSeek's
+// rule (deepseek_v2.py::DeepseekV2MoE.__init__), declared only by the families vLLM runs
+// through that class; and the six facts of issue 15e (docs/vllm-fidelity.md, "Weight facts").
 struct OldFacts {
   bool o_bias, qk_norm, qk_norm_full, gated_q, sinks, gated_mlp, router_bias, expert_bias,
       score_bias, shared_expert_gate;
@@ -41,22 +42,31 @@ bool config_flag(const HfConfig& c, const char* key, bool fallback) {
 OldFacts old_facts(const std::string& fam, const HfConfig& c) {
   const nlohmann::json* topk = c.find("topk_method");
   bool noaux = topk != nullptr && topk->is_string() && topk->get<std::string>() == "noaux_tc";
-  bool deepseek_moe = fam == "deepseek" || fam == "deepseek_v32" || fam == "glm4_moe_lite" ||
+  // vllm: glm4_moe_lite left this list (glm4_moe.py::Glm4MoE builds the bias always) and
+  // glm_moe_dsa joined it (deepseek_v2.py::DeepseekV2MoE, noaux_tc only).
+  bool deepseek_moe = fam == "deepseek" || fam == "deepseek_v32" || fam == "glm_moe_dsa" ||
                       fam == "mistral_large_3";
+  // vllm: Qwen3Attention, Qwen3MoeAttention, Qwen3NextAttention, MiniMaxM2Attention and
+  // NemotronHAttention build o_proj with bias=False whatever attention_bias says.
+  bool no_o_bias = fam == "glm4_moe" || fam == "qwen3" || fam == "qwen3_moe" ||
+                   fam == "qwen3_next" || fam == "minimax_m2" || fam == "nemotron_h";
   OldFacts f{};
-  f.o_bias = config_flag(c, "attention_bias", false) && fam != "glm4_moe";
+  f.o_bias = config_flag(c, "attention_bias", false) && !no_o_bias;
   f.qk_norm = fam == "qwen3" || fam == "qwen3_moe" || fam == "qwen3_next" ||
               (fam == "glm4_moe" && config_flag(c, "use_qk_norm", false));
   f.qk_norm_full = fam == "minimax_m2";
-  f.gated_q = fam == "qwen3_next";
+  // vllm: qwen3_next.py::Qwen3NextAttention reads attn_output_gate (getattr default True).
+  f.gated_q = fam == "qwen3_next" && config_flag(c, "attn_output_gate", true);
   f.sinks = fam == "gpt_oss";
   f.gated_mlp = fam != "nemotron_h";
   f.router_bias = fam == "gpt_oss";
   f.expert_bias = fam == "gpt_oss";
+  // vllm: minimax_m2.py::MiniMaxM2MoE reads use_routing_bias with getattr default False.
   f.score_bias = (deepseek_moe && noaux) || fam == "nemotron_h" || fam == "glm4_moe" ||
-                 fam == "glm_moe_dsa" ||
-                 (fam == "minimax_m2" && config_flag(c, "use_routing_bias", true));
-  f.shared_expert_gate = fam == "qwen3_next";
+                 fam == "glm4_moe_lite" ||
+                 (fam == "minimax_m2" && config_flag(c, "use_routing_bias", false));
+  // vllm: qwen3_moe.py::Qwen3MoeSparseMoeBlock builds the gate with its shared expert.
+  f.shared_expert_gate = fam == "qwen3_next" || fam == "qwen3_moe";
   return f;
 }
 
@@ -73,7 +83,7 @@ TEST_CASE("the built-in weights maps say what read_facts said per family name") 
   }
   // Every combination of the config fields the facts read: absent, true / false, other text.
   std::vector<std::string> bodies = {""};
-  for (const char* field : {"attention_bias", "use_qk_norm", "use_routing_bias"}) {
+  for (const char* field : {"attention_bias", "use_qk_norm", "use_routing_bias", "attn_output_gate"}) {
     std::vector<std::string> next;
     for (const auto& b : bodies) {
       next.push_back(b);

@@ -292,6 +292,90 @@ TEST_CASE("SlidingWindowSpec: gpt-oss's sliding layers are kept apart and the fi
   CHECK_FALSE(c->fit->exact);
 }
 
+// A fixture under fixtures/models/ with some keys set (null: removed).
+std::string edited_fixture(const char* path, const nlohmann::json& edits) {
+  nlohmann::json j = nlohmann::json::parse(test::fixture(path));
+  for (const auto& [key, value] : edits.items()) {
+    if (value.is_null()) {
+      j.erase(key);
+    } else {
+      j[key] = value;
+    }
+  }
+  return j.dump();
+}
+
+std::unique_ptr<Compilation> compile_unverified(const std::string& config, const char* axes_body) {
+  CheckOptions options;
+  options.allow_unverified = true;
+  auto c = compile_text(config, axes(axes_body), options);
+  REQUIRE(c->memory.has_value());
+  return c;
+}
+
+TEST_CASE("Qwen3, Qwen3-MoE: attention_bias biases q, k, v but never o_proj (Qwen3Attention)") {
+  // qwen3.py::Qwen3Attention.__init__ / qwen3_moe.py::Qwen3MoeAttention.__init__:
+  // QKVParallelLinear(bias=qkv_bias), RowParallelLinear o_proj bias=False.
+  for (const char* arch : {"Qwen3MoeForCausalLM", "Qwen3ForCausalLM"}) {
+    INFO(arch);
+    std::string type = std::string(arch) == "Qwen3ForCausalLM" ? "qwen3" : "qwen3_moe";
+    nlohmann::json base = {{"architectures", {arch}}, {"model_type", type}};
+    nlohmann::json biased = base;
+    biased["attention_bias"] = true;
+    auto plain = compile_unverified(edited_fixture("fixtures/models/small_qwen3_moe.json", base), "    tp: 1\n");
+    auto bias = compile_unverified(edited_fixture("fixtures/models/small_qwen3_moe.json", biased), "    tp: 1\n");
+    REQUIRE(plain->model->family == type);
+    const LayerMemory& a = memory_of(*plain, "model.layers.0.self_attn");
+    const LayerMemory& b = memory_of(*bias, "model.layers.0.self_attn");
+    // q (32 heads) + k and v (4 KV heads each) of head_dim 128; no o_proj bias of 2,048.
+    CHECK(b.params - a.params == 32 * 128 + 2 * 4 * 128);
+    CHECK(b.weight_bytes - a.weight_bytes == 2 * (32 * 128 + 2 * 4 * 128));
+  }
+}
+
+TEST_CASE("Qwen3-MoE: a shared expert and its shared_expert_gate iff shared_expert_intermediate_size > 0") {
+  // qwen3_moe.py::Qwen3MoeSparseMoeBlock.__init__: Qwen3MoeMLP(hidden, width) and
+  // ReplicatedLinear(hidden, 1) shared_expert_gate.
+  const char* path = "fixtures/models/small_qwen3_moe.json";
+  auto none = compile_unverified(test::fixture(path), "    tp: 1\n");
+  auto zero = compile_unverified(edited_fixture(path, {{"shared_expert_intermediate_size", 0}}), "    tp: 1\n");
+  auto with = compile_unverified(edited_fixture(path, {{"shared_expert_intermediate_size", 512}}), "    tp: 1\n");
+  const LayerMemory& n = memory_of(*none, "model.layers.0.mlp");
+  CHECK(memory_of(*zero, "model.layers.0.mlp").weight_bytes == n.weight_bytes);
+  const LayerMemory& w = memory_of(*with, "model.layers.0.mlp");
+  CHECK(w.params - n.params == 3 * 2048 * 512 + 2048);
+  CHECK(w.weight_bytes - n.weight_bytes == 2 * (3 * 2048 * 512 + 2048));
+}
+
+TEST_CASE("e_score_correction_bias: GLM-4.7-Flash always (Glm4MoE), GLM-5 iff noaux_tc (DeepseekV2MoE)") {
+  // glm4_moe_lite.py::Glm4MoeLite is glm4_moe.py::Glm4MoE: the bias whatever topk_method says.
+  const char* flash = "fixtures/models/glm_4_7_flash.json";
+  auto greedy = compile_unverified(edited_fixture(flash, {{"topk_method", "greedy"}}), "    tp: 1\n");
+  auto noaux = compile_unverified(edited_fixture(flash, {{"topk_method", "noaux_tc"}}), "    tp: 1\n");
+  // The same numbers run as DeepSeek-V3 (DeepseekV2MoE) with greedy routing: no bias.
+  auto as_deepseek = compile_unverified(
+      edited_fixture(flash, {{"topk_method", "greedy"},
+                             {"architectures", {"DeepseekV3ForCausalLM"}},
+                             {"model_type", "deepseek_v3"}}),
+      "    tp: 1\n");
+  const LayerMemory& g = memory_of(*greedy, "model.layers.1.mlp");
+  CHECK(memory_of(*noaux, "model.layers.1.mlp").weight_bytes == g.weight_bytes);
+  const LayerMemory& d = memory_of(*as_deepseek, "model.layers.1.mlp");
+  CHECK(g.params - d.params == 64);
+  CHECK(g.weight_bytes - d.weight_bytes == 64 * 4);  // 64 experts, float32
+  // GLM-5 (GlmMoeDsaForCausalLM, a DeepseekV2ForCausalLM): the bias only with noaux_tc.
+  nlohmann::json glm5 = {{"architectures", {"GlmMoeDsaForCausalLM"}}, {"model_type", "glm_moe_dsa"}};
+  nlohmann::json glm5_noaux = glm5;
+  glm5_noaux["topk_method"] = "noaux_tc";
+  glm5["topk_method"] = "greedy";
+  auto g5 = compile_unverified(edited_fixture("fixtures/models/deepseek_v32.json", glm5), "    tp: 1\n");
+  auto g5n = compile_unverified(edited_fixture("fixtures/models/deepseek_v32.json", glm5_noaux), "    tp: 1\n");
+  REQUIRE(g5->model->family == "glm_moe_dsa");
+  CHECK(memory_of(*g5n, "model.layers.3.mlp").weight_bytes -
+            memory_of(*g5, "model.layers.3.mlp").weight_bytes ==
+        256 * 4);
+}
+
 TEST_CASE("parse_byte_size and format_bytes") {
   CHECK(parse_byte_size("141GiB") == std::int64_t{141} << 30);
   CHECK(parse_byte_size("80GB") == std::int64_t{80000000000});
