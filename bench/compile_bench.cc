@@ -3,6 +3,7 @@
 // (groups streamed from their formulas) into a sink that counts its bytes. Each size runs in a
 // child process (fork) so its peak RSS is its own.
 // Usage: layerplan-bench [repetitions]   (run from anywhere)
+#include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,8 +15,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "lib/manifest.h"
 #include "lib/pipeline.h"
@@ -37,7 +36,8 @@ std::string rules_for(std::int64_t world) {
   std::int64_t dp = world / 8;
   return fmt::format(
       "parallelism_rules:\n  axes: {{tp: 8, attn_tp: 1, dcp: 8, dp: {}, ep: {}}}\n  rules:\n"
-      "    - match: {{kind: attention, attention_flavor: mla}}\n      plan: {{tp_size: tp, dcp_size: dcp}}\n"
+      "    - match: {{kind: attention, attention_flavor: mla}}\n      plan: {{tp_size: tp, "
+      "dcp_size: dcp}}\n"
       "    - match: {{kind: moe}}\n      plan: {{tp_size: tp, ep_size: ep}}\n"
       "    - match: {{kind: mlp}}\n      plan: {{tp_size: tp}}\n",
       dp, std::min<std::int64_t>(world, 256));
@@ -68,14 +68,16 @@ Figures measure(const std::string& config, std::int64_t world, int reps) {
     layerplan::ManifestInputs inputs{"deepseek_v3.json", "rules.yaml"};
     inputs.stream_groups = true;
     std::size_t bytes = 0;
-    bool written = layerplan::write_manifest(c->manifest(inputs), *c->layout, [&](std::string_view piece) {
-      bytes += piece.size();
-      return true;
-    });
+    bool written =
+        layerplan::write_manifest(c->manifest(inputs), *c->layout, [&](std::string_view piece) {
+          bytes += piece.size();
+          return true;
+        });
     auto t2 = Clock::now();
     if (!written) return f;
     f.check_ms = std::min(f.check_ms, std::chrono::duration<double, std::milli>(t1 - t0).count());
-    f.compile_ms = std::min(f.compile_ms, std::chrono::duration<double, std::milli>(t2 - t0).count());
+    f.compile_ms =
+        std::min(f.compile_ms, std::chrono::duration<double, std::milli>(t2 - t0).count());
     f.manifest_bytes = bytes;
   }
   f.ok = true;
@@ -86,10 +88,15 @@ Figures measure(const std::string& config, std::int64_t world, int reps) {
 
 int main(int argc, char** argv) {
   int reps = argc > 1 ? std::atoi(argv[1]) : 3;
-  std::string config = read(std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/models/deepseek_v3.json");
+  std::string config =
+      read(std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/models/deepseek_v3.json");
   std::vector<std::int64_t> worlds = {8, 64, 512, 4096, 16384, 65536};
-  std::printf("DeepSeek-V3 (61 layers + 1 MTP): tp 8, dcp 8, attn_tp 1, dp = world/8, ep = min(world, 256); best of %d\n", reps);
-  std::printf("%8s %10s %12s %14s %12s %10s\n", "world", "check ms", "compile ms", "manifest MB", "peak RSS MB", "x world 8");
+  std::printf(
+      "DeepSeek-V3 (61 layers + 1 MTP): tp 8, dcp 8, attn_tp 1, dp = world/8, ep = min(world, "
+      "256); best of %d\n",
+      reps);
+  std::printf("%8s %10s %12s %14s %12s %10s\n", "world", "check ms", "compile ms", "manifest MB",
+              "peak RSS MB", "x world 8");
   double base = 0;
   for (auto world : worlds) {
     int fds[2];
@@ -113,8 +120,8 @@ int main(int argc, char** argv) {
       continue;
     }
     if (base == 0) base = f.compile_ms;
-    std::printf("%8lld %10.2f %12.2f %14.2f %12.1f %10.1f\n", static_cast<long long>(world), f.check_ms,
-                f.compile_ms, static_cast<double>(f.manifest_bytes) / 1e6,
+    std::printf("%8lld %10.2f %12.2f %14.2f %12.1f %10.1f\n", static_cast<long long>(world),
+                f.check_ms, f.compile_ms, static_cast<double>(f.manifest_bytes) / 1e6,
                 static_cast<double>(usage.ru_maxrss) / 1024.0, f.compile_ms / base);
   }
   return 0;

@@ -10,6 +10,7 @@
 // Usage: layerplan-process-bench [repetitions] [hf-configs folder] [layerplan binary]
 // (the binary defaults to the one built beside this bench; name another to compare builds)
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,8 +24,6 @@
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace {
 
@@ -58,7 +57,9 @@ Run run_once(const std::vector<std::string>& args) {
   Run r;
   r.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   r.rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
-  auto ms_of = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3; };
+  auto ms_of = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3;
+  };
   r.cpu_ms = ms_of(usage.ru_utime) + ms_of(usage.ru_stime);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
   return r;
@@ -107,7 +108,8 @@ double file_mb(const std::string& path) {
 
 int main(int argc, char** argv) {
   int reps = argc > 1 ? std::atoi(argv[1]) : 5;
-  std::string configs = argc > 2 ? argv[2] : std::string(LAYERPLAN_SOURCE_DIR) + "/../shared/hf-configs";
+  std::string configs =
+      argc > 2 ? argv[2] : std::string(LAYERPLAN_SOURCE_DIR) + "/../shared/hf-configs";
   const std::string bin = argc > 3 ? argv[3] : LAYERPLAN_BINARY;
   char tmpl[] = "/tmp/layerplan-bench-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) return 1;
@@ -122,7 +124,8 @@ int main(int argc, char** argv) {
       "    - match: {kind: attention}\n      plan: {tp_size: attn_tp, dcp_size: dcp}\n"
       "    - match: {kind: mlp}\n      plan: {tp_size: tp}\n";
   const std::string deepseek_rules =
-      "    - match: {kind: attention, attention_flavor: mla}\n      plan: {tp_size: tp, dcp_size: dcp}\n"
+      "    - match: {kind: attention, attention_flavor: mla}\n      plan: {tp_size: tp, dcp_size: "
+      "dcp}\n"
       "    - match: {kind: moe}\n      plan: {tp_size: tp, ep_size: ep}\n"
       "    - match: {kind: mlp}\n      plan: {tp_size: tp}\n";
   std::vector<Plan> plans = {
@@ -133,7 +136,8 @@ int main(int argc, char** argv) {
       {"Llama-3.1-405B tp 8 attn_tp 4 dcp 2 pp 2 dp 65536 (world 1,048,576)", llama405,
        "{tp: 8, attn_tp: 4, dcp: 2, pp: 2, dp: 65536}", llama_rules},
   };
-  std::printf("whole process, median of %d runs; peak RSS is the largest ru_maxrss of the child\n", reps);
+  std::printf("whole process, median of %d runs; peak RSS is the largest ru_maxrss of the child\n",
+              reps);
   std::printf("%-72s %8s %8s %8s %8s %12s %s\n", "command", "wall ms", "min ms", "cpu ms", "RSS MB",
               "manifest MB", "exit");
   const std::string floor_dir = LAYERPLAN_FLOOR_DIR;
@@ -148,18 +152,22 @@ int main(int argc, char** argv) {
     write(rules, "parallelism_rules:\n  axes: " + p.axes + "\n  rules:\n" + p.rules);
     for (const char* lists : {"all", "none"}) {
       std::string out = fmt::format("{}/manifest{}.json", dir, n);
-      std::vector<std::string> args = {bin, "compile", "--config", p.config, "--rules", rules, "-o", out};
+      std::vector<std::string> args = {bin,       "compile", "--config", p.config,
+                                       "--rules", rules,     "-o",       out};
       if (std::string(lists) == "none") {
         args.push_back("--group-lists");
         args.push_back("none");
       }
       Figures f = measure(args, reps);
-      print_row(fmt::format("compile {} lists {}", p.name, lists), f, fmt::format("{:.1f}", file_mb(out)));
+      print_row(fmt::format("compile {} lists {}", p.name, lists), f,
+                fmt::format("{:.1f}", file_mb(out)));
     }
     ++n;
   }
   std::string tp1 = dir + "/tp1.yaml";
-  write(tp1, "parallelism_rules:\n  axes: {tp: 1}\n  rules:\n    - match: {}\n      plan: {tp_size: 1}\n");
+  write(
+      tp1,
+      "parallelism_rules:\n  axes: {tp: 1}\n  rules:\n    - match: {}\n      plan: {tp_size: 1}\n");
   std::vector<double> check_ms, check_min, check_cpu;
   double check_rss = 0;
   int failed = 0;
@@ -170,7 +178,8 @@ int main(int argc, char** argv) {
   }
   std::sort(paths.begin(), paths.end());
   for (const auto& path : paths) {
-    Figures f = measure({bin, "check", "--config", path, "--rules", tp1, "--allow-unverified"}, reps);
+    Figures f =
+        measure({bin, "check", "--config", path, "--rules", tp1, "--allow-unverified"}, reps);
     check_ms.push_back(f.median_ms);
     check_min.push_back(f.min_ms);
     check_cpu.push_back(f.median_cpu_ms);

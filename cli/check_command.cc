@@ -65,13 +65,14 @@ int run_check(const CheckFlags& flags, bool format_given) {
   if (request.paths.empty() && request.rules_files.empty() && request.vllm_args.empty() &&
       project) {
     for (const auto& p : project->paths) {
-      request.paths.push_back((std::filesystem::path(project->dir) / p).lexically_normal().string());
+      request.paths.push_back(
+          (std::filesystem::path(project->dir) / p).lexically_normal().string());
     }
   }
   if (request.paths.empty() && request.rules_files.empty() && request.vllm_args.empty()) {
     std::cerr << "layerplan: error: check needs rules files or directories to check: "
-                 "'layerplan check PATH...', '--rules FILE', '--vllm-args \"…\"', or a " << kProjectFileName
-              << " with 'paths:' in this directory or above\n";
+                 "'layerplan check PATH...', '--rules FILE', '--vllm-args \"…\"', or a "
+              << kProjectFileName << " with 'paths:' in this directory or above\n";
     return kExitUsage;
   }
   request.stdin_stream = &std::cin;
@@ -100,9 +101,12 @@ int run_check(const CheckFlags& flags, bool format_given) {
     std::cout << render_report_text(report, o);
   }
   switch (report.overall()) {
-    case Verdict::kOk: return kExitOk;
-    case Verdict::kInvalid: return kExitInvalid;
-    case Verdict::kUnreadable: return kExitUsage;
+    case Verdict::kOk:
+      return kExitOk;
+    case Verdict::kInvalid:
+      return kExitInvalid;
+    case Verdict::kUnreadable:
+      return kExitUsage;
   }
   return kExitUsage;
 }

@@ -44,7 +44,8 @@ void add_diagnostics_flags(CLI::App& app, InputFlags& flags) {
   } else {
     // Accepted, but not offered in --help or the completions.
     std::vector<std::string> accepted = flags.formats;
-    accepted.insert(accepted.end(), flags.deprecated_formats.begin(), flags.deprecated_formats.end());
+    accepted.insert(accepted.end(), flags.deprecated_formats.begin(),
+                    flags.deprecated_formats.end());
     std::string listed = "{";
     for (const auto& f : flags.formats) listed += (listed.size() > 1 ? "," : "") + f;
     listed += "}";
@@ -73,8 +74,8 @@ void apply_deprecated_format(const CLI::App& app, const std::string& command, st
   if (app.count("--emit") == 0 && product) {
     err << "layerplan " << command << ": warning: --format " << format
         << " selects the diagnostics format only in the next release; use --emit " << format
-        << " for the output" << (format == "json" ? " (with --format json for JSON diagnostics)" : "")
-        << "\n";
+        << " for the output"
+        << (format == "json" ? " (with --format json for JSON diagnostics)" : "") << "\n";
     emit = format;
   }
   if (format != "text" && format != "json") {
@@ -88,8 +89,10 @@ void apply_deprecated_format(const CLI::App& app, const std::string& command, st
 
 void require_plan_inputs(const InputFlags& flags, const std::string& command) {
   const char* problem = nullptr;
-  if (flags.rules.empty() == flags.vllm_args.empty()) problem = "give --rules FILE or --vllm-args \"…\"";
-  else if (!flags.rules.empty() && flags.config.empty()) problem = "--rules needs --config";
+  if (flags.rules.empty() == flags.vllm_args.empty())
+    problem = "give --rules FILE or --vllm-args \"…\"";
+  else if (!flags.rules.empty() && flags.config.empty())
+    problem = "--rules needs --config";
   if (problem == nullptr) return;
   std::cerr << "layerplan " << command << ": error: " << problem << "\n";
   throw CLI::RuntimeError(kExitUsage);

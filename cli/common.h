@@ -1,12 +1,11 @@
 // What every subcommand shares: the input flags, diagnostics output and exit codes.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "base/exit_codes.h"
 #include "cli/help.h"
@@ -22,7 +21,7 @@ namespace layerplan::cli {
 struct InputFlags {
   std::string config;
   std::string rules;
-  std::string vllm_args;          // a vLLM launch line instead of --rules
+  std::string vllm_args;           // a vLLM launch line instead of --rules
   std::int64_t gpus_per_node = 0;  // 0: not given
   std::vector<std::string> arch_files;
   bool allow_unverified = false;

@@ -1,15 +1,14 @@
 // `layerplan compile`: the per-layer plan manifest, written atomically.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <iostream>
 #include <memory>
 
+#include "base/atomic_write.h"
 #include "cli/common.h"
 #include "cli/memory_flags.h"
 #include "cli/tables.h"
-#include "base/atomic_write.h"
-
-#include <fmt/format.h>
 
 namespace layerplan::cli {
 
@@ -29,21 +28,23 @@ struct CompileFlags {
 void print_launch(const Compilation& c, std::ostream& out) {
   LaunchCommand cmd = c.launch_command();
   const EngineInfo& info = c.engine->info();
-  std::string where = cmd.runnable_on == "vllm-main"
-                          ? fmt::format("runs on {} main at {}", info.name, info.commit.substr(0, 8))
-                      : cmd.runnable_on == "rfc-prs"
-                          ? fmt::format("needs unmerged PR {}", fmt::join(cmd.prs, ", "))
-                          : std::string("no vLLM command expresses this plan");
+  std::string where =
+      cmd.runnable_on == "vllm-main"
+          ? fmt::format("runs on {} main at {}", info.name, info.commit.substr(0, 8))
+      : cmd.runnable_on == "rfc-prs" ? fmt::format("needs unmerged PR {}", fmt::join(cmd.prs, ", "))
+                                     : std::string("no vLLM command expresses this plan");
   out << fmt::format("{} launch ({}):\n  {}\n", info.name, where, cmd.shell_line());
   if (cmd.not_expressible.empty()) return;
   out << "not expressible by any flag, rule by rule:\n";
   for (const auto& w : cmd.not_expressible) {
-    std::string rule = w.rule < 0 ? std::string("axes")
-                                  : fmt::format("rule {}{}", w.rule,
-                                                w.rule_name.empty() ? "" : " '" + w.rule_name + "'");
-    std::string layers = w.layers.empty()                ? ""
-                         : w.layers.size() == 1           ? fmt::format(" on {}", w.layers.front())
-                                                          : fmt::format(" on {} layers ({}, …)", w.layers.size(), w.layers.front());
+    std::string rule =
+        w.rule < 0
+            ? std::string("axes")
+            : fmt::format("rule {}{}", w.rule, w.rule_name.empty() ? "" : " '" + w.rule_name + "'");
+    std::string layers = w.layers.empty()       ? ""
+                         : w.layers.size() == 1 ? fmt::format(" on {}", w.layers.front())
+                                                : fmt::format(" on {} layers ({}, …)",
+                                                              w.layers.size(), w.layers.front());
     out << fmt::format("  {} (line {}): {} {}{}, the command gives {}: {}\n", rule, w.location.line,
                        w.field, w.value, layers, w.flags_value, w.reason);
   }
@@ -54,19 +55,21 @@ void register_compile(CLI::App& app) {
   auto flags = std::make_shared<CompileFlags>();
   CLI::App* sub = app.add_subcommand(
       "compile", "compile the per-layer plan; prints it as a table, writes the manifest with -o");
-  set_command_help(*sub, {"0  the plan checked clean and was compiled\n"
-                          "1  the plan is invalid\n"
-                          "2  a usage error, an input that cannot be read or an output that cannot be written",
-                          "layerplan compile --config fixtures/models/llama3_8b.json --rules "
-                          "fixtures/rules/good_llama8b_tpa.yaml -o plan.json"});
+  set_command_help(
+      *sub, {"0  the plan checked clean and was compiled\n"
+             "1  the plan is invalid\n"
+             "2  a usage error, an input that cannot be read or an output that cannot be written",
+             "layerplan compile --config fixtures/models/llama3_8b.json --rules "
+             "fixtures/rules/good_llama8b_tpa.yaml -o plan.json"});
   add_input_flags(*sub, flags->inputs, /*with_rules=*/true);
   sub->add_option("-o,--output", flags->output,
                   "write the JSON manifest to FILE (atomically), or to stdout with '-'");
   sub->add_flag("--all-layers", flags->all_layers, "one table row per layer, no folding");
   sub->add_flag("--groups", flags->groups, "also print the rank groups of every axis");
-  sub->add_option("--group-lists", flags->group_lists,
-                  "'all' (default): the manifest lists every rank group besides their compact "
-                  "group_layout; 'none': group_layout only, so the file does not grow with the world")
+  sub->add_option(
+         "--group-lists", flags->group_lists,
+         "'all' (default): the manifest lists every rank group besides their compact "
+         "group_layout; 'none': group_layout only, so the file does not grow with the world")
       ->check(CLI::IsMember({"all", "none"}));
   add_memory_flags(*sub, flags->memory);
   sub->add_option("--emit", flags->emit,
@@ -90,7 +93,8 @@ void register_compile(CLI::App& app) {
     request.group_lists = flags->group_lists == "all";
     auto c = compile(request);
     int code = report_diagnostics(*c, flags->inputs, std::cerr, ::isatty(STDERR_FILENO) != 0);
-    if (code != kExitOk || !c->layout) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
+    if (code != kExitOk || !c->layout)
+      throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
     if (emit_args) {
       LaunchCommand cmd = c->launch_command();
       if (cmd.runnable_on == "none") {
@@ -109,7 +113,8 @@ void register_compile(CLI::App& app) {
       ReportOptions options;
       options.gpus_per_node = flags->inputs.gpus_per_node;
       options.werror = flags->inputs.werror;
-      int written = write_report(report_compilation(*c, inputs, options), flags->emit[1], flags->inputs);
+      int written =
+          write_report(report_compilation(*c, inputs, options), flags->emit[1], flags->inputs);
       if (written != kExitOk) throw CLI::RuntimeError(written);
     }
     if (flags->output == "-") {

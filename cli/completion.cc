@@ -1,8 +1,8 @@
 // Shell completion scripts written from the CLI11 definitions: the commands, each command's
 // options, and the values of options that take one of a list (`--format`).
-#include <cctype>
-
 #include <fmt/format.h>
+
+#include <cctype>
 
 #include "cli/help.h"
 

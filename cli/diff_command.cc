@@ -1,7 +1,8 @@
 // `layerplan diff A.json B.json`: what differs between two plan manifests, by meaning.
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
-#include <unistd.h>
 
 #include "cli/common.h"
 #include "lib/manifest.h"

@@ -1,11 +1,10 @@
 // `layerplan explain --layer PREFIX`: which rules matched a layer, which won and why, and the
 // resulting plan, per-rank sizes and collectives.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <iostream>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "cli/common.h"
 #include "lib/explain.h"
@@ -24,7 +23,8 @@ const std::vector<std::string> kExplainEmits = {"text", "json"};
 
 std::string field_origin(const ResolvedField& f) {
   if (!f.from_rule && f.axis.empty()) return fmt::format("{} (global: not split)", f.value);
-  std::string value = f.axis.empty() ? std::to_string(f.value) : fmt::format("{} ({})", f.axis, f.value);
+  std::string value =
+      f.axis.empty() ? std::to_string(f.value) : fmt::format("{} ({})", f.axis, f.value);
   std::string where = f.location.to_string();
   return fmt::format("{}{}{}", value, f.from_rule ? " from the rule" : " (global)",
                      where.empty() ? "" : " at " + where);
@@ -35,9 +35,10 @@ std::string field_origin(const ResolvedField& f) {
 std::string explanation_text(const LayerExplanation& e) {
   const LayerPlan& p = *e.plan;
   const Layer& l = *p.layer;
-  std::string out = fmt::format("layer {}: kind {}{}{}{}\n", l.prefix, kind_name(l.kind),
-                                l.kind == LayerKind::kAttention ? fmt::format(" ({})", flavor_name(l.flavor)) : "",
-                                l.index ? fmt::format(", index {}", *l.index) : "", l.mtp ? ", MTP" : "");
+  std::string out = fmt::format(
+      "layer {}: kind {}{}{}{}\n", l.prefix, kind_name(l.kind),
+      l.kind == LayerKind::kAttention ? fmt::format(" ({})", flavor_name(l.flavor)) : "",
+      l.index ? fmt::format(", index {}", *l.index) : "", l.mtp ? ", MTP" : "");
   out += "rules, in order (the first match wins):\n";
   for (const auto& m : e.rules) {
     out += fmt::format("  rule {}{} (line {}): {}\n", m.rule->position,
@@ -60,8 +61,8 @@ std::string explanation_text(const LayerExplanation& e) {
                        fmt::join(set->first, ","));
   }
   for (const auto& c : e.facts.comms) {
-    out += fmt::format("comm:     {} on '{}', {} elements per token: {}\n", collective_op_name(c.op),
-                       c.group, c.elements_per_token, c.why);
+    out += fmt::format("comm:     {} on '{}', {} elements per token: {}\n",
+                       collective_op_name(c.op), c.group, c.elements_per_token, c.why);
   }
   return out;
 }
@@ -77,10 +78,12 @@ void register_explain(CLI::App& app) {
                           "layerplan explain --config fixtures/models/llama3_8b.json --rules "
                           "fixtures/rules/good_llama8b_tpa.yaml --layer model.layers.0.self_attn"});
   add_input_flags(*sub, flags->inputs, /*with_rules=*/true);
-  sub->add_option("--layer", flags->layer, "layer prefix, e.g. model.layers.0.self_attn")->required();
+  sub->add_option("--layer", flags->layer, "layer prefix, e.g. model.layers.0.self_attn")
+      ->required();
   add_emit_option(*sub, flags->emit, kExplainEmits, "the explanation as text or as json");
   sub->callback([flags, sub] {
-    apply_deprecated_format(*sub, "explain", flags->inputs.format, flags->emit, kExplainEmits, std::cerr);
+    apply_deprecated_format(*sub, "explain", flags->inputs.format, flags->emit, kExplainEmits,
+                            std::cerr);
     require_plan_inputs(flags->inputs, "explain");
     auto c = compile(make_request(flags->inputs));
     int code = exit_code_of(*c, flags->inputs.werror);
@@ -91,8 +94,9 @@ void register_explain(CLI::App& app) {
     std::string hint;
     auto e = explain_layer(*c, flags->layer, &hint);
     if (!e) {
-      std::cerr << fmt::format("layerplan: error: the model has no layer '{}'{} [layer-not-found]\n",
-                               flags->layer, hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint));
+      std::cerr << fmt::format(
+          "layerplan: error: the model has no layer '{}'{} [layer-not-found]\n", flags->layer,
+          hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint));
       std::cerr << "note: `layerplan layers --config " << flags->inputs.config << "` lists them\n";
       throw CLI::RuntimeError(kExitUsage);
     }

@@ -1,9 +1,9 @@
 #include "cli/help.h"
 
+#include <fmt/format.h>
+
 #include <iostream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "cli/common.h"
 #include "lib/diagnostics.h"

@@ -2,11 +2,10 @@
 // `layerplan help [COMMAND]`, and the man page, all written from the same CLI11 definitions.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <CLI/CLI.hpp>
 
 namespace layerplan::cli {
 

@@ -17,7 +17,7 @@ namespace {
 struct LayersFlags {
   InputFlags inputs;
   bool all_layers = false;
-  std::string emit;  // table | json
+  std::string emit;                // table | json
   std::vector<std::string> paths;  // configs or folders, after the flags
 };
 const std::vector<std::string> kLayersEmits = {"table", "json"};
@@ -74,7 +74,8 @@ int run_layers_batch(const LayersFlags& flags, const std::vector<std::string>& c
       entry["diagnostics"] = diagnostics_json(c->diags.sorted(), render_options(inputs, false));
       if (c->model) {
         nlohmann::ordered_json layers = layers_json(*c->model);
-        for (auto it = layers.begin(); it != layers.end(); ++it) entry[it.key()] = std::move(it.value());
+        for (auto it = layers.begin(); it != layers.end(); ++it)
+          entry[it.key()] = std::move(it.value());
       }
       listed.push_back(std::move(entry));
       continue;
@@ -84,7 +85,8 @@ int run_layers_batch(const LayersFlags& flags, const std::vector<std::string>& c
     if (c->model) {
       print_layers_text(*c->model, flags.all_layers, text);
     } else {
-      text << "no layer table: " << configs[i] << (code == kExitUsage ? " cannot be read" : " does not expand")
+      text << "no layer table: " << configs[i]
+           << (code == kExitUsage ? " cannot be read" : " does not expand")
            << " (see the errors above)\n";
     }
   }
@@ -113,7 +115,8 @@ void register_layers(CLI::App& app) {
                   "configs to list in one run, after or instead of --config: config.json files, "
                   "folders holding one, or folders of them (every *.json below, sorted)");
   sub->callback([flags, sub] {
-    apply_deprecated_format(*sub, "layers", flags->inputs.format, flags->emit, kLayersEmits, std::cerr);
+    apply_deprecated_format(*sub, "layers", flags->inputs.format, flags->emit, kLayersEmits,
+                            std::cerr);
     if (flags->inputs.config.empty() && flags->paths.empty()) {
       std::cerr << "layerplan layers: error: give --config FILE, or config files and folders\n";
       throw CLI::RuntimeError(kExitUsage);

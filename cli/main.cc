@@ -1,10 +1,9 @@
 // layerplan: plan compiler and validator for per-layer parallelism in LLM inference.
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <iterator>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "cli/common.h"
 #include "cli/help.h"
@@ -12,14 +11,17 @@
 
 namespace {
 
-const std::vector<std::string> kCommands = {"check", "compile", "diff", "explain", "help", "layers", "report", "smoke", "suggest"};
+const std::vector<std::string> kCommands = {"check",  "compile", "diff",  "explain", "help",
+                                            "layers", "report",  "smoke", "suggest"};
 
 // The subcommands, registered in kCommands' order.
 using RegisterCommand = void (*)(CLI::App&);
 const RegisterCommand kRegisterCommands[] = {
-    layerplan::cli::register_check,  layerplan::cli::register_compile, layerplan::cli::register_diff,
-    layerplan::cli::register_explain, layerplan::cli::register_help,   layerplan::cli::register_layers,
-    layerplan::cli::register_report, layerplan::cli::register_smoke,   layerplan::cli::register_suggest};
+    layerplan::cli::register_check,  layerplan::cli::register_compile,
+    layerplan::cli::register_diff,   layerplan::cli::register_explain,
+    layerplan::cli::register_help,   layerplan::cli::register_layers,
+    layerplan::cli::register_report, layerplan::cli::register_smoke,
+    layerplan::cli::register_suggest};
 static_assert(std::size(kRegisterCommands) == 9, "one register function per entry of kCommands");
 
 // Builds only what this run can reach, since every subcommand's options and help cost start-up

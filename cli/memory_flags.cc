@@ -26,8 +26,9 @@ std::optional<FitRequest> fit_request(const MemoryFlags& flags) {
   if (flags.gpu_memory.empty()) return std::nullopt;
   auto bytes = parse_byte_size(flags.gpu_memory);
   if (!bytes) {
-    throw CLI::ValidationError("--gpu-memory", "'" + flags.gpu_memory +
-                                                   "' is not a size such as 141GiB, 80GB or 1073741824");
+    throw CLI::ValidationError(
+        "--gpu-memory",
+        "'" + flags.gpu_memory + "' is not a size such as 141GiB, 80GB or 1073741824");
   }
   FitRequest r;
   r.gpu_memory = *bytes;
@@ -39,8 +40,9 @@ std::optional<FitRequest> fit_request(const MemoryFlags& flags) {
 }
 
 std::string memory_summary(const MemoryPlan& m, const FitResult* fit) {
-  std::string out = fmt::format("memory per rank ({}, weights {}; KV cache {}):\n", m.dtype,
-                                m.quant.name, m.kv_cache_dtype == "auto" ? m.dtype : m.kv_cache_dtype);
+  std::string out =
+      fmt::format("memory per rank ({}, weights {}; KV cache {}):\n", m.dtype, m.quant.name,
+                  m.kv_cache_dtype == "auto" ? m.dtype : m.kv_cache_dtype);
   for (std::size_t i = 0; i < m.stages.size(); ++i) {
     const auto& s = m.stages[i];
     out += fmt::format("  stage {}: weights {}, KV {} B per cached token", s.stage,
@@ -48,11 +50,13 @@ std::string memory_summary(const MemoryPlan& m, const FitResult* fit) {
     if (s.sliding_kv_bytes_per_token > 0) {
       out += fmt::format(" + {} B on sliding-window layers", s.sliding_kv_bytes_per_token);
     }
-    if (s.state_bytes_per_seq > 0) out += fmt::format(", state {} per sequence", format_bytes(s.state_bytes_per_seq));
+    if (s.state_bytes_per_seq > 0)
+      out += fmt::format(", state {} per sequence", format_bytes(s.state_bytes_per_seq));
     if (fit != nullptr && i < fit->stages.size()) {
       const auto& f = fit->stages[i];
-      out += fmt::format("; activations ~{}, KV cache {}", format_bytes(f.activation_bytes),
-                         f.kv_cache_bytes < 0 ? "none (does not fit)" : format_bytes(f.kv_cache_bytes));
+      out += fmt::format(
+          "; activations ~{}, KV cache {}", format_bytes(f.activation_bytes),
+          f.kv_cache_bytes < 0 ? "none (does not fit)" : format_bytes(f.kv_cache_bytes));
     }
     out += "\n";
   }
@@ -62,9 +66,9 @@ std::string memory_summary(const MemoryPlan& m, const FitResult* fit) {
         "fit in {} per GPU (max_num_seqs {}, max_num_batched_tokens {}): weights {}; {} KV-cache "
         "tokens per replica{}; max_model_len {} {}; largest max_model_len that fits {}\n",
         format_bytes(fit->requested_bytes), fit->max_num_seqs, fit->max_num_batched_tokens,
-        fit->weights_fit ? "fit" : "DO NOT FIT",
-        fit->kv_tokens_per_replica, fit->exact ? "" : " (estimate: hybrid KV cache)",
-        fit->max_model_len, fit->fits ? "fits" : "DOES NOT FIT", fit->largest_max_model_len);
+        fit->weights_fit ? "fit" : "DO NOT FIT", fit->kv_tokens_per_replica,
+        fit->exact ? "" : " (estimate: hybrid KV cache)", fit->max_model_len,
+        fit->fits ? "fits" : "DOES NOT FIT", fit->largest_max_model_len);
   }
   return out;
 }

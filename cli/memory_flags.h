@@ -2,10 +2,9 @@
 // --gpu-memory-utilization, --max-model-len, --max-num-seqs, --max-num-batched-tokens.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "lib/memory.h"
 

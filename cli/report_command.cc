@@ -4,8 +4,8 @@
 #include <iostream>
 #include <memory>
 
-#include "cli/common.h"
 #include "base/atomic_write.h"
+#include "cli/common.h"
 #include "lib/report.h"
 
 namespace layerplan::cli {
@@ -20,7 +20,8 @@ struct ReportFlags {
 }  // namespace
 
 void add_gpus_per_node(CLI::App& app, std::int64_t& value, const char* what) {
-  app.add_option("--gpus-per-node", value, what)->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 24));
+  app.add_option("--gpus-per-node", value, what)
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 24));
 }
 
 // Writes a report (or says why not); returns the exit code.
@@ -46,7 +47,8 @@ void register_report(CLI::App& app) {
                           "layerplan report plan.json -o plan.html"});
   sub->add_option("manifest", flags->manifest, "manifest JSON written by `layerplan compile -o`")
       ->required();
-  sub->add_option("-o,--output", flags->output, "write the HTML report to FILE (atomically)")->required();
+  sub->add_option("-o,--output", flags->output, "write the HTML report to FILE (atomically)")
+      ->required();
   add_gpus_per_node(*sub, flags->gpus_per_node,
                     "draw nodes of N consecutive ranks (instead of the manifest's nodes, if any)");
   add_diagnostics_flags(*sub, flags->diagnostics);

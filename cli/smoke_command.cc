@@ -2,8 +2,8 @@
 // one from --config and --rules first.
 #include <cstdlib>
 #include <iostream>
-#include <sstream>
 #include <memory>
+#include <sstream>
 
 #include "base/rank.h"
 #include "cli/common.h"
@@ -18,13 +18,14 @@ namespace {
 
 // The same in a build with the smoke run and in one without.
 CommandHelp smoke_command_help() {
-  return {"0  every group proven, bandwidth above --min-busbw\n"
-          "1  the plan is invalid\n"
-          "2  a usage error or an input that cannot be read\n"
-          "3  a group's membership or data was wrong, or bandwidth below --min-busbw\n"
-          "4  CUDA/NCCL error or timeout",
-          "layerplan smoke --config fixtures/models/llama3_8b.json --rules "
-          "fixtures/rules/good_llama8b_tpa.yaml"};
+  return {
+      "0  every group proven, bandwidth above --min-busbw\n"
+      "1  the plan is invalid\n"
+      "2  a usage error or an input that cannot be read\n"
+      "3  a group's membership or data was wrong, or bandwidth below --min-busbw\n"
+      "4  CUDA/NCCL error or timeout",
+      "layerplan smoke --config fixtures/models/llama3_8b.json --rules "
+      "fixtures/rules/good_llama8b_tpa.yaml"};
 }
 
 }  // namespace
@@ -57,12 +58,14 @@ void register_smoke(CLI::App& app) {
   sub->get_option("--format")->description("diagnostics format of the compile step");
   sub->add_option("--backend", flags->options.backend, "nccl (GPUs) or mpi (CPU ranks, no GPU)")
       ->check(CLI::IsMember({"nccl", "mpi"}));
-  sub->add_option("--tokens", flags->options.tokens, "tokens per step: message bytes = tokens x "
-                                                     "elements per token x element size")
+  sub->add_option("--tokens", flags->options.tokens,
+                  "tokens per step: message bytes = tokens x "
+                  "elements per token x element size")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 24));
   sub->add_option("--dtype", flags->options.dtype, "element type (default: the model's)")
       ->check(CLI::IsMember({"bfloat16", "float16", "float32"}));
-  sub->add_option("--timeout", flags->options.timeout_s, "seconds before a hung collective is aborted")
+  sub->add_option("--timeout", flags->options.timeout_s,
+                  "seconds before a hung collective is aborted")
       ->check(CLI::Range(0.1, 86400.0));
   sub->add_option("--min-busbw", flags->min_busbw, "fail (exit 3) below this bus bandwidth, GB/s")
       ->check(CLI::NonNegativeNumber);
@@ -85,7 +88,8 @@ void register_smoke(CLI::App& app) {
     bool has_manifest = !flags->manifest.empty();
     const InputFlags& in = flags->inputs;
     bool has_inputs = !in.config.empty() || !in.rules.empty() || !in.vllm_args.empty();
-    bool complete = !in.vllm_args.empty() ? in.rules.empty() : !in.config.empty() && !in.rules.empty();
+    bool complete =
+        !in.vllm_args.empty() ? in.rules.empty() : !in.config.empty() && !in.rules.empty();
     if (has_manifest == has_inputs || (has_inputs && !complete)) {
       std::cerr << "layerplan smoke: error: give either --manifest FILE, or --config and --rules, "
                    "or --vllm-args\n";
@@ -103,7 +107,8 @@ void register_smoke(CLI::App& app) {
       try {
         manifest = nlohmann::ordered_json::parse((*source)->text);
       } catch (const nlohmann::json::exception& e) {
-        std::cerr << "layerplan smoke: error: " << flags->manifest << " is not valid JSON: " << e.what() << "\n";
+        std::cerr << "layerplan smoke: error: " << flags->manifest
+                  << " is not valid JSON: " << e.what() << "\n";
         throw CLI::RuntimeError(kExitUsage);
       }
       flags->options.manifest_label = flags->manifest;
@@ -116,7 +121,8 @@ void register_smoke(CLI::App& app) {
         report_diagnostics(*c, flags->inputs, diags, false);
         if (code != kExitOk || c->diags.count(Severity::kWarning) > 0) std::cerr << diags.str();
       }
-      if (code != kExitOk || !c->layout) throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
+      if (code != kExitOk || !c->layout)
+        throw CLI::RuntimeError(code == kExitOk ? kExitInvalid : code);
       // The compact group_layout alone: the smoke run computes each set's groups from it, so no
       // JSON value of every group is built (issue 13).
       ManifestInputs inputs = manifest_inputs(flags->inputs);
@@ -140,11 +146,13 @@ void register_smoke(CLI::App& app) {
 #else
 
 void register_smoke(CLI::App& app) {
-  CLI::App* sub = app.add_subcommand("smoke", "prove the plan's rank groups on GPUs (not in this build)");
+  CLI::App* sub =
+      app.add_subcommand("smoke", "prove the plan's rank groups on GPUs (not in this build)");
   set_command_help(*sub, smoke_command_help());
   sub->allow_extras();
   sub->callback([] {
-    std::cerr << "layerplan smoke: error: this build has no smoke run (the smoke/ library was not built)\n";
+    std::cerr << "layerplan smoke: error: this build has no smoke run (the smoke/ library was not "
+                 "built)\n";
     throw CLI::RuntimeError(kExitUsage);
   });
 }

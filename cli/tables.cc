@@ -1,8 +1,8 @@
 #include "cli/tables.h"
 
-#include <map>
-
 #include <fmt/format.h>
+
+#include <map>
 
 #include "lib/engine/vllm_layout.h"
 #include "lib/index_ranges.h"
@@ -58,7 +58,8 @@ std::vector<std::string> wrap(const std::string& text, std::size_t width) {
     std::size_t end = text.find(' ', start);
     if (end == std::string::npos) end = text.size();
     std::string word = text.substr(start, end - start);
-    if (!lines.back().empty() && lines.back().size() + 1 + word.size() > width) lines.emplace_back();
+    if (!lines.back().empty() && lines.back().size() + 1 + word.size() > width)
+      lines.emplace_back();
     lines.back() += (lines.back().empty() ? "" : " ") + word;
     start = end + 1;
   }
@@ -114,7 +115,7 @@ std::string render(const std::vector<std::string>& header, const std::vector<Row
     std::string prefix = r.shape;
     if (!r.indices.empty()) {
       std::string idx = r.indices.size() == 1 ? std::to_string(r.indices[0])
-                                               : "{" + index_ranges(r.indices) + "}";
+                                              : "{" + index_ranges(r.indices) + "}";
       folded = folded || r.indices.size() > 1;
       std::size_t at = prefix.find("{}");
       if (at != std::string::npos) prefix.replace(at, 2, idx);
@@ -185,16 +186,15 @@ std::string plan_table(const Compilation& c, bool all_layers) {
     Row row;
     row.shape = all_layers ? l.prefix : prefix_shape(l, "{}");
     if (!all_layers && l.index) row.indices.push_back(*l.index);
-    std::string rule = p.fallback() ? "global" : rule_cell(c.rules->rules[static_cast<std::size_t>(p.rule)]);
+    std::string rule =
+        p.fallback() ? "global" : rule_cell(c.rules->rules[static_cast<std::size_t>(p.rule)]);
     row.cells = {std::string(kind_name(l.kind)) + (l.mtp ? " (mtp)" : ""),
                  l.kind == LayerKind::kAttention ? std::string(flavor_name(l.flavor)) : "-"};
     if (staged) row.cells.push_back(f.stage ? std::to_string(*f.stage) : "-");
-    for (std::string cell : {fmt::format("{} {}", f.fields.tp_size, f.fields.tp_group.empty() ? "-" : f.fields.tp_group),
-                             std::to_string(f.fields.dcp_size),
-                             std::to_string(f.fields.ep_size),
-                             memory_cell(c, i),
-                             rule,
-                             per_rank_text(f.per_rank)}) {
+    for (std::string cell : {fmt::format("{} {}", f.fields.tp_size,
+                                         f.fields.tp_group.empty() ? "-" : f.fields.tp_group),
+                             std::to_string(f.fields.dcp_size), std::to_string(f.fields.ep_size),
+                             memory_cell(c, i), rule, per_rank_text(f.per_rank)}) {
       row.cells.push_back(std::move(cell));
     }
     rows.push_back(std::move(row));

@@ -10,12 +10,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "fuzz/targets.h"
 #include "lib/check_batch.h"
@@ -93,8 +92,8 @@ inline void run_manifest(std::string_view input) {
 inline void run_diff(std::string_view input) {
   const std::size_t cut = input.find(kSeparator);
   const std::string a(input.substr(0, cut));
-  const std::string b(cut == std::string_view::npos ? a
-                                                    : std::string(input.substr(cut + kSeparator.size())));
+  const std::string b(
+      cut == std::string_view::npos ? a : std::string(input.substr(cut + kSeparator.size())));
   DiffResult result = diff_manifest_texts(make_source("a.json", a), make_source("b.json", b));
   render_all(result.diags);
   expect(result.diff.has_value() != result.diags.has_errors(), "diff: a diff iff no error");
@@ -198,7 +197,8 @@ inline void check_github(const BatchReport& report, const std::string& out) {
       std::string props = line.substr(props_start, props_end - props_start);
       std::size_t title = props.find("title=");
       expect(title != std::string::npos, "github: an annotation has a title");
-      expect(props.rfind("file=", 0) == 0 || title == 0, "github: properties start with file or title");
+      expect(props.rfind("file=", 0) == 0 || title == 0,
+             "github: properties start with file or title");
     } else {
       throw std::logic_error("github: a command the writer never issues");
     }
@@ -210,7 +210,8 @@ inline void check_github(const BatchReport& report, const std::string& out) {
     std::size_t n = 0;
     for (const auto& file : report.files) {
       for (const auto& d : file.diagnostics) {
-        Severity s = report.werror && d.severity == Severity::kWarning ? Severity::kError : d.severity;
+        Severity s =
+            report.werror && d.severity == Severity::kWarning ? Severity::kError : d.severity;
         if (s == level) ++n;
       }
     }
@@ -277,7 +278,8 @@ inline void run_resolver(std::string_view input) {
   std::string spec(input.substr(0, nl));
   std::string ref = nl == std::string_view::npos ? "" : std::string(input.substr(nl + 1));
   {
-    std::ofstream(hc.cache / "models--org--name" / "refs" / "main", std::ios::binary | std::ios::trunc)
+    std::ofstream(hc.cache / "models--org--name" / "refs" / "main",
+                  std::ios::binary | std::ios::trunc)
         << ref;
   }
   HfCacheEnv env;

@@ -1,8 +1,8 @@
 // Reading architecture declarations (schemas/architectures/*.yaml and --arch-file) into ArchDecl.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
-
-#include <fmt/format.h>
 
 #include "lib/architectures.h"
 #include "lib/yaml_source.h"
@@ -10,24 +10,36 @@
 namespace layerplan {
 namespace {
 
-const std::vector<std::string> kDeclKeys = {"family", "verified", "architectures", "model_types",
-                                            "aliases", "prefixes", "mixer", "ffn", "mtp",
-                                            "indexer", "mamba", "mtp_count",
-                                            "tp_limited_by_experts", "mlp_divides_world",
-                                            "moe_min_experts", "ignored", "weights"};
+const std::vector<std::string> kDeclKeys = {"family",
+                                            "verified",
+                                            "architectures",
+                                            "model_types",
+                                            "aliases",
+                                            "prefixes",
+                                            "mixer",
+                                            "ffn",
+                                            "mtp",
+                                            "indexer",
+                                            "mamba",
+                                            "mtp_count",
+                                            "tp_limited_by_experts",
+                                            "mlp_divides_world",
+                                            "moe_min_experts",
+                                            "ignored",
+                                            "weights"};
 const std::vector<std::string> kPrefixKeys = {"embedding", "layer", "attention", "mlp",
-                                              "ffn", "moe", "mamba", "linear_attention",
-                                              "indexer", "mtp", "lm_head"};
+                                              "ffn",       "moe",   "mamba",     "linear_attention",
+                                              "indexer",   "mtp",   "lm_head"};
 const std::vector<std::string> kSourceKeys = {"encoding", "field", "offset", "values",
                                               "value",    "match", "other"};
-const std::vector<std::string> kMtpKeys = {"count", "default", "layer", "head", "mixer", "ffn",
-                                           "embedding", "lm_head"};
+const std::vector<std::string> kMtpKeys = {"count", "default", "layer",     "head",
+                                           "mixer", "ffn",     "embedding", "lm_head"};
 const std::vector<std::string> kIgnoredKeys = {"slot", "source", "why"};
 // `weights`: one key per WeightFacts member (lib/model.h); a value is true, false or a
 // config-field form {field, default} / {field, equals, default}.
 const std::vector<std::string> kWeightFactKeys = {
-    "o_bias",      "qk_norm",     "qk_norm_full", "gated_q",    "sinks",
-    "gated_mlp",   "router_bias", "expert_bias",  "score_bias", "shared_expert_gate"};
+    "o_bias",    "qk_norm",     "qk_norm_full", "gated_q",    "sinks",
+    "gated_mlp", "router_bias", "expert_bias",  "score_bias", "shared_expert_gate"};
 const std::vector<std::string> kWeightFormKeys = {"field", "default", "equals"};
 
 WeightFact* weight_fact_slot(WeightFacts& w, std::string_view key) {
@@ -90,7 +102,8 @@ bool DeclParser::string_of(const YamlEntry& entry, std::string& out) {
 }
 
 bool DeclParser::bool_of(const YamlEntry& entry, bool& out) {
-  if (!entry.value.IsScalar() || (entry.value.Scalar() != "true" && entry.value.Scalar() != "false")) {
+  if (!entry.value.IsScalar() ||
+      (entry.value.Scalar() != "true" && entry.value.Scalar() != "false")) {
     error(entry.value, fmt::format("'{}' must be true or false", entry.key));
     return false;
   }
@@ -112,9 +125,11 @@ void DeclParser::verified(const YamlEntry& entry, ArchDecl& decl) {
   for (const auto& e : map_entries(file_, entry.value, "verified", {}, diags_)) {
     std::vector<std::string> prs;
     if (!strings_of(e, prs)) continue;
-    if (prs.empty() || std::any_of(prs.begin(), prs.end(), [](const auto& p) { return p.empty(); })) {
-      error(e.value, fmt::format("'verified' of {} must name the PRs that verify it, e.g. [\"#48456\"]",
-                                 e.key));
+    if (prs.empty() ||
+        std::any_of(prs.begin(), prs.end(), [](const auto& p) { return p.empty(); })) {
+      error(e.value,
+            fmt::format("'verified' of {} must name the PRs that verify it, e.g. [\"#48456\"]",
+                        e.key));
       continue;
     }
     decl.verified_by[e.key] = prs;
@@ -141,10 +156,14 @@ void DeclParser::ignored(const YamlEntry& entry, ArchDecl& decl) {
       if (e.key == "source") {
         source = e.value;
       } else if (string_of(e, text)) {
-        if (e.key == "why") ig.why = text;
-        else if (text == "mixer") slot = SlotKind::kMixer;
-        else if (text == "ffn") slot = SlotKind::kFfn;
-        else error(e.value, "'slot' must be mixer or ffn");
+        if (e.key == "why")
+          ig.why = text;
+        else if (text == "mixer")
+          slot = SlotKind::kMixer;
+        else if (text == "ffn")
+          slot = SlotKind::kFfn;
+        else
+          error(e.value, "'slot' must be mixer or ffn");
       }
     }
     if (!slot || !source || ig.why.empty()) {
@@ -205,8 +224,8 @@ std::optional<WeightFact> DeclParser::weight_fact(const YamlEntry& entry) {
     }
   }
   if (fact.field.empty() && ok) {
-    error(entry.value, fmt::format("weights.{} needs 'field', the config.json key that decides it",
-                                   entry.key));
+    error(entry.value,
+          fmt::format("weights.{} needs 'field', the config.json key that decides it", entry.key));
     return std::nullopt;
   }
   if (!ok) return std::nullopt;
@@ -240,8 +259,8 @@ std::optional<Part> DeclParser::part_of(const YAML::Node& node, std::string_view
   }
   std::optional<Part> part = node.IsScalar() ? parse_part(node.Scalar()) : std::nullopt;
   if (!part || std::find(allowed.begin(), allowed.end(), part_name(*part)) == allowed.end()) {
-    error(node, fmt::format("{} of a {} source must be one of: {}", what,
-                            mixer ? "mixer" : "ffn", fmt::join(allowed, ", ")));
+    error(node, fmt::format("{} of a {} source must be one of: {}", what, mixer ? "mixer" : "ffn",
+                            fmt::join(allowed, ", ")));
     return std::nullopt;
   }
   return part;
@@ -284,7 +303,8 @@ std::optional<LayerSource> DeclParser::source(const YAML::Node& node, SlotKind s
         const auto& names = encoding_names();
         auto it = std::find(names.begin(), names.end(), text);
         if (it == names.end()) {
-          error(e.value, fmt::format("unknown encoding '{}'; known: {}", text, fmt::join(names, ", ")));
+          error(e.value,
+                fmt::format("unknown encoding '{}'; known: {}", text, fmt::join(names, ", ")));
           ok = false;
         } else {
           encoding = static_cast<Encoding>(it - names.begin());
@@ -295,15 +315,20 @@ std::optional<LayerSource> DeclParser::source(const YAML::Node& node, SlotKind s
         s.offset_field = text;
       } else {
         auto part = part_of(e.value, fmt::format("'{}'", e.key), slot);
-        if (!part) ok = false;
-        else if (e.key == "value") s.value = *part;
-        else if (e.key == "match") s.match = *part;
-        else s.other = *part;
+        if (!part)
+          ok = false;
+        else if (e.key == "value")
+          s.value = *part;
+        else if (e.key == "match")
+          s.match = *part;
+        else
+          s.other = *part;
       }
     }
     if (!encoding) {
-      if (ok) error(node, fmt::format("a layer source needs 'encoding' (one of: {})",
-                                      fmt::join(encoding_names(), ", ")));
+      if (ok)
+        error(node, fmt::format("a layer source needs 'encoding' (one of: {})",
+                                fmt::join(encoding_names(), ", ")));
       return std::nullopt;
     }
     s.encoding = *encoding;
@@ -314,10 +339,13 @@ std::optional<LayerSource> DeclParser::source(const YAML::Node& node, SlotKind s
       } else {
         for (const auto& v : map_entries(file_, values, "values", {}, diags_)) {
           auto part = part_of(v.value, fmt::format("the value of '{}'", v.key), slot);
-          if (!part) ok = false;
-          else s.values[v.key] = *part;
+          if (!part)
+            ok = false;
+          else
+            s.values[v.key] = *part;
           if (s.encoding == Encoding::kPattern && v.key.size() != 1) {
-            error(v.key_node, fmt::format("pattern characters are single characters, got '{}'", v.key));
+            error(v.key_node,
+                  fmt::format("pattern characters are single characters, got '{}'", v.key));
             ok = false;
           }
         }
@@ -337,7 +365,8 @@ std::optional<LayerSource> DeclParser::source(const YAML::Node& node, SlotKind s
   };
   bool ok = true;
   switch (s.encoding) {
-    case Encoding::kUniform: break;
+    case Encoding::kUniform:
+      break;
     case Encoding::kList:
     case Encoding::kPattern:
       ok = need(!s.field.empty(), "field") && need(!s.values.empty(), "values");
@@ -390,16 +419,27 @@ void DeclParser::prefixes(const YamlEntry& entry, ArchDecl& decl, std::string& l
   for (const auto& e : map_entries(file_, entry.value, "prefixes", kPrefixKeys, diags_)) {
     std::string value;
     if (!string_of(e, value)) continue;
-    if (e.key == "embedding") p.embedding = value;
-    else if (e.key == "layer") p.layer = value;
-    else if (e.key == "attention") p.attention = value;
-    else if (e.key == "mlp" || e.key == "ffn") p.mlp = value;
-    else if (e.key == "moe") { p.moe = value; moe_given = true; }
-    else if (e.key == "mamba") p.mamba = value;
-    else if (e.key == "linear_attention") p.linear_attention = value;
-    else if (e.key == "indexer") p.indexer = value;
-    else if (e.key == "mtp") legacy_mtp = value;
-    else if (e.key == "lm_head") p.lm_head = value;
+    if (e.key == "embedding")
+      p.embedding = value;
+    else if (e.key == "layer")
+      p.layer = value;
+    else if (e.key == "attention")
+      p.attention = value;
+    else if (e.key == "mlp" || e.key == "ffn")
+      p.mlp = value;
+    else if (e.key == "moe") {
+      p.moe = value;
+      moe_given = true;
+    } else if (e.key == "mamba")
+      p.mamba = value;
+    else if (e.key == "linear_attention")
+      p.linear_attention = value;
+    else if (e.key == "indexer")
+      p.indexer = value;
+    else if (e.key == "mtp")
+      legacy_mtp = value;
+    else if (e.key == "lm_head")
+      p.lm_head = value;
   }
   if (!moe_given) p.moe = p.mlp;
 }
@@ -428,8 +468,10 @@ std::optional<MtpDecl> DeclParser::mtp(const YamlEntry& entry) {
         }
       } else if (e.key == "default") {
         auto n = parse_integer(value);
-        if (n && *n >= 0 && *n <= 64) m.count = static_cast<int>(*n);
-        else error(e.value, "'default' is an integer in [0, 64]");
+        if (n && *n >= 0 && *n <= 64)
+          m.count = static_cast<int>(*n);
+        else
+          error(e.value, "'default' is an integer in [0, 64]");
       } else if (e.key == "layer") {
         m.layer = value;
       } else if (e.key == "embedding") {
@@ -465,8 +507,10 @@ std::optional<ArchDecl> DeclParser::parse(const YAML::Node& node) {
       (void)bool_of(e, decl.mlp_divides_world);
     } else if (e.key == "moe_min_experts") {
       auto n = e.value.IsScalar() ? parse_integer(e.value.Scalar()) : std::nullopt;
-      if (n && *n >= 0 && *n <= kMaxDimension) decl.moe_min_experts = static_cast<int>(*n);
-      else error(e.value, "'moe_min_experts' must be a non-negative integer");
+      if (n && *n >= 0 && *n <= kMaxDimension)
+        decl.moe_min_experts = static_cast<int>(*n);
+      else
+        error(e.value, "'moe_min_experts' must be a non-negative integer");
     } else if (e.key == "ignored") {
       ignored(e, decl);
     } else if (e.key == "weights") {
@@ -497,9 +541,12 @@ std::optional<ArchDecl> DeclParser::parse(const YAML::Node& node) {
     } else if (e.key == "mamba") {
       std::string value;
       if (!string_of(e, value)) continue;
-      if (value == "mamba1") decl.mamba = MambaVersion::kMamba1;
-      else if (value == "mamba2") decl.mamba = MambaVersion::kMamba2;
-      else error(e.value, "'mamba' must be mamba1 or mamba2");
+      if (value == "mamba1")
+        decl.mamba = MambaVersion::kMamba1;
+      else if (value == "mamba2")
+        decl.mamba = MambaVersion::kMamba2;
+      else
+        error(e.value, "'mamba' must be mamba1 or mamba2");
     } else if (e.key == "mtp_count") {
       (void)string_of(e, legacy_mtp_count);
     }
@@ -514,7 +561,8 @@ std::optional<ArchDecl> DeclParser::parse(const YAML::Node& node) {
     error(node, "an architecture declaration needs 'architectures' or 'model_types'");
   }
   for (const auto& [arch, prs] : decl.verified_by) {
-    if (std::find(decl.architectures.begin(), decl.architectures.end(), arch) == decl.architectures.end()) {
+    if (std::find(decl.architectures.begin(), decl.architectures.end(), arch) ==
+        decl.architectures.end()) {
       error(node, fmt::format("'verified' names {}, which is not in 'architectures'", arch));
     }
   }

@@ -1,9 +1,9 @@
 #include "lib/architectures.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
-
-#include <fmt/format.h>
 
 namespace layerplan {
 
@@ -56,10 +56,9 @@ bool is_ffn_part(Part part) { return part == Part::kMlp || part == Part::kMoe; }
 
 const std::vector<std::string>& encoding_names() {
   // In the order of enum class Encoding.
-  static const std::vector<std::string> kNames = {"uniform",  "list",           "pattern",
-                                                  "period",   "interval",       "dense_then_moe",
-                                                  "sparse_step", "block_configs",
-                                                  "first_k_dense"};
+  static const std::vector<std::string> kNames = {"uniform",     "list",          "pattern",
+                                                  "period",      "interval",      "dense_then_moe",
+                                                  "sparse_step", "block_configs", "first_k_dense"};
   return kNames;
 }
 

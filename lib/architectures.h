@@ -42,7 +42,7 @@ enum class Encoding {
   kPeriod,        // `match` iff i % period == offset, else `other` (Jamba)
   kInterval,      // `match` iff (i + 1) % interval == 0, else `other` (Qwen3-Next)
   kDenseThenMoe,  // MoE iff experts and i >= first_k_dense_replace and i % moe_layer_freq == 0
-  kSparseStep,    // MoE iff experts and i not in mlp_only_layers and (i+1) % decoder_sparse_step == 0
+  kSparseStep,  // MoE iff experts and i not in mlp_only_layers and (i+1) % decoder_sparse_step == 0
   kBlockConfigs,  // DeciLM / Nemotron-NAS per-layer block_configs
   kFirstKDense,   // MoE iff experts and i >= first_k_dense_replace (GLM-4.5: no moe_layer_freq)
 };
@@ -57,9 +57,9 @@ struct LayerSource {
   std::string field;         // list, pattern, block_configs: the key; period, interval: the period
   std::string offset_field;  // period: the offset key
   std::map<std::string, Part, std::less<>> values;  // list, pattern: element -> part
-  Part value = Part::kNone;                          // uniform
-  Part match = Part::kNone, other = Part::kNone;     // period, interval
-  Location location;                                 // in the declaration
+  Part value = Part::kNone;                         // uniform
+  Part match = Part::kNone, other = Part::kNone;    // period, interval
+  Location location;                                // in the declaration
 };
 
 struct Prefixes {
@@ -80,10 +80,10 @@ struct Prefixes {
 // `sublayers` decoder-like sub-layers (one, or the length of an MTP pattern); sub-layer j
 // (counted over all modules) has index num_hidden_layers + j.
 struct MtpDecl {
-  std::string count_field;         // canonical field giving the number of MTP modules
-  std::optional<int> count;        // the count when count_field is absent (or there is none)
+  std::string count_field;   // canonical field giving the number of MTP modules
+  std::optional<int> count;  // the count when count_field is absent (or there is none)
   std::string layer = "model.layers.{i}";  // the root of MTP sub-layer j
-  std::string head = "{layer}";    // the MTP head (enorm, hnorm, eh_proj) of each module
+  std::string head = "{layer}";            // the MTP head (enorm, hnorm, eh_proj) of each module
   // The draft model's own vocab-parallel embedding (once, before the MTP layers) and LM head
   // (once per module when the prefix names {layer}, {i} or {j}; else once, after them).
   // Empty: the draft builds none.
@@ -184,8 +184,7 @@ class ArchRegistry {
 
 // Expands a config into its layer sequence. Reports arch-unknown and config errors.
 [[nodiscard]] std::optional<Model> expand_model(const HfConfig& config,
-                                                const ArchRegistry& registry,
-                                                Diagnostics& diags);
+                                                const ArchRegistry& registry, Diagnostics& diags);
 
 // Whether a weight fact holds for this config: `value`, or the config field it names (a
 // boolean, or a string compared with `equals`; `value` when the field is absent or mistyped).

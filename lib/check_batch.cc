@@ -1,10 +1,10 @@
 #include "lib/check_batch.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
-
-#include <fmt/format.h>
 
 #include "lib/ignores.h"
 #include "lib/yaml_source.h"
@@ -122,8 +122,10 @@ class FileChecker {
     report.path = target.path;
     Diagnostics diags;
     SourcePtr source;
-    if (target.error.empty()) source = read(target.path, diags);
-    else diags.report(make_error("input-unreadable", Location{}, target.error));
+    if (target.error.empty())
+      source = read(target.path, diags);
+    else
+      diags.report(make_error("input-unreadable", Location{}, target.error));
     std::unique_ptr<Compilation> c;
     if (source) c = compile_one(source, report, diags);
     std::vector<InlineIgnore> inline_list;
@@ -237,9 +239,12 @@ class FileChecker {
 
 std::string_view verdict_name(Verdict verdict) {
   switch (verdict) {
-    case Verdict::kOk: return "OK";
-    case Verdict::kInvalid: return "INVALID";
-    case Verdict::kUnreadable: return "unreadable";
+    case Verdict::kOk:
+      return "OK";
+    case Verdict::kInvalid:
+      return "INVALID";
+    case Verdict::kUnreadable:
+      return "unreadable";
   }
   return "unreadable";
 }

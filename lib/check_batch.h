@@ -16,17 +16,17 @@
 namespace layerplan {
 
 struct BatchRequest {
-  std::vector<std::string> paths;       // rules files, directories, "-" (read from `stdin_stream`)
-  std::vector<std::string> rules_files; // --rules: files only, never searched as directories
-  std::string vllm_args;                // --vllm-args: a launch line, checked as one more input
-  NodeRequest nodes;                    // --gpus-per-node, for the launch line and the files
+  std::vector<std::string> paths;        // rules files, directories, "-" (read from `stdin_stream`)
+  std::vector<std::string> rules_files;  // --rules: files only, never searched as directories
+  std::string vllm_args;                 // --vllm-args: a launch line, checked as one more input
+  NodeRequest nodes;                     // --gpus-per-node, for the launch line and the files
   std::istream* stdin_stream = nullptr;
-  std::string config;                 // the model of files that name none (path or HF id)
-  std::string cwd;                    // the working directory, for the project file's globs
+  std::string config;  // the model of files that name none (path or HF id)
+  std::string cwd;     // the working directory, for the project file's globs
   HfCacheEnv hf;
   std::vector<std::string> arch_files;
   CheckOptions checks;
-  std::vector<std::string> ignore;    // codes, from --ignore (the project's are added)
+  std::vector<std::string> ignore;  // codes, from --ignore (the project's are added)
   const ProjectFile* project = nullptr;
   bool werror = false;
   // Named files without a top-level `parallelism_rules` are skipped, as under a directory (for
@@ -38,12 +38,12 @@ enum class Verdict { kOk, kInvalid, kUnreadable };
 [[nodiscard]] std::string_view verdict_name(Verdict verdict);  // "OK", "INVALID", "unreadable"
 
 struct FileReport {
-  std::string path;       // as named, or as found under a named directory
-  std::string model;      // how the model was named ("" when it was not)
-  std::string model_path; // what that resolved to
+  std::string path;        // as named, or as found under a named directory
+  std::string model;       // how the model was named ("" when it was not)
+  std::string model_path;  // what that resolved to
   Verdict verdict = Verdict::kUnreadable;
   std::vector<Diagnostic> diagnostics;  // sorted, ignores applied
-  std::string summary;    // "LlamaForCausalLM, 80 layers, world size 16" when OK
+  std::string summary;                  // "LlamaForCausalLM, 80 layers, world size 16" when OK
 };
 
 struct BatchReport {

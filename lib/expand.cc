@@ -2,9 +2,9 @@
 // encodings live in expand_slots.cc and expand_blocks.cc, the numbers the layers need are read
 // in expand_numbers.cc; this file assembles the layers, the MTP layers, the embedding and the
 // LM head.
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "lib/expand_internal.h"
 
@@ -94,7 +94,8 @@ class Assembler {
       return;
     }
     l.num_kv_heads = e.kv_heads ? e.kv_heads : n_.kv_heads;
-    bool sliding = e.part == Part::kSlidingAttention || (e.part == Part::kAttention && n_.global_sliding);
+    bool sliding =
+        e.part == Part::kSlidingAttention || (e.part == Part::kAttention && n_.global_sliding);
     if (sliding) {
       l.flavor = Flavor::kSliding;
       l.sliding_window = e.sliding_window ? e.sliding_window : n_.sliding_window;
@@ -111,10 +112,10 @@ class Assembler {
     std::size_t k = mlp_ordinal_++;
     std::string pointer = r_.config().pointer_of(n_.intermediate_key) + "/" + std::to_string(k);
     if (k >= n_.intermediate_list->size()) {
-      r_.diagnostics().report(make_error(
-          "config-invalid-field", r_.config().locate(n_.intermediate_key),
-          fmt::format("{} lists {} widths, fewer than the model's MLP layers", n_.intermediate_key,
-                      n_.intermediate_list->size())));
+      r_.diagnostics().report(
+          make_error("config-invalid-field", r_.config().locate(n_.intermediate_key),
+                     fmt::format("{} lists {} widths, fewer than the model's MLP layers",
+                                 n_.intermediate_key, n_.intermediate_list->size())));
       return ConfigValue{};
     }
     return r_.integer_at(pointer, fmt::format("{}[{}]", n_.intermediate_key, k));
@@ -175,11 +176,11 @@ std::string what_it_is(const nlohmann::json& root) {
   };
   if (has({"peft_type", "lora_alpha"})) {
     auto base = root.find("base_model_name_or_path");
-    return fmt::format("it looks like a PEFT adapter's adapter_config.json; --config wants the "
-                       "base model's config.json{}",
-                       base != root.end() && base->is_string()
-                           ? fmt::format(" ({})", base->get<std::string>())
-                           : std::string());
+    return fmt::format(
+        "it looks like a PEFT adapter's adapter_config.json; --config wants the "
+        "base model's config.json{}",
+        base != root.end() && base->is_string() ? fmt::format(" ({})", base->get<std::string>())
+                                                : std::string());
   }
   if (has({"do_sample", "temperature", "top_p", "top_k", "max_new_tokens", "repetition_penalty"}) ||
       (has({"bos_token_id", "eos_token_id"}) && !has({"hidden_size", "n_embd", "d_model"}))) {
@@ -211,15 +212,17 @@ Diagnostic unknown_architecture(const HfConfig& config, const ArchRegistry& regi
     d.notes.push_back({{}, what_it_is(config.doc.value)});
     return d;
   }
-  Diagnostic d = make_error(
-      "arch-unknown", config.locate_pointer("/architectures"),
-      fmt::format("architecture '{}' (model_type '{}') is not one layerplan knows",
-                  config.architecture.empty() ? "(none)" : config.architecture,
-                  config.model_type.empty() ? "(none)" : config.model_type));
-  d.notes.push_back({{}, fmt::format("known architectures: {}",
-                                     fmt::join(registry.known_architectures(), ", "))});
-  d.notes.push_back({{}, "describe a new family in a YAML declaration and pass it with "
-                         "--arch-file FILE (see docs/architectures.md)"});
+  Diagnostic d =
+      make_error("arch-unknown", config.locate_pointer("/architectures"),
+                 fmt::format("architecture '{}' (model_type '{}') is not one layerplan knows",
+                             config.architecture.empty() ? "(none)" : config.architecture,
+                             config.model_type.empty() ? "(none)" : config.model_type));
+  d.notes.push_back(
+      {{},
+       fmt::format("known architectures: {}", fmt::join(registry.known_architectures(), ", "))});
+  d.notes.push_back({{},
+                     "describe a new family in a YAML declaration and pass it with "
+                     "--arch-file FILE (see docs/architectures.md)"});
   return d;
 }
 
@@ -242,9 +245,9 @@ std::optional<Model> expand_model(const HfConfig& config, const ArchRegistry& re
   }
   ConfigReader r(config, diags, aliases);
   int errors_before = diags.count(Severity::kError);
-  std::string who = fmt::format("{} ({})", config.architecture.empty() ? config.model_type
-                                                                      : config.architecture,
-                                decl->family);
+  std::string who =
+      fmt::format("{} ({})", config.architecture.empty() ? config.model_type : config.architecture,
+                  decl->family);
   SlotContext ctx{*decl, r, who};
   Numbers n;
   ConfigValue layers = r.integer("num_hidden_layers", who, 1, kMaxLayers);
@@ -333,8 +336,8 @@ std::optional<Model> expand_model(const HfConfig& config, const ArchRegistry& re
   model.layers.push_back(simple(LayerKind::kEmbedding, decl->prefixes.embedding));
   for (int i = 0; i < count; ++i) {
     std::string root = format_prefix(decl->prefixes.layer, "", i, i);
-    assemble.layer(slots->mixer[static_cast<std::size_t>(i)], slots->ffn[static_cast<std::size_t>(i)],
-                   root, i, i, false);
+    assemble.layer(slots->mixer[static_cast<std::size_t>(i)],
+                   slots->ffn[static_cast<std::size_t>(i)], root, i, i, false);
   }
   // The MTP draft's own vocab-parallel embedding and LM heads (vllm/model_executor/models/
   // deepseek_mtp.py: DeepSeekMultiTokenPredictor.embed_tokens, SharedHead.head per layer).

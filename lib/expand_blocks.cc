@@ -1,9 +1,9 @@
 // DeciLM / Llama-Nemotron NAS `block_configs`: one {attention, ffn} object per layer, with no-op
 // attention, per-layer KV heads (n_heads_in_group) and per-layer MLP width (ffn_mult).
 // Mirrors vLLM nemotron_nas.py (DeciLMDecoderLayer) and HF modeling_decilm.py.
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "lib/expand_internal.h"
 
@@ -44,11 +44,11 @@ std::optional<std::vector<SlotEntry>> resolve_block_configs(const LayerSource& s
   std::string key = r.key_of(source.field);
   const nlohmann::json& blocks = *r.raw(source.field);
   if (!blocks.is_array() || static_cast<std::int64_t>(blocks.size()) != length) {
-    diags.report(make_error(
-        "config-invalid-field", config.locate(key),
-        blocks.is_array() ? fmt::format("{} has {} entries but the model has {} layers", key,
-                                        blocks.size(), length)
-                          : fmt::format("{} must be a list of per-layer blocks", key)));
+    diags.report(make_error("config-invalid-field", config.locate(key),
+                            blocks.is_array()
+                                ? fmt::format("{} has {} entries but the model has {} layers", key,
+                                              blocks.size(), length)
+                                : fmt::format("{} must be a list of per-layer blocks", key)));
     return std::nullopt;
   }
   int errors_before = diags.count(Severity::kError);
@@ -79,19 +79,21 @@ std::optional<std::vector<SlotEntry>> resolve_block_configs(const LayerSource& s
       std::string label = fmt::format("{}[{}].attention.n_heads_in_group", key, p.position);
       ConfigValue group = r.integer_at(pointer + "/n_heads_in_group", label);
       if (!group) {
-        diags.report(make_error("config-missing-field", where,
-                                fmt::format("{} is missing: a layer with attention needs it", label)));
+        diags.report(
+            make_error("config-missing-field", where,
+                       fmt::format("{} is missing: a layer with attention needs it", label)));
       } else if (heads && heads.value % group.value != 0) {
         diags.report(make_error("config-invalid-field", group.location,
                                 fmt::format("{} ({}) does not divide num_attention_heads ({})",
                                             label, group.value, heads.value)));
       } else if (heads) {
-        e.kv_heads = ConfigValue{heads.value / group.value,
-                                 fmt::format("num_attention_heads / {}", label), group.location,
-                                 true};
+        e.kv_heads =
+            ConfigValue{heads.value / group.value, fmt::format("num_attention_heads / {}", label),
+                        group.location, true};
       }
-      e.sliding_window = r.integer_at(pointer + "/window_length",
-                                      fmt::format("{}[{}].attention.window_length", key, p.position));
+      e.sliding_window =
+          r.integer_at(pointer + "/window_length",
+                       fmt::format("{}[{}].attention.window_length", key, p.position));
       if (e.sliding_window) e.part = Part::kSlidingAttention;
     } else {
       e.part = Part::kMlp;
@@ -101,9 +103,9 @@ std::optional<std::vector<SlotEntry>> resolve_block_configs(const LayerSource& s
       if (!e.intermediate && mult != part.end() && mult->is_number() && hidden) {
         double m = mult->get<double>();
         if (!(m > 0) || !std::isfinite(m) || m > 1e6) {
-          diags.report(make_error("config-invalid-field", config.locate_pointer(pointer + "/ffn_mult"),
-                                  fmt::format("{}.ffn_mult must be a positive number, got {}", label,
-                                              mult->dump())));
+          diags.report(make_error(
+              "config-invalid-field", config.locate_pointer(pointer + "/ffn_mult"),
+              fmt::format("{}.ffn_mult must be a positive number, got {}", label, mult->dump())));
         } else {
           e.intermediate = ConfigValue{
               ffn_mult_to_width(m, hidden.value),
@@ -112,8 +114,9 @@ std::optional<std::vector<SlotEntry>> resolve_block_configs(const LayerSource& s
               config.locate_pointer(pointer + "/ffn_mult"), true};
         }
       } else if (!e.intermediate && hidden) {
-        diags.report(make_error("config-missing-field", where,
-                                fmt::format("{} has neither intermediate_size nor ffn_mult", label)));
+        diags.report(
+            make_error("config-missing-field", where,
+                       fmt::format("{} has neither intermediate_size nor ffn_mult", label)));
       }
     }
     out.push_back(e);

@@ -95,8 +95,6 @@ struct Numbers {
   std::string dtype = "bfloat16";
 };
 
-
-
 // Reads the numbers the parts in `uses` need (and the dtype, vocabulary, tied embeddings),
 // reporting every missing or invalid field.
 void read_numbers(const ArchDecl& decl, ConfigReader& reader, const std::string& who,

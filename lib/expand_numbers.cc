@@ -1,9 +1,9 @@
 // The numbers the layers of a model need, read once from config.json: attention (GQA, MLA,
 // sliding windows, the indexer), MLP and MoE widths and experts, Mamba and linear attention.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
-
-#include <fmt/format.h>
 
 #include "lib/expand_internal.h"
 
@@ -20,12 +20,25 @@ namespace {
 // these model_types (and a kv_lora_rank); elsewhere a kv_lora_rank does not make MLA. A list of
 // model_types, not a declaration key, on purpose: vLLM itself keys this by model_type, whatever
 // class or declaration a model answers to (an --arch-file rename does not change it in vLLM).
-constexpr std::array<std::string_view, 19> kVllmMlaModelTypes = {
-    "axk1",           "deepseek_v2",         "deepseek_v3",        "deepseek_v32",
-    "deepseek_v4",    "deepseek_mtp",        "k3_dspark",          "glm_moe_dsa",
-    "glm4_moe_lite",  "glm4_moe_lite_mtp",   "kimi_k2",            "kimi_linear",
-    "longcat_flash",  "longcat_flash_ngram", "pangu_ultra_moe",    "pangu_ultra_moe_mtp",
-    "bailing_hybrid", "bailing_hybrid_mtp",  "bailing_hybrid_v3_mtp"};
+constexpr std::array<std::string_view, 19> kVllmMlaModelTypes = {"axk1",
+                                                                 "deepseek_v2",
+                                                                 "deepseek_v3",
+                                                                 "deepseek_v32",
+                                                                 "deepseek_v4",
+                                                                 "deepseek_mtp",
+                                                                 "k3_dspark",
+                                                                 "glm_moe_dsa",
+                                                                 "glm4_moe_lite",
+                                                                 "glm4_moe_lite_mtp",
+                                                                 "kimi_k2",
+                                                                 "kimi_linear",
+                                                                 "longcat_flash",
+                                                                 "longcat_flash_ngram",
+                                                                 "pangu_ultra_moe",
+                                                                 "pangu_ultra_moe_mtp",
+                                                                 "bailing_hybrid",
+                                                                 "bailing_hybrid_mtp",
+                                                                 "bailing_hybrid_v3_mtp"};
 
 bool vllm_builds_mla(std::string_view model_type) {
   return std::find(kVllmMlaModelTypes.begin(), kVllmMlaModelTypes.end(), model_type) !=
@@ -44,15 +57,17 @@ bool mla_not_enabled(ConfigReader& r, const std::string& who, Numbers& n) {
       fmt::format("{} is set but model_type '{}' is not one vLLM builds MLA for; {} gets no "
                   "latent KV cache",
                   n.kv_lora_rank.key, type.empty() ? "(none)" : type, who));
-  d.notes.push_back({{}, fmt::format("vLLM's MLA model types (ModelConfig.is_deepseek_mla): {}",
-                                     fmt::join(kVllmMlaModelTypes, ", "))});
+  d.notes.push_back({{},
+                     fmt::format("vLLM's MLA model types (ModelConfig.is_deepseek_mla): {}",
+                                 fmt::join(kVllmMlaModelTypes, ", "))});
   r.diagnostics().report(std::move(d));
   n.kv_lora_rank = ConfigValue{};
   ConfigValue rope = r.integer("qk_rope_head_dim");
   ConfigValue nope = r.integer("qk_nope_head_dim");
   if (rope && nope && n.heads) {
-    n.kv_heads = derived(n.heads.value, "num_attention_heads (DeepseekV2Attention without MLA: "
-                                        "one KV head per query head)");
+    n.kv_heads = derived(n.heads.value,
+                         "num_attention_heads (DeepseekV2Attention without MLA: "
+                         "one KV head per query head)");
     n.kv_heads.location = n.heads.location;
     n.head_dim = derived(rope.value + nope.value, "qk_nope_head_dim + qk_rope_head_dim");
     n.v_head_dim = r.integer("v_head_dim");
@@ -78,7 +93,8 @@ void read_attention(const ArchDecl& decl, ConfigReader& r, const std::string& wh
     n.qk_nope = r.integer("qk_nope_head_dim", "MLA attention");
     n.v_head_dim = r.integer("v_head_dim", "MLA attention");
     if (n.qk_rope && n.qk_nope) {
-      n.head_dim = derived(n.qk_rope.value + n.qk_nope.value, "qk_nope_head_dim + qk_rope_head_dim");
+      n.head_dim =
+          derived(n.qk_rope.value + n.qk_nope.value, "qk_nope_head_dim + qk_rope_head_dim");
     }
   } else if (!full_width) {
     n.head_dim = r.integer("head_dim");
@@ -94,13 +110,13 @@ void read_attention(const ArchDecl& decl, ConfigReader& r, const std::string& wh
       }
     }
     if (n.kv_heads && n.heads && n.heads.value % n.kv_heads.value != 0) {
-      diags.report(make_error(
-          "config-invalid-field", n.kv_heads.location,
-          fmt::format("{} ({}) does not divide num_attention_heads ({})", n.kv_heads.key,
-                      n.kv_heads.value, n.heads.value)));
+      diags.report(make_error("config-invalid-field", n.kv_heads.location,
+                              fmt::format("{} ({}) does not divide num_attention_heads ({})",
+                                          n.kv_heads.key, n.kv_heads.value, n.heads.value)));
     }
   }
-  n.sliding_window = r.integer("sliding_window", uses.sliding ? "its sliding-attention layers" : "");
+  n.sliding_window =
+      r.integer("sliding_window", uses.sliding ? "its sliding-attention layers" : "");
   ConfigValue max_positions = r.integer("max_position_embeddings");
   // A window as long as the context is full attention (Phi-3 writes one); Qwen's
   // use_sliding_window: false switches a written window off.
@@ -140,12 +156,14 @@ void read_ffn(ConfigReader& r, const std::string& who, Numbers& n, const Uses& u
   std::int64_t count = n.shared_experts ? n.shared_experts.value : 1;
   if (width && width.value > 0 && count > 0) {
     if (!n.shared_experts) n.shared_experts = derived(1, width.key + " (one shared expert)");
-    n.shared_intermediate = count == 1 ? width
-                                       : derived(count * width.value,
-                                                 fmt::format("{} * {}", n.shared_experts.key, width.key));
+    n.shared_intermediate =
+        count == 1
+            ? width
+            : derived(count * width.value, fmt::format("{} * {}", n.shared_experts.key, width.key));
   } else if (!width && n.shared_experts && n.shared_experts.value > 0 && n.moe_intermediate) {
-    n.shared_intermediate = derived(n.shared_experts.value * n.moe_intermediate.value,
-                                    fmt::format("{} * {}", n.shared_experts.key, n.moe_intermediate.key));
+    n.shared_intermediate =
+        derived(n.shared_experts.value * n.moe_intermediate.value,
+                fmt::format("{} * {}", n.shared_experts.key, n.moe_intermediate.key));
   } else if (width && width.value == 0) {
     n.shared_experts = derived(0, width.key + " is 0: no shared expert");
   }
@@ -166,7 +184,8 @@ void read_mixers(const ArchDecl& decl, ConfigReader& r, const std::string& who, 
     ConfigValue expand = r.integer("mamba_expand", who);
     n.ssm_state = r.integer("ssm_state_size");
     if (expand && n.hidden) {
-      n.mamba_inner = derived(expand.value * n.hidden.value, fmt::format("{} * hidden_size", expand.key));
+      n.mamba_inner =
+          derived(expand.value * n.hidden.value, fmt::format("{} * hidden_size", expand.key));
       n.mamba_inner.location = expand.location;
     }
   }

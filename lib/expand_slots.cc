@@ -1,8 +1,8 @@
 // The compact and list encodings of a layer slot: uniform, per-layer list, pattern string,
 // period and offset, interval, dense-then-MoE (DeepSeek) and sparse step (Qwen MoE).
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "lib/expand_internal.h"
 #include "lib/source.h"
@@ -79,19 +79,20 @@ std::optional<std::vector<SlotEntry>> list_or_pattern(const LayerSource& s, std:
           "config-invalid-field", where,
           fmt::format("{} holds the non-ASCII character {} at layer {}; it must be one character "
                       "per layer, each one of: {}",
-                      key, n > 0 ? fmt::format("'{}'", text.substr(at_byte, n))
-                                 : fmt::format("byte 0x{:02X}", static_cast<unsigned char>(*bad)),
+                      key,
+                      n > 0 ? fmt::format("'{}'", text.substr(at_byte, n))
+                            : fmt::format("byte 0x{:02X}", static_cast<unsigned char>(*bad)),
                       layer, known_values(s))));
       return std::nullopt;
     }
   }
-  std::int64_t size = pattern ? static_cast<std::int64_t>(value.get_ref<const std::string&>().size())
-                              : static_cast<std::int64_t>(value.size());
+  std::int64_t size = pattern
+                          ? static_cast<std::int64_t>(value.get_ref<const std::string&>().size())
+                          : static_cast<std::int64_t>(value.size());
   if (size != length) {
-    diags.report(make_error(
-        "config-invalid-field", where,
-        fmt::format("{} has {} {} but the model has {} layers", key, size,
-                    pattern ? "characters" : "entries", length)));
+    diags.report(make_error("config-invalid-field", where,
+                            fmt::format("{} has {} {} but the model has {} layers", key, size,
+                                        pattern ? "characters" : "entries", length)));
     return std::nullopt;
   }
   std::vector<SlotEntry> out;
@@ -104,7 +105,9 @@ std::optional<std::vector<SlotEntry>> list_or_pattern(const LayerSource& s, std:
                 : element_text(value[u]);
     auto it = text ? s.values.find(*text) : s.values.end();
     if (it == s.values.end()) {
-      Location element = pattern ? where : r.config().locate_pointer(r.config().pointer_of(key) + "/" + std::to_string(u));
+      Location element =
+          pattern ? where
+                  : r.config().locate_pointer(r.config().pointer_of(key) + "/" + std::to_string(u));
       diags.report(make_error(
           "config-invalid-field", element,
           fmt::format("{}[{}] is {}, which {} does not know; known values: {}", key, u,
@@ -123,17 +126,17 @@ std::optional<std::vector<SlotEntry>> list_or_pattern(const LayerSource& s, std:
 
 }  // namespace
 
-const LayerSource* applicable_source(const std::vector<LayerSource>& sources,
-                                     std::string_view slot, SlotContext& ctx) {
+const LayerSource* applicable_source(const std::vector<LayerSource>& sources, std::string_view slot,
+                                     SlotContext& ctx) {
   std::vector<std::string> tried;
   for (const auto& s : sources) {
     if (always_applies(s) || ctx.reader.raw(s.field) != nullptr) return &s;
     tried.push_back(ctx.reader.key_of(s.field));
   }
-  ctx.reader.diagnostics().report(make_error(
-      "config-missing-field", ctx.reader.config().text_location(),
-      fmt::format("config.json has none of {}, which {} reads its {} layers from",
-                  fmt::join(tried, ", "), ctx.who, slot)));
+  ctx.reader.diagnostics().report(
+      make_error("config-missing-field", ctx.reader.config().text_location(),
+                 fmt::format("config.json has none of {}, which {} reads its {} layers from",
+                             fmt::join(tried, ", "), ctx.who, slot)));
   return nullptr;
 }
 
@@ -141,7 +144,9 @@ std::optional<int> source_length(const LayerSource& s, SlotContext& ctx) {
   if (s.encoding != Encoding::kList && s.encoding != Encoding::kPattern) return std::nullopt;
   const nlohmann::json* v = ctx.reader.raw(s.field);
   if (v == nullptr) return std::nullopt;
-  if (v->is_string()) return static_cast<int>(std::min<std::size_t>(v->get_ref<const std::string&>().size(), kMaxLayers));
+  if (v->is_string())
+    return static_cast<int>(
+        std::min<std::size_t>(v->get_ref<const std::string&>().size(), kMaxLayers));
   if (v->is_array()) return static_cast<int>(std::min<std::size_t>(v->size(), kMaxLayers));
   return std::nullopt;
 }
@@ -207,9 +212,11 @@ std::optional<std::vector<SlotEntry>> resolve_slot(const LayerSource& s, std::st
       std::int64_t n = step ? step.value : 1;
       std::vector<std::int64_t> dense_only;
       if (const nlohmann::json* list = r.raw("mlp_only_layers")) {
-        if (!list->is_array() ||
-            !std::all_of(list->begin(), list->end(), [](const auto& v) { return v.is_number_integer(); })) {
-          diags.report(make_error("config-invalid-field", r.config().locate(r.key_of("mlp_only_layers")),
+        if (!list->is_array() || !std::all_of(list->begin(), list->end(), [](const auto& v) {
+              return v.is_number_integer();
+            })) {
+          diags.report(make_error("config-invalid-field",
+                                  r.config().locate(r.key_of("mlp_only_layers")),
                                   "mlp_only_layers must be a list of layer indices"));
           return std::nullopt;
         }

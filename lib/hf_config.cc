@@ -1,11 +1,10 @@
 #include "lib/hf_config.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace layerplan {
 
@@ -148,9 +147,9 @@ ConfigValue ConfigReader::convert(const nlohmann::json& value, const std::string
   auto bad = [&](std::string what) {
     if (std::find(reported_.begin(), reported_.end(), key) == reported_.end()) {
       reported_.push_back(key);
-      diags_.report(make_error("config-invalid-field", location,
-                               fmt::format("{} must be an integer in [{}, {}], got {}", key, min,
-                                           max, what)));
+      diags_.report(make_error(
+          "config-invalid-field", location,
+          fmt::format("{} must be an integer in [{}, {}], got {}", key, min, max, what)));
     }
     return ConfigValue{};
   };
@@ -196,9 +195,9 @@ ConfigValue ConfigReader::integer(std::string_view field, std::string_view neede
         tried = fmt::format("{} (or {})", it->second.front(),
                             fmt::join(it->second.begin() + 1, it->second.end(), ", "));
       }
-      diags_.report(make_error(
-          "config-missing-field", config_.text_location(),
-          fmt::format("config.json has no {}, which {} needs", tried, needed_by)));
+      diags_.report(
+          make_error("config-missing-field", config_.text_location(),
+                     fmt::format("config.json has no {}, which {} needs", tried, needed_by)));
     }
     return ConfigValue{};
   }
@@ -220,8 +219,9 @@ bool ConfigReader::boolean(std::string_view field, bool fallback) {
   if (!value->is_boolean()) {
     if (std::find(reported_.begin(), reported_.end(), key) == reported_.end()) {
       reported_.push_back(key);
-      diags_.report(make_error("config-invalid-field", config_.locate(key),
-                               fmt::format("{} must be true or false, got {}", key, value->dump())));
+      diags_.report(
+          make_error("config-invalid-field", config_.locate(key),
+                     fmt::format("{} must be true or false, got {}", key, value->dump())));
     }
     return fallback;
   }

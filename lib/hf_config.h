@@ -50,11 +50,11 @@ class ConfigReader {
 
   // A positive integer (or >= `min`) under the canonical name `field`. Missing: reports
   // config-missing-field when `needed_by` is non-empty, else returns an absent value.
-  ConfigValue integer(std::string_view field, std::string_view needed_by = "",
-                      std::int64_t min = 1, std::int64_t max = kMaxDimension);
+  ConfigValue integer(std::string_view field, std::string_view needed_by = "", std::int64_t min = 1,
+                      std::int64_t max = kMaxDimension);
   // An integer at an explicit JSON pointer (per-layer lists); `label` names it in messages.
-  ConfigValue integer_at(const std::string& pointer, std::string_view label,
-                         std::int64_t min = 1, std::int64_t max = kMaxDimension);
+  ConfigValue integer_at(const std::string& pointer, std::string_view label, std::int64_t min = 1,
+                         std::int64_t max = kMaxDimension);
   // true/false field; `fallback` when absent.
   bool boolean(std::string_view field, bool fallback);
   // The raw value of a canonical field, or null when absent (or JSON null).

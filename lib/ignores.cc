@@ -1,8 +1,8 @@
 #include "lib/ignores.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace layerplan {
 namespace {
@@ -30,9 +30,10 @@ std::string unknown_code_message(std::string_view code) {
   std::vector<std::string> known;
   for (const auto& info : diagnostic_codes()) known.emplace_back(info.code);
   std::string hint = closest_match(code, known);
-  return hint.empty() ? fmt::format("'{}' is not a diagnostic code of layerplan", code)
-                      : fmt::format("'{}' is not a diagnostic code of layerplan; did you mean '{}'?",
-                                    code, hint);
+  return hint.empty()
+             ? fmt::format("'{}' is not a diagnostic code of layerplan", code)
+             : fmt::format("'{}' is not a diagnostic code of layerplan; did you mean '{}'?", code,
+                           hint);
 }
 
 std::vector<InlineIgnore> inline_ignores(const SourcePtr& file, Diagnostics& diags) {
@@ -52,8 +53,9 @@ std::vector<InlineIgnore> inline_ignores(const SourcePtr& file, Diagnostics& dia
     while (i < line.size() && blank(line[i])) ++i;
     Location where{file, n, static_cast<int>(hash) + 1};
     if (line.substr(i, kIgnore.size()) != kIgnore) {
-      diags.report(make_warning("ignore-unknown-code", where,
-                                "a '# layerplan:' comment must read '# layerplan: ignore=CODE[,CODE...]'"));
+      diags.report(
+          make_warning("ignore-unknown-code", where,
+                       "a '# layerplan:' comment must read '# layerplan: ignore=CODE[,CODE...]'"));
       continue;
     }
     i += kIgnore.size();
@@ -68,9 +70,9 @@ std::vector<InlineIgnore> inline_ignores(const SourcePtr& file, Diagnostics& dia
       list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
       if (code.empty()) continue;
       if (std::string why = unknown_code_message(code); !why.empty()) {
-        diags.report(make_warning("ignore-unknown-code",
-                                  Location{file, n, static_cast<int>(code.data() - line.data()) + 1},
-                                  why));
+        diags.report(
+            make_warning("ignore-unknown-code",
+                         Location{file, n, static_cast<int>(code.data() - line.data()) + 1}, why));
         continue;
       }
       ignore.codes.emplace_back(code);
@@ -92,8 +94,7 @@ std::vector<InlineIgnore> inline_ignores(const SourcePtr& file, Diagnostics& dia
 }
 
 std::vector<Diagnostic> apply_ignores(std::vector<Diagnostic> diagnostics,
-                                      const std::vector<std::string>& codes,
-                                      const SourcePtr& file,
+                                      const std::vector<std::string>& codes, const SourcePtr& file,
                                       const std::vector<InlineIgnore>& inline_list) {
   auto ignored = [&](const Diagnostic& d) {
     if (std::find(codes.begin(), codes.end(), d.code) != codes.end()) return true;

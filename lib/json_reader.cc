@@ -1,10 +1,10 @@
 #include "lib/json_reader.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <limits>
-
-#include <fmt/format.h>
 
 namespace layerplan {
 namespace {
@@ -81,8 +81,10 @@ class Parser {
     if (pos_ >= text_.size()) return fail("unexpected end of file, expected a value");
     char c = text_[pos_];
     switch (c) {
-      case '{': return parse_object(out, pointer, depth);
-      case '[': return parse_array(out, pointer, depth);
+      case '{':
+        return parse_object(out, pointer, depth);
+      case '[':
+        return parse_array(out, pointer, depth);
       case '"': {
         std::string s;
         if (!parse_string(s)) return false;
@@ -90,19 +92,34 @@ class Parser {
         return true;
       }
       case 't':
-        if (consume_word("true")) { out = true; return true; }
+        if (consume_word("true")) {
+          out = true;
+          return true;
+        }
         break;
       case 'f':
-        if (consume_word("false")) { out = false; return true; }
+        if (consume_word("false")) {
+          out = false;
+          return true;
+        }
         break;
       case 'n':
-        if (consume_word("null")) { out = nullptr; return true; }
+        if (consume_word("null")) {
+          out = nullptr;
+          return true;
+        }
         break;
       case 'N':
-        if (consume_word("NaN")) { out = std::numeric_limits<double>::quiet_NaN(); return true; }
+        if (consume_word("NaN")) {
+          out = std::numeric_limits<double>::quiet_NaN();
+          return true;
+        }
         break;
       case 'I':
-        if (consume_word("Infinity")) { out = std::numeric_limits<double>::infinity(); return true; }
+        if (consume_word("Infinity")) {
+          out = std::numeric_limits<double>::infinity();
+          return true;
+        }
         break;
       default:
         if (c == '-' || (c >= '0' && c <= '9')) return parse_number(out);
@@ -114,7 +131,10 @@ class Parser {
     out = nlohmann::json::object();
     ++pos_;  // '{'
     skip_space();
-    if (pos_ < text_.size() && text_[pos_] == '}') { ++pos_; return true; }
+    if (pos_ < text_.size() && text_[pos_] == '}') {
+      ++pos_;
+      return true;
+    }
     while (true) {
       skip_space();
       if (pos_ >= text_.size() || text_[pos_] != '"') return fail("expected a quoted key");
@@ -131,8 +151,14 @@ class Parser {
       if (!parse_value(value, child, depth + 1)) return false;
       out[key] = std::move(value);  // the last of duplicate keys wins, as in Python
       skip_space();
-      if (pos_ < text_.size() && text_[pos_] == ',') { ++pos_; continue; }
-      if (pos_ < text_.size() && text_[pos_] == '}') { ++pos_; return true; }
+      if (pos_ < text_.size() && text_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (pos_ < text_.size() && text_[pos_] == '}') {
+        ++pos_;
+        return true;
+      }
       return fail("expected ',' or '}' in an object");
     }
   }
@@ -141,7 +167,10 @@ class Parser {
     out = nlohmann::json::array();
     ++pos_;  // '['
     skip_space();
-    if (pos_ < text_.size() && text_[pos_] == ']') { ++pos_; return true; }
+    if (pos_ < text_.size() && text_[pos_] == ']') {
+      ++pos_;
+      return true;
+    }
     for (std::size_t index = 0;; ++index) {
       skip_space();
       std::string child = fmt::format("{}/{}", pointer, index);
@@ -150,8 +179,14 @@ class Parser {
       if (!parse_value(value, child, depth + 1)) return false;
       out.push_back(std::move(value));
       skip_space();
-      if (pos_ < text_.size() && text_[pos_] == ',') { ++pos_; continue; }
-      if (pos_ < text_.size() && text_[pos_] == ']') { ++pos_; return true; }
+      if (pos_ < text_.size() && text_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (pos_ < text_.size() && text_[pos_] == ']') {
+        ++pos_;
+        return true;
+      }
       return fail("expected ',' or ']' in an array");
     }
   }
@@ -178,21 +213,33 @@ class Parser {
       }
     }
     std::string token(text_.substr(start, pos_ - start));
-    if (token == "-" || token.empty()) { pos_ = start; return fail("malformed number"); }
+    if (token == "-" || token.empty()) {
+      pos_ = start;
+      return fail("malformed number");
+    }
     char* end = nullptr;
     if (!is_float) {
       errno = 0;
       if (token[0] == '-') {
         long long v = std::strtoll(token.c_str(), &end, 10);
-        if (errno == 0 && *end == '\0') { out = static_cast<std::int64_t>(v); return true; }
+        if (errno == 0 && *end == '\0') {
+          out = static_cast<std::int64_t>(v);
+          return true;
+        }
       } else {
         unsigned long long v = std::strtoull(token.c_str(), &end, 10);
-        if (errno == 0 && *end == '\0') { out = static_cast<std::uint64_t>(v); return true; }
+        if (errno == 0 && *end == '\0') {
+          out = static_cast<std::uint64_t>(v);
+          return true;
+        }
       }
       // Integers beyond 64 bits are kept as doubles; range checks reject them later.
     }
     double v = std::strtod(token.c_str(), &end);
-    if (end == nullptr || *end != '\0') { pos_ = start; return fail("malformed number"); }
+    if (end == nullptr || *end != '\0') {
+      pos_ = start;
+      return fail("malformed number");
+    }
     out = v;
     return true;
   }
@@ -221,10 +268,14 @@ class Parser {
     for (int i = 0; i < 4; ++i) {
       char c = text_[pos_++];
       cp <<= 4;
-      if (c >= '0' && c <= '9') cp |= static_cast<std::uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') cp |= static_cast<std::uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') cp |= static_cast<std::uint32_t>(c - 'A' + 10);
-      else return fail("malformed \\u escape");
+      if (c >= '0' && c <= '9')
+        cp |= static_cast<std::uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        cp |= static_cast<std::uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        cp |= static_cast<std::uint32_t>(c - 'A' + 10);
+      else
+        return fail("malformed \\u escape");
     }
     return true;
   }
@@ -238,7 +289,10 @@ class Parser {
                     "json-limit");
       }
       char c = text_[pos_];
-      if (c == '"') { ++pos_; return true; }
+      if (c == '"') {
+        ++pos_;
+        return true;
+      }
       if (static_cast<unsigned char>(c) < 0x20) return fail("control character inside a string");
       if (c != '\\') {
         std::size_t n = utf8_sequence_length(text_, pos_);
@@ -251,14 +305,30 @@ class Parser {
       if (pos_ >= text_.size()) return fail("unterminated escape");
       char e = text_[pos_++];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           std::uint32_t cp = 0;
           if (!parse_hex4(cp)) return false;
@@ -274,7 +344,9 @@ class Parser {
           append_utf8(out, cp);
           break;
         }
-        default: --pos_; return fail("unknown escape in a string");
+        default:
+          --pos_;
+          return fail("unknown escape in a string");
       }
     }
   }
@@ -293,9 +365,12 @@ class Parser {
 std::string json_pointer_escape(std::string_view key) {
   std::string out;
   for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }

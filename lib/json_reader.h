@@ -3,11 +3,10 @@
 // diagnostics can point into the file.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <unordered_map>
-
-#include <nlohmann/json.hpp>
 
 #include "lib/diagnostics.h"
 #include "lib/source.h"

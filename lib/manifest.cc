@@ -1,11 +1,11 @@
 #include "lib/manifest.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <initializer_list>
 #include <iterator>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "lib/layer_facts.h"
 #include "lib/sha256.h"
@@ -30,9 +30,12 @@ void put_shape(ojson& j, const Layer& l, std::initializer_list<ShapeKey> keys) {
 
 // The keys that open both the manifest's `model` and `layers --format json`.
 ojson model_identity(const Model& model) {
-  return {{"architecture", model.architecture}, {"model_type", model.model_type},
-          {"family", model.family}, {"verified", model.verified},
-          {"num_hidden_layers", model.num_hidden_layers}, {"num_mtp_layers", model.num_mtp_layers}};
+  return {{"architecture", model.architecture},
+          {"model_type", model.model_type},
+          {"family", model.family},
+          {"verified", model.verified},
+          {"num_hidden_layers", model.num_hidden_layers},
+          {"num_mtp_layers", model.num_mtp_layers}};
 }
 
 }  // namespace
@@ -51,21 +54,27 @@ ojson layer_shape(const Layer& l) {
   ojson j = ojson::object();
   switch (l.kind) {
     case LayerKind::kAttention:
-      put_shape(j, l, {{"num_heads", &Layer::num_heads}, {"num_kv_heads", &Layer::num_kv_heads},
-                       {"head_dim", &Layer::head_dim}});
-      if (l.v_head_dim.value != l.head_dim.value) put_shape(j, l, {{"v_head_dim", &Layer::v_head_dim}});
-      put_shape(j, l, {{"kv_lora_rank", &Layer::kv_lora_rank},
-                       {"qk_rope_head_dim", &Layer::qk_rope_head_dim},
-                       {"sliding_window", &Layer::sliding_window}});
+      put_shape(j, l,
+                {{"num_heads", &Layer::num_heads},
+                 {"num_kv_heads", &Layer::num_kv_heads},
+                 {"head_dim", &Layer::head_dim}});
+      if (l.v_head_dim.value != l.head_dim.value)
+        put_shape(j, l, {{"v_head_dim", &Layer::v_head_dim}});
+      put_shape(j, l,
+                {{"kv_lora_rank", &Layer::kv_lora_rank},
+                 {"qk_rope_head_dim", &Layer::qk_rope_head_dim},
+                 {"sliding_window", &Layer::sliding_window}});
       break;
     case LayerKind::kMlp:
       put_shape(j, l, {{"intermediate_size", &Layer::intermediate_size}});
       break;
     case LayerKind::kMoe:
-      put_shape(j, l, {{"num_experts", &Layer::num_experts}, {"top_k", &Layer::top_k},
-                       {"moe_intermediate_size", &Layer::moe_intermediate_size},
-                       {"num_shared_experts", &Layer::num_shared_experts},
-                       {"shared_intermediate_size", &Layer::shared_intermediate_size}});
+      put_shape(j, l,
+                {{"num_experts", &Layer::num_experts},
+                 {"top_k", &Layer::top_k},
+                 {"moe_intermediate_size", &Layer::moe_intermediate_size},
+                 {"num_shared_experts", &Layer::num_shared_experts},
+                 {"shared_intermediate_size", &Layer::shared_intermediate_size}});
       break;
     case LayerKind::kEmbedding:
     case LayerKind::kLmHead:
@@ -76,18 +85,25 @@ ojson layer_shape(const Layer& l) {
       put_shape(j, l, {{"hidden_size", &Layer::hidden_size}});
       break;
     case LayerKind::kMamba:
-      put_shape(j, l, {{"mamba_heads", &Layer::mamba_heads}, {"mamba_head_dim", &Layer::mamba_head_dim},
-                       {"n_groups", &Layer::mamba_groups}, {"inner_size", &Layer::mamba_inner},
-                       {"ssm_state_size", &Layer::ssm_state_size}});
+      put_shape(j, l,
+                {{"mamba_heads", &Layer::mamba_heads},
+                 {"mamba_head_dim", &Layer::mamba_head_dim},
+                 {"n_groups", &Layer::mamba_groups},
+                 {"inner_size", &Layer::mamba_inner},
+                 {"ssm_state_size", &Layer::ssm_state_size}});
       break;
     case LayerKind::kLinearAttention:
-      put_shape(j, l, {{"key_heads", &Layer::linear_key_heads}, {"value_heads", &Layer::linear_value_heads},
-                       {"key_head_dim", &Layer::linear_key_head_dim},
-                       {"value_head_dim", &Layer::linear_value_head_dim}});
+      put_shape(j, l,
+                {{"key_heads", &Layer::linear_key_heads},
+                 {"value_heads", &Layer::linear_value_heads},
+                 {"key_head_dim", &Layer::linear_key_head_dim},
+                 {"value_head_dim", &Layer::linear_value_head_dim}});
       break;
     case LayerKind::kIndexer:
-      put_shape(j, l, {{"index_heads", &Layer::index_heads}, {"index_head_dim", &Layer::index_head_dim},
-                       {"index_topk", &Layer::index_topk}});
+      put_shape(j, l,
+                {{"index_heads", &Layer::index_heads},
+                 {"index_head_dim", &Layer::index_head_dim},
+                 {"index_topk", &Layer::index_topk}});
       break;
   }
   return j;
@@ -97,8 +113,8 @@ std::string recorded_path(const std::string& path, const std::string& cwd) {
   if (path.empty()) return path;
   std::filesystem::path p(path);
   if (p.is_absolute() && !cwd.empty()) {
-    std::filesystem::path relative = p.lexically_normal().lexically_relative(
-        std::filesystem::path(cwd).lexically_normal());
+    std::filesystem::path relative =
+        p.lexically_normal().lexically_relative(std::filesystem::path(cwd).lexically_normal());
     if (!relative.empty()) return relative.generic_string();
   }
   std::string normal = p.lexically_normal().generic_string();
@@ -106,9 +122,8 @@ std::string recorded_path(const std::string& path, const std::string& cwd) {
 }
 
 ojson build_manifest(const Engine& engine, const Model& model, const RulesFile& rules,
-                     const AxisValues& axes,
-                     const std::vector<LayerPlan>& plans, const Layout& layout,
-                     const ManifestInputs& inputs) {
+                     const AxisValues& axes, const std::vector<LayerPlan>& plans,
+                     const Layout& layout, const ManifestInputs& inputs) {
   ojson m;
   m["schema_version"] = kManifestSchemaVersion;
   m["generator"] = {{"name", "layerplan"}, {"version", LAYERPLAN_VERSION}};

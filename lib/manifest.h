@@ -37,8 +37,7 @@ struct ManifestInputs {
 // Builds the manifest of a checked plan (no errors) from its facts (lib/layer_facts.h). Keys
 // come out in a fixed order.
 [[nodiscard]] nlohmann::ordered_json build_manifest(const Engine& engine, const Model& model,
-                                                    const RulesFile& rules,
-                                                    const AxisValues& axes,
+                                                    const RulesFile& rules, const AxisValues& axes,
                                                     const std::vector<LayerPlan>& plans,
                                                     const Layout& layout,
                                                     const ManifestInputs& inputs);

@@ -2,11 +2,10 @@
 // (`report`, `diff`): read, parse and check it, every problem reported at file:line:col.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "lib/diagnostics.h"
 #include "lib/report_model.h"

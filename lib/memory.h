@@ -20,8 +20,10 @@ enum class QuantFormat {
   kFp8Channel,  // fp8 with a float32 scale per output row (fbgemm_fp8)
   kFp8Tensor,   // fp8 with one float32 scale per tensor
   kMxfp4,       // 4-bit e2m1 pairs packed in a byte, an e8m0 scale per 32 (gpt-oss experts)
-  kNvfp4,       // 4-bit e2m1 packed, an fp8 scale per 16, float32 global scales (ModelOpt, compressed-tensors)
-  kUnknown,     // a scheme layerplan does not model: weights counted in the model dtype, with a warning
+  kNvfp4,       // 4-bit e2m1 packed, an fp8 scale per 16, float32 global scales (ModelOpt,
+                // compressed-tensors)
+  kUnknown,     // a scheme layerplan does not model: weights counted in the model dtype, with a
+                // warning
 };
 
 struct QuantScheme {
@@ -43,39 +45,39 @@ struct LayerMemory {
   // each rank caches one token in `kv_token_share` of the sequence (DCP).
   std::int64_t kv_bytes_per_token = 0;
   std::int64_t kv_token_share = 1;
-  std::int64_t sliding_window = 0;        // > 0: the layer keeps only this many recent tokens
-  std::int64_t state_bytes_per_seq = 0;   // Mamba / linear-attention state per sequence
+  std::int64_t sliding_window = 0;       // > 0: the layer keeps only this many recent tokens
+  std::int64_t state_bytes_per_seq = 0;  // Mamba / linear-attention state per sequence
 };
 
 // The heaviest rank of one pipeline stage.
 struct StageMemory {
   int stage = 0;
   std::int64_t weight_bytes = 0;
-  std::int64_t kv_bytes_per_token = 0;        // full-attention layers, per cached token
+  std::int64_t kv_bytes_per_token = 0;          // full-attention layers, per cached token
   std::int64_t sliding_kv_bytes_per_token = 0;  // sliding-window layers, per cached token
   std::int64_t state_bytes_per_seq = 0;
 };
 
 struct MemoryPlan {
-  std::string dtype;           // model dtype
+  std::string dtype;  // model dtype
   std::int64_t dtype_bytes = 2;
   std::string kv_cache_dtype;  // "auto" follows the model dtype
   std::int64_t kv_dtype_bytes = 2;
   QuantScheme quant;
-  std::int64_t kv_token_share = 1;  // DCP: each rank caches one token in this many
+  std::int64_t kv_token_share = 1;           // DCP: each rank caches one token in this many
   std::int64_t max_position_embeddings = 0;  // 0: config.json does not say
   std::vector<LayerMemory> layers;           // one per plan, in plan order
   std::vector<StageMemory> stages;
-  std::int64_t params_total = 0;             // sum of `params` (the checkpoint's parameter count)
-  std::int64_t params_mtp = 0;               // of which MTP layers
+  std::int64_t params_total = 0;  // sum of `params` (the checkpoint's parameter count)
+  std::int64_t params_mtp = 0;    // of which MTP layers
 };
 
 // What the user asks: the GPU and vLLM's scheduler limits.
 struct FitRequest {
-  std::int64_t gpu_memory = 0;            // bytes per GPU
-  double gpu_memory_utilization = 0.9;    // vLLM's default
-  std::optional<std::int64_t> max_model_len;     // default: max_position_embeddings
-  std::optional<std::int64_t> max_num_seqs;      // default: vLLM's for the GPU size
+  std::int64_t gpu_memory = 0;                // bytes per GPU
+  double gpu_memory_utilization = 0.9;        // vLLM's default
+  std::optional<std::int64_t> max_model_len;  // default: max_position_embeddings
+  std::optional<std::int64_t> max_num_seqs;   // default: vLLM's for the GPU size
   std::optional<std::int64_t> max_num_batched_tokens;
   std::int64_t block_size = 16;
 };
@@ -94,10 +96,10 @@ struct FitResult {
   std::int64_t max_num_batched_tokens = 0;
   std::int64_t max_model_len = 0;
   bool weights_fit = false;
-  bool exact = true;                 // false: hybrid KV cache (sliding, Mamba), an estimate
-  std::int64_t kv_tokens_per_replica = 0;   // smallest over stages
-  std::int64_t largest_max_model_len = 0;   // that one request fits; 0: none
-  bool fits = false;                 // weights fit and one request of max_model_len fits
+  bool exact = true;                       // false: hybrid KV cache (sliding, Mamba), an estimate
+  std::int64_t kv_tokens_per_replica = 0;  // smallest over stages
+  std::int64_t largest_max_model_len = 0;  // that one request fits; 0: none
+  bool fits = false;                       // weights fit and one request of max_model_len fits
   std::vector<StageFit> stages;
 };
 

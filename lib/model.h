@@ -86,15 +86,15 @@ struct WeightFact {
 // are those of a family that declares nothing: llama.py's.
 struct WeightFacts {
   WeightFact o_bias{false, "attention_bias", ""};  // o_proj bias (llama.py bias_o_proj)
-  WeightFact qk_norm;             // q_norm / k_norm of head_dim
-  WeightFact qk_norm_full;        // q_norm / k_norm over all heads, sharded (MiniMax-M2)
-  WeightFact gated_q;             // q_proj also produces an output gate (Qwen3-Next)
-  WeightFact sinks;               // per-head attention sinks (gpt-oss)
+  WeightFact qk_norm;                              // q_norm / k_norm of head_dim
+  WeightFact qk_norm_full;             // q_norm / k_norm over all heads, sharded (MiniMax-M2)
+  WeightFact gated_q;                  // q_proj also produces an output gate (Qwen3-Next)
+  WeightFact sinks;                    // per-head attention sinks (gpt-oss)
   WeightFact gated_mlp{true, "", ""};  // gate and up projections (SwiGLU); false: one up (relu2)
-  WeightFact router_bias;         // the router Linear has a bias (gpt-oss)
-  WeightFact expert_bias;         // biases on the experts' projections (gpt-oss)
-  WeightFact score_bias;          // e_score_correction_bias, float32 (noaux_tc routing)
-  WeightFact shared_expert_gate;  // a sigmoid gate on the shared expert (Qwen3-Next)
+  WeightFact router_bias;              // the router Linear has a bias (gpt-oss)
+  WeightFact expert_bias;              // biases on the experts' projections (gpt-oss)
+  WeightFact score_bias;               // e_score_correction_bias, float32 (noaux_tc routing)
+  WeightFact shared_expert_gate;       // a sigmoid gate on the shared expert (Qwen3-Next)
 };
 
 struct Model {
@@ -108,7 +108,7 @@ struct Model {
   bool tp_limited_by_experts = false;  // vLLM raises when tp > the number of routed experts
   bool mlp_divides_world = false;      // the MLP width must divide tp * pp * pcp * dp (gpt-oss)
   WeightFacts weights;                 // which weights vLLM builds (declaration map `weights`)
-  std::string dtype;  // "bfloat16" when config.json does not say
+  std::string dtype;                   // "bfloat16" when config.json does not say
   int num_hidden_layers = 0;
   int num_mtp_layers = 0;
   ConfigValue hidden_size;

@@ -1,11 +1,11 @@
 #include "lib/model_resolver.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <system_error>
-
-#include <fmt/format.h>
 
 #include "lib/source.h"
 
@@ -33,7 +33,8 @@ bool id_part_ok(std::string_view s) {
 // never '..'.
 bool revision_ok(std::string_view s) {
   if (s.empty() || s.size() > 128 || s.front() == '/' || s.back() == '/') return false;
-  if (s.find("..") != std::string_view::npos || s.find("//") != std::string_view::npos) return false;
+  if (s.find("..") != std::string_view::npos || s.find("//") != std::string_view::npos)
+    return false;
   return std::all_of(s.begin(), s.end(), [](char c) { return id_char(c) || c == '/'; });
 }
 
@@ -52,7 +53,8 @@ std::optional<HfId> parse_id(std::string_view spec) {
   if (!id_part_ok(id.org) || !id_part_ok(id.name)) return std::nullopt;
   // "models/config.json" names a file, not a repository.
   for (std::string_view ext : {".json", ".yaml", ".yml"}) {
-    if (id.name.size() > ext.size() && id.name.compare(id.name.size() - ext.size(), ext.size(), ext) == 0) {
+    if (id.name.size() > ext.size() &&
+        id.name.compare(id.name.size() - ext.size(), ext.size(), ext) == 0) {
       return std::nullopt;
     }
   }
@@ -71,8 +73,9 @@ bool is_file(const fs::path& p) {
 
 // A commit hash as huggingface_hub writes it into refs/<name>.
 bool commit_ok(std::string_view s) {
-  return !s.empty() && s.size() <= 64 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c));
+  });
 }
 
 // Whether `file` lies in `dir` once every symbolic link is followed: huggingface_hub links a
@@ -99,7 +102,8 @@ std::optional<std::string> from_repo_folder(const fs::path& repo, const std::str
     ReadError read_error;
     auto source = read_source(ref.string(), read_error, 256);
     std::string commit = source ? (*source)->text : "";
-    while (!commit.empty() && std::isspace(static_cast<unsigned char>(commit.back()))) commit.pop_back();
+    while (!commit.empty() && std::isspace(static_cast<unsigned char>(commit.back())))
+      commit.pop_back();
     if (commit_ok(commit)) {
       fs::path config = repo / "snapshots" / commit / "config.json";
       tried.push_back(config.string());
@@ -121,9 +125,10 @@ std::optional<std::string> from_repo_folder(const fs::path& repo, const std::str
 }
 
 std::string download_hint(const HfId& id) {
-  return fmt::format("to fetch only its config (the one network step, yours to run): "
-                     "huggingface-cli download {}/{} config.json{}",
-                     id.org, id.name, id.revision.empty() ? "" : " --revision " + id.revision);
+  return fmt::format(
+      "to fetch only its config (the one network step, yours to run): "
+      "huggingface-cli download {}/{} config.json{}",
+      id.org, id.name, id.revision.empty() ? "" : " --revision " + id.revision);
 }
 
 }  // namespace
@@ -169,13 +174,14 @@ std::optional<std::string> resolve_model(std::string_view spec, const std::strin
                          ? fmt::format("'{}/{}'", id->org, id->name)
                          : fmt::format("revision '{}' of '{}/{}'", id->revision, id->org, id->name);
   error.message =
-      cache.empty()
-          ? fmt::format("cannot find model {}: no such path, and no HuggingFace cache to look in "
-                        "(HF_HUB_CACHE, HF_HOME and HOME are all unset)",
-                        what)
-          : fmt::format("cannot find model {}: no such path, and not in the HuggingFace cache "
-                        "'{}' (layerplan never downloads)",
-                        what, cache);
+      cache.empty() ? fmt::format(
+                          "cannot find model {}: no such path, and no HuggingFace cache to look in "
+                          "(HF_HUB_CACHE, HF_HOME and HOME are all unset)",
+                          what)
+                    : fmt::format(
+                          "cannot find model {}: no such path, and not in the HuggingFace cache "
+                          "'{}' (layerplan never downloads)",
+                          what, cache);
   for (const auto& t : tried) error.notes.push_back(fmt::format("tried {}", t));
   error.notes.push_back(download_hint(*id));
   return std::nullopt;

@@ -1,8 +1,8 @@
 #include "lib/pipeline.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "lib/engine/vllm.h"
 #include "lib/manifest_memory.h"
@@ -16,7 +16,8 @@ bool Compilation::failed(bool werror) const {
 
 bool Compilation::input_unreadable() const {
   return std::any_of(diags.all().begin(), diags.all().end(), [](const Diagnostic& d) {
-    return d.code == "input-unreadable" || d.code == "model-not-found" || d.code == "inputs-swapped";
+    return d.code == "input-unreadable" || d.code == "model-not-found" ||
+           d.code == "inputs-swapped";
   });
 }
 
@@ -43,7 +44,8 @@ const LayerPlan* Compilation::find_layer(std::string_view prefix) const {
 namespace {
 
 bool yaml_path(std::string_view path) {
-  return path.size() > 5 && (path.substr(path.size() - 5) == ".yaml" || path.substr(path.size() - 4) == ".yml");
+  return path.size() > 5 &&
+         (path.substr(path.size() - 5) == ".yaml" || path.substr(path.size() - 4) == ".yml");
 }
 
 // `--config rules.yaml --rules config.json`: one error that says so, instead of a JSON syntax
@@ -53,13 +55,14 @@ bool swapped_inputs(const CompileRequest& request, Diagnostics& diags) {
   ReadError error;
   auto source = read_source(request.config_path, error);
   if (!source || !looks_like_rules((*source)->text)) return false;
-  Diagnostic d = make_error(
-      "inputs-swapped", Location{*source, 0, 0},
-      fmt::format("--config names a parallelism_rules file; --config takes the model's "
-                  "config.json (or a HuggingFace id) and --rules the rules{}",
-                  request.rules_path.empty() ? "" : fmt::format(": did you mean --config {} --rules {}?",
-                                                                request.rules_path,
-                                                                request.config_path)));
+  Diagnostic d =
+      make_error("inputs-swapped", Location{*source, 0, 0},
+                 fmt::format("--config names a parallelism_rules file; --config takes the model's "
+                             "config.json (or a HuggingFace id) and --rules the rules{}",
+                             request.rules_path.empty()
+                                 ? ""
+                                 : fmt::format(": did you mean --config {} --rules {}?",
+                                               request.rules_path, request.config_path)));
   diags.report(std::move(d));
   return true;
 }
@@ -140,8 +143,8 @@ std::unique_ptr<Compilation> compile(const CompileRequest& request) {
 
   c->axes = resolve_axes(*c->rules);
   c->plans = resolve_layers(*c->model, *c->rules, c->axes, *c->engine);
-  CheckContext context{*c->model, *c->rules, c->axes, c->plans, c->registry, *c->engine,
-                       request.checks};
+  CheckContext context{*c->model,   *c->rules,  c->axes,       c->plans,
+                       c->registry, *c->engine, request.checks};
   run_checks(context, c->diags);
   if (c->diags.has_errors()) return c;
   if (LayoutSize size = c->engine->layout_size(c->axes, c->plans);
@@ -151,10 +154,12 @@ std::unique_ptr<Compilation> compile(const CompileRequest& request) {
         fmt::format("the rank groups of this plan would list {} ranks ({} group sets over a "
                     "world of {}), more than layerplan lists ({})",
                     size.entries, size.sets, c->axes.world_size, kMaxLayoutEntries));
-    d.notes.push_back({{}, "each distinct layer tp_size below tp and each distinct ep_size adds "
-                           "group sets that cover the whole world"});
-    d.notes.push_back({{}, "compile --group-lists none writes only the compact group layout, "
-                           "whatever the world size"});
+    d.notes.push_back({{},
+                       "each distinct layer tp_size below tp and each distinct ep_size adds "
+                       "group sets that cover the whole world"});
+    d.notes.push_back({{},
+                       "compile --group-lists none writes only the compact group layout, "
+                       "whatever the world size"});
     c->diags.report(std::move(d));
     return c;
   }

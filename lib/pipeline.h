@@ -11,8 +11,8 @@
 #include "lib/checks.h"
 #include "lib/engine/engine.h"
 #include "lib/engine/vllm_args.h"
-#include "lib/hf_config.h"
 #include "lib/engine/vllm_layout.h"
+#include "lib/hf_config.h"
 #include "lib/manifest.h"
 #include "lib/model_resolver.h"
 #include "lib/resolver.h"
@@ -21,14 +21,14 @@
 namespace layerplan {
 
 struct CompileRequest {
-  std::string config_path;           // config.json, a directory holding one, or a HF model id
-  HfCacheEnv hf;                     // where HF model ids are looked up (lib/model_resolver.h)
-  std::string rules_path;            // empty: expand the model only
-  std::optional<SourcePtr> config;   // given: used instead of reading config_path
-  std::optional<SourcePtr> rules;    // given: used instead of reading rules_path
-  std::string vllm_args;             // not empty: a vLLM launch line instead of a rules file;
-                                     // its MODEL stands for config_path when that is empty
-  NodeRequest nodes;                 // --gpus-per-node (the launch line adds vLLM's own flags)
+  std::string config_path;          // config.json, a directory holding one, or a HF model id
+  HfCacheEnv hf;                    // where HF model ids are looked up (lib/model_resolver.h)
+  std::string rules_path;           // empty: expand the model only
+  std::optional<SourcePtr> config;  // given: used instead of reading config_path
+  std::optional<SourcePtr> rules;   // given: used instead of reading rules_path
+  std::string vllm_args;            // not empty: a vLLM launch line instead of a rules file;
+                                    // its MODEL stands for config_path when that is empty
+  NodeRequest nodes;                // --gpus-per-node (the launch line adds vLLM's own flags)
   std::vector<std::string> arch_files;
   CheckOptions checks;
   const Engine* engine = nullptr;  // null: vLLM (lib/engine/vllm.h)
@@ -48,13 +48,13 @@ struct Compilation {
   std::optional<RulesFile> rules;
   AxisValues axes;
   std::vector<LayerPlan> plans;
-  std::optional<Layout> layout;  // set when the plan checked clean
-  std::optional<VllmLaunch> launch;      // the parsed launch line, with --vllm-args
-  std::optional<NodePlacement> nodes;    // when the request or the launch line names nodes
-  std::string model_arg;                 // MODEL in the exported command
-  std::optional<MemoryPlan> memory;  // set with layout
+  std::optional<Layout> layout;        // set when the plan checked clean
+  std::optional<VllmLaunch> launch;    // the parsed launch line, with --vllm-args
+  std::optional<NodePlacement> nodes;  // when the request or the launch line names nodes
+  std::string model_arg;               // MODEL in the exported command
+  std::optional<MemoryPlan> memory;    // set with layout
   std::optional<FitRequest> fit_request;
-  std::optional<FitResult> fit;      // set with layout when the request asked for a fit
+  std::optional<FitResult> fit;  // set with layout when the request asked for a fit
 
   Compilation() = default;
   Compilation(const Compilation&) = delete;

@@ -1,9 +1,9 @@
 #include "lib/project_file.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <system_error>
-
-#include <fmt/format.h>
 
 #include "lib/glob.h"
 #include "lib/ignores.h"
@@ -28,9 +28,9 @@ std::vector<std::pair<std::string, Location>> string_list(const SourcePtr& file,
   } else if (node.IsSequence()) {
     for (const auto& item : node) items.push_back(item);
   } else if (!node.IsNull()) {
-    diags.report(make_error("wrong-type", location_of(file, node),
-                            fmt::format("'{}' must be a list of strings, got {}", what,
-                                        yaml_type_name(node))));
+    diags.report(make_error(
+        "wrong-type", location_of(file, node),
+        fmt::format("'{}' must be a list of strings, got {}", what, yaml_type_name(node))));
   }
   for (const auto& item : items) {
     if (!item.IsScalar() || item.Scalar().empty()) {
@@ -80,7 +80,8 @@ std::optional<ProjectFile> parse_project_file(const SourcePtr& file, Diagnostics
   if (root->IsNull()) return out;
   for (const auto& e : map_entries(file, *root, kProjectFileName, kProjectKeys, diags)) {
     if (e.key == "paths") {
-      for (auto& [path, where] : string_list(file, e.value, "paths", diags)) out.paths.push_back(path);
+      for (auto& [path, where] : string_list(file, e.value, "paths", diags))
+        out.paths.push_back(path);
     } else if (e.key == "ignore") {
       for (auto& [code, where] : string_list(file, e.value, "ignore", diags)) {
         if (std::string why = unknown_code_message(code); !why.empty()) {

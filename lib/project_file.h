@@ -27,7 +27,7 @@ struct ModelBinding {
 
 struct ProjectFile {
   SourcePtr file;
-  std::string dir;  // the directory holding the file
+  std::string dir;                 // the directory holding the file
   std::vector<std::string> paths;  // relative to dir
   std::vector<ModelBinding> models;
   std::vector<std::string> ignore;

@@ -10,9 +10,12 @@ constexpr const char* kBold = "\033[1m";
 
 const char* color_of(Severity s) {
   switch (s) {
-    case Severity::kError: return "\033[1;31m";
-    case Severity::kWarning: return "\033[1;35m";
-    case Severity::kNote: return "\033[1;36m";
+    case Severity::kError:
+      return "\033[1;31m";
+    case Severity::kWarning:
+      return "\033[1;35m";
+    case Severity::kNote:
+      return "\033[1;36m";
   }
   return "";
 }
@@ -29,8 +32,8 @@ std::string subjects_line(const Diagnostic& d, const RenderOptions& o) {
     shown_subjects = d.subjects;
   } else {
     for (std::size_t i = 0; i + 1 < o.max_subjects; ++i) shown_subjects.push_back(d.subjects[i]);
-    shown_subjects.push_back(fmt::format("... and {} more, last {}", n - o.max_subjects + 1,
-                                         d.subjects.back()));
+    shown_subjects.push_back(
+        fmt::format("... and {} more, last {}", n - o.max_subjects + 1, d.subjects.back()));
   }
   return fmt::format("in {} layers: {}", n, fmt::join(shown_subjects, ", "));
 }
@@ -93,7 +96,8 @@ std::string render_text(const std::vector<Diagnostic>& diagnostics, const Render
                          paint(color_of(Severity::kNote), "note"), note.message);
     }
     std::string subjects = subjects_line(d, o);
-    if (!subjects.empty()) out += fmt::format("{}: {}\n", paint(color_of(Severity::kNote), "note"), subjects);
+    if (!subjects.empty())
+      out += fmt::format("{}: {}\n", paint(color_of(Severity::kNote), "note"), subjects);
   }
   return out;
 }
@@ -102,9 +106,15 @@ std::string render_summary(const std::vector<Diagnostic>& diagnostics, const Ren
   int errors = 0, warnings = 0, notes = 0;
   for (const auto& d : diagnostics) {
     switch (shown(d.severity, o)) {
-      case Severity::kError: ++errors; break;
-      case Severity::kWarning: ++warnings; break;
-      case Severity::kNote: ++notes; break;
+      case Severity::kError:
+        ++errors;
+        break;
+      case Severity::kWarning:
+        ++warnings;
+        break;
+      case Severity::kNote:
+        ++notes;
+        break;
     }
   }
   std::vector<std::string> parts;
@@ -136,7 +146,8 @@ nlohmann::ordered_json diagnostics_json(const std::vector<Diagnostic>& diagnosti
     j["location"] = location(d.location);
     j["message"] = d.message;
     nlohmann::ordered_json notes = nlohmann::ordered_json::array();
-    for (const auto& n : d.notes) notes.push_back({{"location", location(n.location)}, {"message", n.message}});
+    for (const auto& n : d.notes)
+      notes.push_back({{"location", location(n.location)}, {"message", n.message}});
     j["notes"] = std::move(notes);
     j["layers"] = d.subjects;
     j["valid_values"] = d.valid_values;

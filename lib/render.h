@@ -2,10 +2,9 @@
 // JSON for machines, from the same Diagnostic values.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "lib/diagnostics.h"
 
@@ -13,7 +12,7 @@ namespace layerplan {
 
 struct RenderOptions {
   bool color = false;
-  bool werror = false;          // warnings are shown as errors
+  bool werror = false;           // warnings are shown as errors
   std::size_t max_subjects = 4;  // layers listed before "and N more"
 };
 

@@ -1,10 +1,10 @@
 // The rank grid: one SVG view per group set, each group in its own colour, groups that span nodes
 // outlined. Rows are nodes when they are known, else tp-major blocks of equal (dp, pp, pcp).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "lib/report_html.h"
 
@@ -49,13 +49,16 @@ Nodes nodes_of(const ReportModel& m, const ReportOptions& o) {
   Nodes n;
   if (o.gpus_per_node > 0) {
     n.of.resize(static_cast<std::size_t>(m.world_size));
-    for (std::int64_t r = 0; r < m.world_size; ++r) n.of[static_cast<std::size_t>(r)] = r / o.gpus_per_node;
-    for (std::int64_t k = 0; k * o.gpus_per_node < m.world_size; ++k) n.names.push_back(fmt::format("node {}", k));
+    for (std::int64_t r = 0; r < m.world_size; ++r)
+      n.of[static_cast<std::size_t>(r)] = r / o.gpus_per_node;
+    for (std::int64_t k = 0; k * o.gpus_per_node < m.world_size; ++k)
+      n.names.push_back(fmt::format("node {}", k));
     n.source = fmt::format("--gpus-per-node {}", o.gpus_per_node);
   } else if (!m.nodes.empty()) {
     n.of.assign(static_cast<std::size_t>(m.world_size), -1);
     for (std::size_t k = 0; k < m.nodes.size(); ++k) {
-      for (std::int64_t r : m.nodes[k].ranks) n.of[static_cast<std::size_t>(r)] = static_cast<std::int64_t>(k);
+      for (std::int64_t r : m.nodes[k].ranks)
+        n.of[static_cast<std::size_t>(r)] = static_cast<std::int64_t>(k);
       n.names.push_back(m.nodes[k].name);
     }
     n.source = "the manifest's nodes";
@@ -64,12 +67,13 @@ Nodes nodes_of(const ReportModel& m, const ReportOptions& o) {
 }
 
 std::vector<GridRow> rows_of(const ReportModel& m, const ReportOptions& o, const Nodes& nodes,
-                         std::int64_t count) {
+                             std::int64_t count) {
   std::vector<GridRow> rows;
   if (o.gpus_per_node > 0) {
     for (std::int64_t start = 0; start < count; start += o.gpus_per_node) {
       GridRow row{fmt::format("node {}", start / o.gpus_per_node), {}};
-      for (std::int64_t r = start; r < std::min(count, start + o.gpus_per_node); ++r) row.ranks.push_back(r);
+      for (std::int64_t r = start; r < std::min(count, start + o.gpus_per_node); ++r)
+        row.ranks.push_back(r);
       rows.push_back(std::move(row));
     }
     return rows;
@@ -95,7 +99,8 @@ std::vector<GridRow> rows_of(const ReportModel& m, const ReportOptions& o, const
     if (m.dp > 1) parts.push_back(fmt::format("dp {}", d));
     if (m.pp > 1) parts.push_back(fmt::format("pp {}", p));
     if (m.pcp > 1) parts.push_back(fmt::format("pcp {}", c));
-    GridRow row{parts.empty() ? std::string("ranks") : fmt::format("{}", fmt::join(parts, " ")), {}};
+    GridRow row{parts.empty() ? std::string("ranks") : fmt::format("{}", fmt::join(parts, " ")),
+                {}};
     for (std::int64_t r = start; r < std::min(count, start + m.tp); ++r) row.ranks.push_back(r);
     rows.push_back(std::move(row));
   }
@@ -104,14 +109,16 @@ std::vector<GridRow> rows_of(const ReportModel& m, const ReportOptions& o, const
 
 std::string colour(std::size_t group) {
   int hue = static_cast<int>(std::fmod(static_cast<double>(group) * 137.508, 360.0));
-  int light = 68 + static_cast<int>(group / 7 % 3) * 6;  // neighbours of equal hue differ in lightness
+  int light =
+      68 + static_cast<int>(group / 7 % 3) * 6;  // neighbours of equal hue differ in lightness
   return fmt::format("hsl({},70%,{}%)", hue, light);
 }
 
 std::string members_text(const std::vector<std::int64_t>& g) {
   if (g.size() <= 32) return fmt::format("{}", fmt::join(g, ", "));
   std::vector<std::int64_t> head(g.begin(), g.begin() + 8), tail(g.end() - 4, g.end());
-  return fmt::format("{}, ..., {} ({} ranks)", fmt::join(head, ", "), fmt::join(tail, ", "), g.size());
+  return fmt::format("{}, ..., {} ({} ranks)", fmt::join(head, ", "), fmt::join(tail, ", "),
+                     g.size());
 }
 
 std::string node_list(const std::set<std::int64_t>& ids, const Nodes& nodes) {
@@ -128,8 +135,8 @@ std::string node_list(const std::set<std::int64_t>& ids, const Nodes& nodes) {
 
 // One view: the grid coloured by the groups of `groups`, and the list of the drawn groups.
 std::string view(const std::string& name, const std::string& attrs, const std::string& title,
-                 const std::vector<std::vector<std::int64_t>>& groups, const std::vector<GridRow>& rows,
-                 const Nodes& nodes, std::int64_t count) {
+                 const std::vector<std::vector<std::int64_t>>& groups,
+                 const std::vector<GridRow>& rows, const Nodes& nodes, std::int64_t count) {
   std::vector<std::int64_t> group_of(static_cast<std::size_t>(count), -1), pos_of(group_of);
   std::vector<std::size_t> drawn;  // groups with a member in the window
   std::vector<bool> spans(groups.size(), false);
@@ -154,7 +161,8 @@ std::string view(const std::string& name, const std::string& attrs, const std::s
   std::size_t lines = 0;
   for (const auto& row : rows) lines += (row.ranks.size() + kMaxCols - 1) / kMaxCols;
   std::size_t cols = 1;
-  for (const auto& row : rows) cols = std::max(cols, std::min<std::size_t>(row.ranks.size(), kMaxCols));
+  for (const auto& row : rows)
+    cols = std::max(cols, std::min<std::size_t>(row.ranks.size(), kMaxCols));
   int width = kLabel + static_cast<int>(cols) * (kCell + kGap);
   int height = static_cast<int>(lines) * (kCellH + kGap) + static_cast<int>(rows.size()) * 4;
   std::size_t spanning = static_cast<std::size_t>(std::count(spans.begin(), spans.end(), true));
@@ -165,25 +173,28 @@ std::string view(const std::string& name, const std::string& attrs, const std::s
     out += fmt::format("<p class=\"spans\">{} of {} drawn group{} span nodes (outlined)</p>\n",
                        spanning, drawn.size(), drawn.size() == 1 ? "" : "s");
   }
-  out += fmt::format("<svg class=\"grid\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
-                     "role=\"img\" aria-label=\"{} groups\">\n",
-                     width, height, width, height, html_escape(name));
+  out += fmt::format(
+      "<svg class=\"grid\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
+      "role=\"img\" aria-label=\"{} groups\">\n",
+      width, height, width, height, html_escape(name));
   int y = 0;
   for (const auto& row : rows) {
     std::string label = row.label.size() > 12 ? row.label.substr(0, 11) + "~" : row.label;
-    out += fmt::format("<text class=\"rl\" x=\"0\" y=\"{}\">{}</text>\n", y + 15, html_escape(label));
+    out +=
+        fmt::format("<text class=\"rl\" x=\"0\" y=\"{}\">{}</text>\n", y + 15, html_escape(label));
     for (std::size_t i = 0; i < row.ranks.size(); ++i) {
       if (i > 0 && i % kMaxCols == 0) y += kCellH + kGap;
       std::int64_t r = row.ranks[i];
       std::int64_t g = group_of[static_cast<std::size_t>(r)];
       int x = kLabel + static_cast<int>(i % kMaxCols) * (kCell + kGap);
       bool x_node = g >= 0 && spans[static_cast<std::size_t>(g)];
-      out += fmt::format("<rect{} x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" "
-                         "data-rank=\"{}\" data-group=\"{}\" data-pos=\"{}\"/>"
-                         "<text x=\"{}\" y=\"{}\">{}</text>\n",
-                         x_node ? " class=\"x\"" : "", x, y, kCell, kCellH,
-                         g < 0 ? std::string("#eee") : colour(static_cast<std::size_t>(g)), r, g,
-                         pos_of[static_cast<std::size_t>(r)], x + kCell / 2, y + 15, r);
+      out += fmt::format(
+          "<rect{} x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" "
+          "data-rank=\"{}\" data-group=\"{}\" data-pos=\"{}\"/>"
+          "<text x=\"{}\" y=\"{}\">{}</text>\n",
+          x_node ? " class=\"x\"" : "", x, y, kCell, kCellH,
+          g < 0 ? std::string("#eee") : colour(static_cast<std::size_t>(g)), r, g,
+          pos_of[static_cast<std::size_t>(r)], x + kCell / 2, y + 15, r);
     }
     y += kCellH + kGap + 4;
   }
@@ -191,14 +202,18 @@ std::string view(const std::string& name, const std::string& attrs, const std::s
   out += nodes.of.empty() ? "</tr>\n" : "<th>nodes</th></tr>\n";
   for (std::size_t i = 0; i < drawn.size() && i < kMaxListedGroups; ++i) {
     std::size_t g = drawn[i];
-    out += fmt::format("<tr data-group=\"{}\"{}><td><span class=\"sw\" style=\"background:{}\"></span>{}</td><td>{}</td>",
-                       g, spans[g] ? " class=\"x\"" : "", colour(g), g, members_text(groups[g]));
-    if (!nodes.of.empty()) out += fmt::format("<td>{}</td>", html_escape(node_list(span_nodes[g], nodes)));
+    out += fmt::format(
+        "<tr data-group=\"{}\"{}><td><span class=\"sw\" "
+        "style=\"background:{}\"></span>{}</td><td>{}</td>",
+        g, spans[g] ? " class=\"x\"" : "", colour(g), g, members_text(groups[g]));
+    if (!nodes.of.empty())
+      out += fmt::format("<td>{}</td>", html_escape(node_list(span_nodes[g], nodes)));
     out += "</tr>\n";
   }
   out += "</table>\n";
   if (drawn.size() > kMaxListedGroups) {
-    out += fmt::format("<p class=\"more\">and {} more drawn groups</p>\n", drawn.size() - kMaxListedGroups);
+    out += fmt::format("<p class=\"more\">and {} more drawn groups</p>\n",
+                       drawn.size() - kMaxListedGroups);
   }
   return out + "</section>\n";
 }
@@ -210,18 +225,21 @@ std::string render_rank_grid(const ReportModel& m, const ReportOptions& o) {
   Nodes nodes = nodes_of(m, o);
   std::vector<GridRow> rows = rows_of(m, o, nodes, w.count);
   std::string out = "<section id=\"groups\">\n<h2>Rank groups</h2>\n<p>";
-  out += nodes.of.empty()
-             ? fmt::format("Rows are tp-major blocks of {} rank{} (equal dp, pp and pcp); node "
-                           "boundaries are unknown (<code>--gpus-per-node N</code> draws them).",
-                           m.tp, m.tp == 1 ? "" : "s")
-             : fmt::format("Rows are nodes ({} node{}, from {}); groups that span nodes are "
-                           "outlined.",
-                           nodes.names.size(), nodes.names.size() == 1 ? "" : "s",
-                           html_escape(nodes.source));
+  out +=
+      nodes.of.empty()
+          ? fmt::format(
+                "Rows are tp-major blocks of {} rank{} (equal dp, pp and pcp); node "
+                "boundaries are unknown (<code>--gpus-per-node N</code> draws them).",
+                m.tp, m.tp == 1 ? "" : "s")
+          : fmt::format(
+                "Rows are nodes ({} node{}, from {}); groups that span nodes are "
+                "outlined.",
+                nodes.names.size(), nodes.names.size() == 1 ? "" : "s", html_escape(nodes.source));
   out += " Hover over a GPU to see its rank in every set.</p>\n";
   if (!w.scope.empty()) {
     out += fmt::format(
-        "<p class=\"partial\" data-drawn=\"{}\">World size {} is too large to draw every rank: drawn "
+        "<p class=\"partial\" data-drawn=\"{}\">World size {} is too large to draw every rank: "
+        "drawn "
         "is {}. Rank r = ((d*pp + p)*pcp + c)*tp + t (d &lt; {}, p &lt; {}, c &lt; {}, t &lt; {}); "
         "every other pipeline stage and DP replica has the same groups, shifted by {} ranks per "
         "stage and {} per replica. Groups that reach beyond the drawn ranks (those of pp, dp, ep "
@@ -241,8 +259,9 @@ std::string render_rank_grid(const ReportModel& m, const ReportOptions& o) {
     node_groups.erase(std::remove_if(node_groups.begin(), node_groups.end(),
                                      [](const auto& g) { return g.empty(); }),
                       node_groups.end());
-    out += view("nodes", " data-nodes=\"1\"", fmt::format("nodes <small>{}</small>", node_groups.size()),
-                node_groups, rows, Nodes{}, w.count);
+    out += view("nodes", " data-nodes=\"1\"",
+                fmt::format("nodes <small>{}</small>", node_groups.size()), node_groups, rows,
+                Nodes{}, w.count);
   }
   for (const auto& set : m.sets) {
     std::size_t largest = 0;
@@ -250,13 +269,15 @@ std::string render_rank_grid(const ReportModel& m, const ReportOptions& o) {
     std::string name = html_escape(set.name);
     if (largest <= 1) {
       out += fmt::format(
-          "<section class=\"view single\" data-view=\"{0}\" data-set=\"{0}\" data-singleton=\"{1}\">"
+          "<section class=\"view single\" data-view=\"{0}\" data-set=\"{0}\" "
+          "data-singleton=\"{1}\">"
           "<h3>{0}</h3><p>{1} groups of one rank each (vLLM creates them without a communicator): "
           "not drawn.</p></section>\n",
           name, set.groups.size());
       continue;
     }
-    std::string sizes = fmt::format("{} group{}", set.groups.size(), set.groups.size() == 1 ? "" : "s");
+    std::string sizes =
+        fmt::format("{} group{}", set.groups.size(), set.groups.size() == 1 ? "" : "s");
     bool uniform = std::all_of(set.groups.begin(), set.groups.end(),
                                [&](const auto& g) { return g.size() == largest; });
     sizes += uniform ? fmt::format(" of {}", largest) : fmt::format(", up to {} ranks", largest);

@@ -1,9 +1,9 @@
 #include "lib/report_html.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "lib/index_ranges.h"
 #include "lib/model.h"
@@ -28,7 +28,8 @@ std::string value_of(const ReportFields& fields, const std::string& key) {
 
 std::string fields_dl(const ReportFields& fields) {
   std::string out = "<dl>";
-  for (const auto& [k, v] : fields) out += fmt::format("<dt>{}</dt><dd>{}</dd>", html_escape(k), html_escape(v));
+  for (const auto& [k, v] : fields)
+    out += fmt::format("<dt>{}</dt><dd>{}</dd>", html_escape(k), html_escape(v));
   return out + "</dl>\n";
 }
 
@@ -55,8 +56,9 @@ std::string header(const ReportModel& m, const ReportOptions& o) {
     out += fmt::format("<p class=\"verdict {}\">VALID{}</p>\n", summary.empty() ? "ok" : "warn",
                        summary.empty() ? "" : ", with " + html_escape(summary));
   } else {
-    out += "<p class=\"verdict ok\">VALID <small>(layerplan writes a manifest only for a plan that "
-           "checked clean; the manifest does not record the diagnostics)</small></p>\n";
+    out +=
+        "<p class=\"verdict ok\">VALID <small>(layerplan writes a manifest only for a plan that "
+        "checked clean; the manifest does not record the diagnostics)</small></p>\n";
   }
   out += "<div class=\"facts\">\n<div><h2>Model</h2>" + fields_dl(m.model) + "</div>\n";
   out += fmt::format("<div><h2>Axes</h2><p class=\"axes\"><b>world {}</b>", m.world_size);
@@ -81,19 +83,22 @@ std::string group_text(std::int64_t size, const std::string& group) {
 }
 
 std::vector<std::string> layer_cells(const ReportLayer& l) {
-  std::string rule = l.has_rule
-                         ? fmt::format("{}#{}, line {}",
-                                       l.rule_name.empty() ? "" : "<b>" + html_escape(l.rule_name) + "</b> ",
-                                       l.rule_position, l.rule_line)
-                         : std::string("<i>global plan</i> (no rule matched)");
+  std::string rule =
+      l.has_rule
+          ? fmt::format("{}#{}, line {}",
+                        l.rule_name.empty() ? "" : "<b>" + html_escape(l.rule_name) + "</b> ",
+                        l.rule_position, l.rule_line)
+          : std::string("<i>global plan</i> (no rule matched)");
   std::string per_rank;
   for (const auto& [k, v] : l.per_rank) {
-    per_rank += fmt::format("<span class=\"kv\">{} <b>{}</b></span> ", html_escape(k), html_escape(v));
+    per_rank +=
+        fmt::format("<span class=\"kv\">{} <b>{}</b></span> ", html_escape(k), html_escape(v));
   }
   std::string comms;
   for (const auto& c : l.comms) {
     comms += fmt::format("<div title=\"{}\">{} <small>on</small> {} <small>{}/token</small></div>",
-                         html_escape(c.why), html_escape(c.op), html_escape(c.group), c.elements_per_token);
+                         html_escape(c.why), html_escape(c.op), html_escape(c.group),
+                         c.elements_per_token);
   }
   return {html_escape(l.kind) + (l.mtp ? " <small>(mtp)</small>" : ""),
           l.flavor.empty() ? "-" : html_escape(l.flavor),
@@ -136,7 +141,8 @@ std::vector<LayerRow> folded_rows(const ReportModel& m) {
 }
 
 std::string layers_section(const ReportModel& m) {
-  bool memory = std::any_of(m.layers.begin(), m.layers.end(), [](const auto& l) { return !l.memory.empty(); });
+  bool memory = std::any_of(m.layers.begin(), m.layers.end(),
+                            [](const auto& l) { return !l.memory.empty(); });
   std::map<std::string, double> max_of;
   for (const auto& l : m.layers) {
     for (const auto& [k, v] : l.memory) max_of[k] = std::max(max_of[k], v);
@@ -145,19 +151,22 @@ std::string layers_section(const ReportModel& m) {
   std::string out = fmt::format(
       "<section id=\"layers\">\n<h2>Per-layer plan <small>{} layers in {} rows</small></h2>\n"
       "<table class=\"layers\"><tr><th>layers</th><th>kind</th><th>flavor</th><th>stage</th>"
-      "<th>rule</th><th>tp</th><th>dcp</th><th>ep</th><th>per rank</th><th>collectives</th>{}</tr>\n",
+      "<th>rule</th><th>tp</th><th>dcp</th><th>ep</th><th>per "
+      "rank</th><th>collectives</th>{}</tr>\n",
       m.layers.size(), rows.size(), memory ? "<th>bytes per rank</th>" : "");
   for (const auto& r : rows) {
     std::string name = html_escape(r.shape);
     std::string count;
     if (!r.indices.empty()) {
       std::string idx = r.indices.size() == 1 ? std::to_string(r.indices[0])
-                                               : "{" + index_ranges(r.indices) + "}";
+                                              : "{" + index_ranges(r.indices) + "}";
       std::size_t at = name.find("{}");
       if (at != std::string::npos) name.replace(at, 2, "<b>" + idx + "</b>");
-      if (r.indices.size() > 1) count = fmt::format(" <small>({} layers)</small>", r.indices.size());
+      if (r.indices.size() > 1)
+        count = fmt::format(" <small>({} layers)</small>", r.indices.size());
     }
-    out += fmt::format("<tr class=\"{}\"><td class=\"prefix\">{}{}</td>", html_escape(r.first->kind), name, count);
+    out += fmt::format("<tr class=\"{}\"><td class=\"prefix\">{}{}</td>",
+                       html_escape(r.first->kind), name, count);
     for (const auto& cell : r.cells) out += "<td>" + cell + "</td>";
     if (memory) {
       out += "<td>";
@@ -203,8 +212,9 @@ std::string pipeline_section(const ReportModel& m) {
 std::string diagnostics_section(const ReportOptions& o) {
   std::string out = "<section id=\"diagnostics\">\n<h2>Diagnostics</h2>\n";
   if (!o.diagnostics) {
-    return out + "<p>Not recorded in the manifest: <code>layerplan compile ... --emit html FILE</code> "
-                 "includes them.</p>\n</section>\n";
+    return out +
+           "<p>Not recorded in the manifest: <code>layerplan compile ... --emit html FILE</code> "
+           "includes them.</p>\n</section>\n";
   }
   if (o.diagnostics->empty()) return out + "<p>None.</p>\n</section>\n";
   RenderOptions ro{false, o.werror, 8};
@@ -219,12 +229,23 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -244,10 +265,12 @@ std::string render_report_html(const ReportModel& m, const ReportOptions& o) {
   out += header(m, o);
   out += "<main>\n" + render_rank_grid(m, o) + layers_section(m) + pipeline_section(m) +
          diagnostics_section(o) + "</main>\n";
-  out += fmt::format("<footer>Written by {} {}. Self-contained: inline CSS, SVG and script; nothing "
-                     "is fetched.</footer>\n",
-                     html_escape(value_of(m.generator, "name").empty() ? "layerplan" : value_of(m.generator, "name")),
-                     html_escape(value_of(m.generator, "version")));
+  out += fmt::format(
+      "<footer>Written by {} {}. Self-contained: inline CSS, SVG and script; nothing "
+      "is fetched.</footer>\n",
+      html_escape(value_of(m.generator, "name").empty() ? "layerplan"
+                                                        : value_of(m.generator, "name")),
+      html_escape(value_of(m.generator, "version")));
   out += "<pre id=\"info\" hidden></pre>\n<script>\n";
   out += report_js();
   return out + "</script>\n</body>\n</html>\n";

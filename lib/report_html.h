@@ -29,7 +29,8 @@ struct ReportOptions {
   bool werror = false;
 };
 
-[[nodiscard]] std::string render_report_html(const ReportModel& model, const ReportOptions& options);
+[[nodiscard]] std::string render_report_html(const ReportModel& model,
+                                             const ReportOptions& options);
 
 // &, <, >, " and ' as character references.
 [[nodiscard]] std::string html_escape(std::string_view text);

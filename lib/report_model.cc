@@ -1,9 +1,9 @@
 #include "lib/report_model.h"
 
+#include <fmt/format.h>
+
 #include <limits>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "lib/json_reader.h"
 
@@ -65,7 +65,8 @@ class Reader {
   }
   std::int64_t integer_value(const ojson& v, const std::string& at, std::int64_t min,
                              std::int64_t fallback) {
-    if (v.is_number_unsigned() && v.get<std::uint64_t>() <= std::numeric_limits<std::int64_t>::max()) {
+    if (v.is_number_unsigned() &&
+        v.get<std::uint64_t>() <= std::numeric_limits<std::int64_t>::max()) {
       return check_min(static_cast<std::int64_t>(v.get<std::uint64_t>()), at, min, fallback);
     }
     if (v.is_number_integer() && !v.is_number_unsigned()) {
@@ -226,8 +227,10 @@ void read_layers(Reader& r, const ojson& layers, ReportModel& m) {
       l.index = r.integer_value(*index, at + "/index", 0, 0);
     }
     if (const ojson* mtp = r.member(j, at, "mtp", false)) {
-      if (mtp->is_boolean()) l.mtp = mtp->get<bool>();
-      else r.problem(at + "/mtp", "expected a boolean");
+      if (mtp->is_boolean())
+        l.mtp = mtp->get<bool>();
+      else
+        r.problem(at + "/mtp", "expected a boolean");
     }
     l.stage = r.integer(j, at, "stage", 0, false, 0);
     if (const ojson* rule = r.member(j, at, "rule", true); rule && !rule->is_null()) {
@@ -243,7 +246,8 @@ void read_layers(Reader& r, const ojson& layers, ReportModel& m) {
     if (const ojson* plan = r.object(j, at, "plan", true)) read_plan(r, *plan, at + "/plan", l);
     l.per_rank = scalars(r.object(j, at, "per_rank", false));
     l.comms = read_comms(r, r.array(j, at, "comms", false), at + "/comms");
-    if (const ojson* memory = r.member(j, at, "memory", false)) numeric_leaves(*memory, "", l.memory);
+    if (const ojson* memory = r.member(j, at, "memory", false))
+      numeric_leaves(*memory, "", l.memory);
     m.layers.push_back(std::move(l));
   }
 }
@@ -265,7 +269,8 @@ void read_pipeline(Reader& r, const ojson& pipeline, ReportModel& m) {
       m.stages.push_back(st);
     }
   }
-  m.pipeline_comms = read_comms(r, r.array(pipeline, "/pipeline", "comms", false), "/pipeline/comms");
+  m.pipeline_comms =
+      read_comms(r, r.array(pipeline, "/pipeline", "comms", false), "/pipeline/comms");
 }
 
 // `nodes` as the manifest writes it (docs/manifest.md: {ranks_per_node, derived_from, nodes:
@@ -273,14 +278,16 @@ void read_pipeline(Reader& r, const ojson& pipeline, ReportModel& m) {
 // arrays, or an array of objects with `ranks` and a `node`/`name`/`host`. Every rank at most once.
 void read_nodes(Reader& r, const ojson& nodes, const std::string& at, ReportModel& m) {
   if (nodes.is_object() && nodes.contains("ranks_per_node")) {
-    if (const ojson* list = r.array(nodes, at, "nodes", true)) read_nodes(r, *list, at + "/nodes", m);
+    if (const ojson* list = r.array(nodes, at, "nodes", true))
+      read_nodes(r, *list, at + "/nodes", m);
     return;
   }
   auto add = [&](std::string name, const ojson& j, const std::string& where) {
     m.nodes.push_back({std::move(name), ranks(r, j, where, m.world_size)});
   };
   if (nodes.is_object()) {
-    for (auto it = nodes.begin(); it != nodes.end(); ++it) add(it.key(), it.value(), pointer_of(at, it.key()));
+    for (auto it = nodes.begin(); it != nodes.end(); ++it)
+      add(it.key(), it.value(), pointer_of(at, it.key()));
   } else if (nodes.is_array()) {
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       const ojson& n = nodes[i];
@@ -339,7 +346,8 @@ std::optional<ReportModel> read_report_model(const ojson& manifest,
   }
   if (const ojson* axes = r.object(manifest, "", "axes", true)) {
     for (auto it = axes->begin(); it != axes->end(); ++it) {
-      m.axes.emplace_back(it.key(), r.integer_value(it.value(), pointer_of("/axes", it.key()), 1, 1));
+      m.axes.emplace_back(it.key(),
+                          r.integer_value(it.value(), pointer_of("/axes", it.key()), 1, 1));
     }
     m.tp = r.integer(*axes, "/axes", "tp", 1, true, 1);
     m.pcp = r.integer(*axes, "/axes", "pcp", 1, true, 1);
@@ -347,7 +355,8 @@ std::optional<ReportModel> read_report_model(const ojson& manifest,
     m.dp = r.integer(*axes, "/axes", "dp", 1, true, 1);
     // Bounded by kMaxWorld each when they match, so the product is checked in steps.
     std::int64_t product = 1;
-    for (std::int64_t v : {m.tp, m.pcp, m.pp, m.dp}) product = product > kMaxWorld ? product : product * v;
+    for (std::int64_t v : {m.tp, m.pcp, m.pp, m.dp})
+      product = product > kMaxWorld ? product : product * v;
     if (m.world_size > 0 && product != m.world_size) {
       r.problem("/axes", fmt::format("tp*pcp*pp*dp = {}*{}*{}*{} differs from world_size {}", m.tp,
                                      m.pcp, m.pp, m.dp, m.world_size));
@@ -359,14 +368,17 @@ std::optional<ReportModel> read_report_model(const ojson& manifest,
   }
   if (const ojson* groups = r.object(manifest, "", "groups", true)) read_groups(r, *groups, m);
   if (const ojson* layers = r.array(manifest, "", "layers", true)) read_layers(r, *layers, m);
-  if (const ojson* pipeline = r.object(manifest, "", "pipeline", false)) read_pipeline(r, *pipeline, m);
+  if (const ojson* pipeline = r.object(manifest, "", "pipeline", false))
+    read_pipeline(r, *pipeline, m);
   const ojson* launch = r.object(manifest, "", "launch", false);
   if (const ojson* nodes = r.member(manifest, "", "nodes", false)) {
     read_nodes(r, *nodes, "/nodes", m);
-  } else if (const ojson* launch_nodes = launch ? r.member(*launch, "/launch", "nodes", false) : nullptr) {
+  } else if (const ojson* launch_nodes =
+                 launch ? r.member(*launch, "/launch", "nodes", false) : nullptr) {
     read_nodes(r, *launch_nodes, "/launch/nodes", m);
   }
-  if (const ojson* memory = r.member(manifest, "", "memory", false)) numeric_leaves(*memory, "", m.memory);
+  if (const ojson* memory = r.member(manifest, "", "memory", false))
+    numeric_leaves(*memory, "", m.memory);
   r.finish();
   if (r.failed()) return std::nullopt;
   return m;

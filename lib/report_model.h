@@ -5,12 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace layerplan {
 
@@ -37,11 +36,11 @@ struct ReportComm {
 struct ReportLayer {
   std::string prefix;
   std::string kind;
-  std::string flavor;                  // empty when null
+  std::string flavor;  // empty when null
   std::optional<std::int64_t> index;
   bool mtp = false;
   std::int64_t stage = 0;
-  bool has_rule = false;               // false: no rule matched (the global plan)
+  bool has_rule = false;  // false: no rule matched (the global plan)
   std::int64_t rule_position = 0;
   std::int64_t rule_line = 0;
   std::string rule_name;

@@ -48,14 +48,23 @@ AxisValues resolve_axes(const RulesFile& rules) {
   bool attn_tp_declared = false;
   for (const auto& axis : rules.axes) {
     a.locations[axis.name] = axis.location;
-    if (axis.name == "tp") a.tp = axis.value;
-    else if (axis.name == "attn_tp") { a.attn_tp = axis.value; attn_tp_declared = true; }
-    else if (axis.name == "dcp") a.dcp = axis.value;
-    else if (axis.name == "pcp") a.pcp = axis.value;
-    else if (axis.name == "pp") a.pp = axis.value;
-    else if (axis.name == "dp") a.dp = axis.value;
-    else if (axis.name == "ep") a.ep = axis.value;
-    else a.custom[axis.name] = axis.value;
+    if (axis.name == "tp")
+      a.tp = axis.value;
+    else if (axis.name == "attn_tp") {
+      a.attn_tp = axis.value;
+      attn_tp_declared = true;
+    } else if (axis.name == "dcp")
+      a.dcp = axis.value;
+    else if (axis.name == "pcp")
+      a.pcp = axis.value;
+    else if (axis.name == "pp")
+      a.pp = axis.value;
+    else if (axis.name == "dp")
+      a.dp = axis.value;
+    else if (axis.name == "ep")
+      a.ep = axis.value;
+    else
+      a.custom[axis.name] = axis.value;
   }
   if (!attn_tp_declared) a.attn_tp = a.tp;
   if (rules.partition) {
@@ -63,8 +72,8 @@ AxisValues resolve_axes(const RulesFile& rules) {
     a.pp_partition_location = rules.partition->location;
   }
   std::int64_t w = 1;
-  a.world_overflows = mul_overflows(a.tp, a.pp, w) || mul_overflows(w, a.dp, w) ||
-                      mul_overflows(w, a.pcp, w);
+  a.world_overflows =
+      mul_overflows(a.tp, a.pp, w) || mul_overflows(w, a.dp, w) || mul_overflows(w, a.pcp, w);
   a.world_size = a.world_overflows ? 0 : w;
   return a;
 }
@@ -81,15 +90,15 @@ bool rule_matches(const Rule& rule, const Layer& layer, std::vector<std::string>
   if (m.kind) {
     bool ok = *m.kind == layer.kind;
     note(ok, [&] {
-      return fmt::format("kind {} {} {}", kind_name(layer.kind), ok ? "==" : "!=",
-                         kind_name(*m.kind));
+      return fmt::format("kind {} {} {}", kind_name(layer.kind),
+                         ok ? "==" : "!=", kind_name(*m.kind));
     });
   }
   if (m.flavor) {
     bool ok = *m.flavor == layer.flavor;
     note(ok, [&] {
-      return fmt::format("attention_flavor {} {} {}", flavor_name(layer.flavor), ok ? "==" : "!=",
-                         flavor_name(*m.flavor));
+      return fmt::format("attention_flavor {} {} {}", flavor_name(layer.flavor),
+                         ok ? "==" : "!=", flavor_name(*m.flavor));
     });
   }
   if (m.prefix_pattern) {
@@ -109,7 +118,8 @@ bool rule_matches(const Rule& rule, const Layer& layer, std::vector<std::string>
     });
   }
   if (m.mtp) {
-    note(*m.mtp == layer.mtp, [&] { return fmt::format("mtp is {}, wanted {}", layer.mtp, *m.mtp); });
+    note(*m.mtp == layer.mtp,
+         [&] { return fmt::format("mtp is {}, wanted {}", layer.mtp, *m.mtp); });
   }
   if (reasons != nullptr && !m.kind && !m.flavor && !m.prefix_pattern && !m.layers && !m.mtp) {
     reasons->push_back("yes: empty match takes every layer");

@@ -19,7 +19,7 @@ class Engine;
 // tp), plus user-defined axes.
 struct AxisValues {
   std::int64_t tp = 1, attn_tp = 1, dcp = 1, pcp = 1, pp = 1, dp = 1;
-  std::optional<std::int64_t> ep;  // declared ep axis, if any
+  std::optional<std::int64_t> ep;          // declared ep axis, if any
   std::vector<std::int64_t> pp_partition;  // layers per stage when given (VLLM_PP_LAYER_PARTITION)
   Location pp_partition_location;
   std::map<std::string, std::int64_t> custom;

@@ -1,9 +1,9 @@
 #include "lib/rules.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
-
-#include <fmt/format.h>
 
 #include "lib/glob.h"
 #include "lib/yaml_source.h"
@@ -15,16 +15,16 @@ const std::vector<std::string> kTopKeys = {"parallelism_rules", "model"};
 const std::vector<std::string> kSectionKeys = {"axes", "rules", "world_size", "pipeline"};
 const std::vector<std::string> kPipelineKeys = {"partition"};
 const std::vector<std::string> kRuleKeys = {"name", "match", "plan"};
-const std::vector<std::string> kMatchKeys = {"kind", "attention_flavor", "prefix_pattern",
-                                             "layers", "mtp"};
+const std::vector<std::string> kMatchKeys = {"kind", "attention_flavor", "prefix_pattern", "layers",
+                                             "mtp"};
 const std::vector<std::string> kPlanKeys = {"tp_size", "dcp_size", "ep_size"};
 constexpr std::int64_t kMaxAxis = INT64_MAX;
 
 bool is_identifier(std::string_view s) {
   if (s.empty() || !(std::islower(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-           c == '_';
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c)) || c == '_';
   });
 }
 
@@ -71,7 +71,8 @@ class RulesParser {
         parse_axes(e.value, out);
       } else if (e.key == "world_size") {
         if (auto v = read_positive_int(file_, e.value, "world_size", kMaxAxis, diags_)) {
-          out.world_size = Axis{"world_size", *v, location_of(file_, e.value), location_of(file_, e.value)};
+          out.world_size =
+              Axis{"world_size", *v, location_of(file_, e.value), location_of(file_, e.value)};
         }
       } else if (e.key == "pipeline") {
         parse_pipeline(e.value, out);
@@ -115,8 +116,9 @@ class RulesParser {
       return;
     }
     if (node.size() > kMaxAxes) {
-      error("yaml-limit", node,
-            fmt::format("'axes' defines {} axes, more than the limit of {}", node.size(), kMaxAxes));
+      error(
+          "yaml-limit", node,
+          fmt::format("'axes' defines {} axes, more than the limit of {}", node.size(), kMaxAxes));
       return;
     }
     for (const auto& e : map_entries(file_, node, "axes", {}, diags_)) {
@@ -131,8 +133,11 @@ class RulesParser {
         continue;
       }
       auto v = read_positive_int(file_, e.value, fmt::format("axis '{}'", e.key), kMaxAxis, diags_);
-      if (v) out.axes.push_back(Axis{e.key, *v, location_of(file_, e.value), location_of(file_, e.key_node)});
-      else failed_axes_.push_back(e.key);
+      if (v)
+        out.axes.push_back(
+            Axis{e.key, *v, location_of(file_, e.value), location_of(file_, e.key_node)});
+      else
+        failed_axes_.push_back(e.key);
     }
   }
 
@@ -141,7 +146,8 @@ class RulesParser {
   void parse_pipeline(const YAML::Node& node, RulesFile& out) {
     if (!node.IsMap()) {
       error("wrong-type", node,
-            fmt::format("'pipeline' must be a mapping with 'partition', got {}", yaml_type_name(node)));
+            fmt::format("'pipeline' must be a mapping with 'partition', got {}",
+                        yaml_type_name(node)));
       return;
     }
     for (const auto& e : map_entries(file_, node, "pipeline", kPipelineKeys, diags_)) {
@@ -163,8 +169,10 @@ class RulesParser {
       bool ok = true;
       for (const auto& item : e.value) {
         auto v = read_positive_int(file_, item, "a stage's layer count", kMaxStageLayers, diags_);
-        if (v) partition.sizes.push_back(*v);
-        else ok = false;
+        if (v)
+          partition.sizes.push_back(*v);
+        else
+          ok = false;
       }
       if (ok) out.partition = std::move(partition);
     }
@@ -178,8 +186,9 @@ class RulesParser {
       return;
     }
     if (node.size() > kMaxRules) {
-      error("yaml-limit", node,
-            fmt::format("'rules' holds {} rules, more than the limit of {}", node.size(), kMaxRules));
+      error(
+          "yaml-limit", node,
+          fmt::format("'rules' holds {} rules, more than the limit of {}", node.size(), kMaxRules));
       return;
     }
     int position = 0;
@@ -195,8 +204,8 @@ class RulesParser {
       }
       bool has_match = false, has_plan = false, ok = true;
       int errors_before = diags_.count(Severity::kError);
-      for (const auto& e : map_entries(file_, item, fmt::format("rule {}", rule.position),
-                                       kRuleKeys, diags_)) {
+      for (const auto& e :
+           map_entries(file_, item, fmt::format("rule {}", rule.position), kRuleKeys, diags_)) {
         if (e.key == "name") {
           if (!e.value.IsScalar()) {
             error("wrong-type", e.value, "a rule's 'name' must be a string");
@@ -219,7 +228,8 @@ class RulesParser {
         error("missing-key", item, fmt::format("rule {} has no 'plan:'", rule.position));
         ok = false;
       }
-      if (ok && diags_.count(Severity::kError) == errors_before) out.rules.push_back(std::move(rule));
+      if (ok && diags_.count(Severity::kError) == errors_before)
+        out.rules.push_back(std::move(rule));
     }
   }
 
@@ -258,9 +268,13 @@ class RulesParser {
       } else if (e.key == "mtp") {
         m.mtp_location = where;
         const std::string& s = e.value.Scalar();
-        if (s == "true") m.mtp = true;
-        else if (s == "false") m.mtp = false;
-        else error("wrong-type", e.value, fmt::format("matcher 'mtp' must be true or false, got '{}'", s));
+        if (s == "true")
+          m.mtp = true;
+        else if (s == "false")
+          m.mtp = false;
+        else
+          error("wrong-type", e.value,
+                fmt::format("matcher 'mtp' must be true or false, got '{}'", s));
       } else if (e.key == "layers") {
         m.layers_location = where;
         parse_layer_range(e.value, m);
@@ -271,10 +285,10 @@ class RulesParser {
   void unknown_name(std::string_view code, const YAML::Node& node, std::string_view what,
                     const std::vector<std::string>& known) {
     std::string hint = closest_match(node.Scalar(), known);
-    Diagnostic d = make_error(
-        code, location_of(file_, node),
-        hint.empty() ? fmt::format("unknown {} '{}'", what, node.Scalar())
-                     : fmt::format("unknown {} '{}'; did you mean '{}'?", what, node.Scalar(), hint));
+    Diagnostic d = make_error(code, location_of(file_, node),
+                              hint.empty() ? fmt::format("unknown {} '{}'", what, node.Scalar())
+                                           : fmt::format("unknown {} '{}'; did you mean '{}'?",
+                                                         what, node.Scalar(), hint));
     d.notes.push_back({{}, fmt::format("valid {}s: {}", what, fmt::join(known, ", "))});
     diags_.report(std::move(d));
   }
@@ -317,7 +331,9 @@ class RulesParser {
       return;
     }
     for (const auto& e : map_entries(file_, node, "plan", kPlanKeys, diags_)) {
-      PlanValue& v = e.key == "tp_size" ? plan.tp_size : e.key == "dcp_size" ? plan.dcp_size : plan.ep_size;
+      PlanValue& v = e.key == "tp_size"    ? plan.tp_size
+                     : e.key == "dcp_size" ? plan.dcp_size
+                                           : plan.ep_size;
       v.location = location_of(file_, e.value);
       if (!e.value.IsScalar()) {
         error("wrong-type", e.value,
@@ -346,9 +362,9 @@ class RulesParser {
                          : fmt::format("{} names axis '{}', which 'axes' does not define; did "
                                        "you mean '{}'?",
                                        e.key, s, hint));
-        d.notes.push_back({out.axes_root,
-                           names.empty() ? std::string("no axes are defined")
-                                         : fmt::format("defined axes: {}", fmt::join(names, ", "))});
+        d.notes.push_back({out.axes_root, names.empty() ? std::string("no axes are defined")
+                                                        : fmt::format("defined axes: {}",
+                                                                      fmt::join(names, ", "))});
         diags_.report(std::move(d));
         continue;
       }
@@ -362,7 +378,8 @@ class RulesParser {
   void check_axis_names(const RulesFile& out) {
     bool rules_complete = diags_.count(Severity::kError) == errors_at_start_;
     for (const Axis& axis : out.axes) {
-      if (std::find(kBuiltinAxes.begin(), kBuiltinAxes.end(), axis.name) != kBuiltinAxes.end()) continue;
+      if (std::find(kBuiltinAxes.begin(), kBuiltinAxes.end(), axis.name) != kBuiltinAxes.end())
+        continue;
       if (std::string near = builtin_axis_near(axis.name); !near.empty()) {
         Diagnostic d = make_warning(
             "axis-near-builtin", axis.name_location,
@@ -470,8 +487,10 @@ std::optional<RulesFile> load_rules(const std::string& path, Diagnostics& diags,
 }
 
 bool looks_like_rules(std::string_view text) {
-  for (std::string_view key : {"parallelism_rules", "\"parallelism_rules\"", "'parallelism_rules'"}) {
-    for (std::size_t at = text.find(key); at != std::string_view::npos; at = text.find(key, at + 1)) {
+  for (std::string_view key :
+       {"parallelism_rules", "\"parallelism_rules\"", "'parallelism_rules'"}) {
+    for (std::size_t at = text.find(key); at != std::string_view::npos;
+         at = text.find(key, at + 1)) {
       if (at != 0 && text[at - 1] != '\n' && text[at - 1] != '{') continue;
       std::size_t i = at + key.size();
       while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;

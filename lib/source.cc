@@ -1,6 +1,7 @@
 #include "lib/source.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <istream>
-
-#include <fmt/format.h>
 
 namespace layerplan {
 
@@ -123,7 +122,8 @@ std::optional<SourcePtr> read_stream(std::istream& in, const std::string& path, 
   while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
     text.append(buffer, static_cast<std::size_t>(in.gcount()));
     if (text.size() > max_bytes) {
-      error.message = fmt::format("cannot read '{}': more than the limit of {} bytes", path, max_bytes);
+      error.message =
+          fmt::format("cannot read '{}': more than the limit of {} bytes", path, max_bytes);
       return std::nullopt;
     }
   }

@@ -4,11 +4,11 @@
 // A test feeds every suggestion back through compile() and requires it to check clean.
 #include "lib/suggest.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <tuple>
-
-#include <fmt/format.h>
 
 #include "lib/checks.h"
 #include "lib/engine/vllm.h"
@@ -38,7 +38,8 @@ std::vector<Suggestion> enumerate(const SuggestRequest& r, bool moe) {
     for (std::int64_t pp : divisors_of(r.gpus / tp)) {
       for (std::int64_t pcp : divisors_of(r.gpus / tp / pp)) {
         std::int64_t dp = r.gpus / tp / pp / pcp;
-        std::vector<std::int64_t> dcps = pcp == 1 ? divisors_of(tp) : std::vector<std::int64_t>{1, pcp, tp * pcp};
+        std::vector<std::int64_t> dcps =
+            pcp == 1 ? divisors_of(tp) : std::vector<std::int64_t>{1, pcp, tp * pcp};
         std::sort(dcps.begin(), dcps.end());
         dcps.erase(std::unique(dcps.begin(), dcps.end()), dcps.end());
         for (std::int64_t dcp : dcps) {
@@ -115,7 +116,8 @@ bool evaluate(const Compilation& base, const SuggestRequest& r, Suggestion& s) {
   }
   for (const auto& st : memory.stages) {
     s.weight_bytes = std::max(s.weight_bytes, st.weight_bytes);
-    s.kv_bytes_per_token = std::max(s.kv_bytes_per_token, st.kv_bytes_per_token + st.sliding_kv_bytes_per_token);
+    s.kv_bytes_per_token =
+        std::max(s.kv_bytes_per_token, st.kv_bytes_per_token + st.sliding_kv_bytes_per_token);
   }
   if (r.fit) s.fit = base.engine->fit(memory, *base.model, plans, axes, *r.fit);
   s.cross_node_sets = cross_node_sets(layout, r.gpus_per_node);
@@ -123,11 +125,12 @@ bool evaluate(const Compilation& base, const SuggestRequest& r, Suggestion& s) {
     s.comm_bytes_per_token += comm_bytes(base.engine->comms(p, axes), memory.dtype_bytes,
                                          s.cross_node_sets, s.cross_node_bytes_per_token);
   }
-  s.comm_bytes_per_token += comm_bytes(base.engine->pipeline_comms(*base.model, axes),
-                                       memory.dtype_bytes, s.cross_node_sets,
-                                       s.cross_node_bytes_per_token);
+  s.comm_bytes_per_token +=
+      comm_bytes(base.engine->pipeline_comms(*base.model, axes), memory.dtype_bytes,
+                 s.cross_node_sets, s.cross_node_bytes_per_token);
   // The engine's own launch line for the layout, as `compile --emit vllm-args` prints it.
-  s.vllm_args = base.engine->launch_command(*base.model, *rules, axes, plans, r.config_path).shell_line();
+  s.vllm_args =
+      base.engine->launch_command(*base.model, *rules, axes, plans, r.config_path).shell_line();
   return true;
 }
 
@@ -146,10 +149,11 @@ std::string suggestion_rules(const Suggestion& s, std::int64_t world_size) {
   if (s.dp > 1) out += fmt::format("    dp: {}\n", s.dp);
   if (s.ep) out += fmt::format("    ep: {}\n", s.dp * s.pcp * s.tp);
   if (s.attn_tp < s.tp) {
-    out += "  rules:\n"
-           "    - name: attention\n"
-           "      match: { kind: attention }\n"
-           "      plan: { tp_size: attn_tp, dcp_size: dcp }\n";
+    out +=
+        "  rules:\n"
+        "    - name: attention\n"
+        "      match: { kind: attention }\n"
+        "      plan: { tp_size: attn_tp, dcp_size: dcp }\n";
   } else {
     out += "  rules: []\n";
   }
@@ -178,7 +182,8 @@ SuggestResult suggest(const SuggestRequest& r) {
   // fewest collective bytes per token; no unmerged PR needed; the fewest split axes.
   auto key = [](const Suggestion& s) {
     std::int64_t kv = s.fit ? s.fit->kv_tokens_per_replica : 0;
-    auto bucket = static_cast<std::int64_t>(kv > 0 ? std::floor(std::log2(static_cast<double>(kv)) * 32) : 0);
+    auto bucket =
+        static_cast<std::int64_t>(kv > 0 ? std::floor(std::log2(static_cast<double>(kv)) * 32) : 0);
     int split = (s.pp > 1) + (s.dp > 1) + (s.pcp > 1) + (s.dcp > 1) + s.ep;
     return std::make_tuple(!s.warnings.empty(), s.cross_node_bytes_per_token, -bucket,
                            s.fit ? 0 : s.weight_bytes, s.comm_bytes_per_token, s.needs_pr, split,

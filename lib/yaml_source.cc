@@ -1,12 +1,12 @@
 #include "lib/yaml_source.h"
 
+#include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
+
 #include <algorithm>
 #include <charconv>
 #include <limits>
 #include <unordered_map>
-
-#include <fmt/format.h>
-#include <yaml-cpp/depthguard.h>
 
 namespace layerplan {
 namespace {
@@ -22,9 +22,9 @@ bool within_limits(const SourcePtr& file, const YAML::Node& node, int depth, std
     return false;
   }
   if (depth > limits.max_depth) {
-    diags.report(make_error("yaml-limit", location_of(file, node),
-                            fmt::format("the document nests deeper than {} levels",
-                                        limits.max_depth)));
+    diags.report(
+        make_error("yaml-limit", location_of(file, node),
+                   fmt::format("the document nests deeper than {} levels", limits.max_depth)));
     return false;
   }
   if (node.IsScalar() && node.Scalar().size() > limits.max_scalar_bytes) {
@@ -60,7 +60,8 @@ Location indentation_tab(const SourcePtr& file, int last_line) {
   int until = last_line > 0 ? std::min(last_line + 1, lines) : lines;
   for (int line = 1; line <= until; ++line) {
     std::string_view text = file->line_text(line);
-    for (std::size_t i = 0; i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '-'); ++i) {
+    for (std::size_t i = 0;
+         i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '-'); ++i) {
       if (text[i] == '\t') return Location{file, line, static_cast<int>(i) + 1};
     }
   }
@@ -99,17 +100,18 @@ std::optional<YAML::Node> load_yaml(const SourcePtr& file, Diagnostics& diags,
     // yaml-cpp (0.7 and later) stops its recursive parser itself, before our own depth check.
     Location location{file, e.mark.line >= 0 ? e.mark.line + 1 : 0,
                       e.mark.column >= 0 ? e.mark.column + 1 : 0};
-    diags.report(make_error("yaml-limit", location,
-                            fmt::format("the document nests deeper than {} levels",
-                                        limits.max_depth)));
+    diags.report(
+        make_error("yaml-limit", location,
+                   fmt::format("the document nests deeper than {} levels", limits.max_depth)));
     return std::nullopt;
   } catch (const YAML::Exception& e) {
     Location location{file, e.mark.line >= 0 ? e.mark.line + 1 : 0,
                       e.mark.column >= 0 ? e.mark.column + 1 : 0};
     Diagnostic d = make_error("yaml-syntax", location, fmt::format("invalid YAML: {}", e.msg));
     if (Location tab = indentation_tab(file, location.line); tab.line > 0) {
-      d.notes.push_back({tab, "this line is indented with a tab; YAML allows only spaces in "
-                              "indentation: replace the tab with spaces"});
+      d.notes.push_back({tab,
+                         "this line is indented with a tab; YAML allows only spaces in "
+                         "indentation: replace the tab with spaces"});
     }
     diags.report(std::move(d));
     return std::nullopt;
@@ -121,11 +123,16 @@ std::optional<YAML::Node> load_yaml(const SourcePtr& file, Diagnostics& diags,
 
 std::string_view yaml_type_name(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "a scalar";
-    case YAML::NodeType::Null: return "null";
-    default: return "nothing";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    case YAML::NodeType::Null:
+      return "null";
+    default:
+      return "nothing";
   }
 }
 
@@ -153,9 +160,9 @@ std::vector<YamlEntry> map_entries(const SourcePtr& file, const YAML::Node& map,
       std::string hint = closest_match(key, allowed);
       Diagnostic d = make_error(
           "unknown-key", key_location,
-          hint.empty() ? fmt::format("unknown key '{}' in {}", key, context)
-                       : fmt::format("unknown key '{}' in {}; did you mean '{}'?", key, context,
-                                     hint));
+          hint.empty()
+              ? fmt::format("unknown key '{}' in {}", key, context)
+              : fmt::format("unknown key '{}' in {}; did you mean '{}'?", key, context, hint));
       d.notes.push_back({{}, fmt::format("valid keys: {}", fmt::join(allowed, ", "))});
       diags.report(std::move(d));
       continue;
@@ -180,9 +187,9 @@ std::optional<std::int64_t> read_positive_int(const SourcePtr& file, const YAML:
                                               Diagnostics& diags) {
   Location location = location_of(file, node);
   if (!node.IsScalar()) {
-    diags.report(make_error("wrong-type", location,
-                            fmt::format("{} must be a positive integer, got {}", what,
-                                        yaml_type_name(node))));
+    diags.report(make_error(
+        "wrong-type", location,
+        fmt::format("{} must be a positive integer, got {}", what, yaml_type_name(node))));
     return std::nullopt;
   }
   const std::string& text = node.Scalar();
@@ -190,13 +197,13 @@ std::optional<std::int64_t> read_positive_int(const SourcePtr& file, const YAML:
   if (!value) {
     bool looks_numeric = !text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) ||
                                            text[0] == '-' || text[0] == '+' || text[0] == '.');
-    std::string why = looks_numeric ? (text.find_first_of(".eE") != std::string::npos
-                                           ? "not an integer"
-                                           : "out of the 64-bit range")
-                                    : "not a number";
-    diags.report(make_error("invalid-value", location,
-                            fmt::format("{} must be a positive integer, got '{}' ({})", what,
-                                        text, why)));
+    std::string why =
+        looks_numeric ? (text.find_first_of(".eE") != std::string::npos ? "not an integer"
+                                                                        : "out of the 64-bit range")
+                      : "not a number";
+    diags.report(
+        make_error("invalid-value", location,
+                   fmt::format("{} must be a positive integer, got '{}' ({})", what, text, why)));
     return std::nullopt;
   }
   if (*value < 1 || *value > max) {

@@ -2,13 +2,13 @@
 // YAML input of layerplan shares (nesting and alias limits, duplicate and unknown keys, types).
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "lib/diagnostics.h"
 #include "lib/source.h"
@@ -42,8 +42,8 @@ std::vector<YamlEntry> map_entries(const SourcePtr& file, const YAML::Node& map,
 // Reads a positive integer (1 .. max) from a scalar. Reports invalid-value / wrong-type.
 [[nodiscard]] std::optional<std::int64_t> read_positive_int(const SourcePtr& file,
                                                             const YAML::Node& node,
-                                                            std::string_view what,
-                                                            std::int64_t max, Diagnostics& diags);
+                                                            std::string_view what, std::int64_t max,
+                                                            Diagnostics& diags);
 
 // Parses a decimal integer scalar exactly (no floats, no hex, no overflow); nullopt otherwise.
 [[nodiscard]] std::optional<std::int64_t> parse_integer(std::string_view text);

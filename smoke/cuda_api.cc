@@ -56,9 +56,9 @@ std::string nccl_version_text(int code) {
 std::variant<GpuLibraries, std::string> load_gpu_libraries() {
   GpuLibraries libs;
   std::string tried;
-  const Opened cuda = open_first("LAYERPLAN_LIBCUDART",
-                                 {"libcudart.so.13", "libcudart.so", "libcudart.so.12"},
-                                 "libcudart.so", tried);
+  const Opened cuda =
+      open_first("LAYERPLAN_LIBCUDART", {"libcudart.so.13", "libcudart.so", "libcudart.so.12"},
+                 "libcudart.so", tried);
   if (cuda.handle == nullptr) {
     return "cannot load the CUDA runtime (set LAYERPLAN_LIBCUDART to its path); tried:" + tried;
   }

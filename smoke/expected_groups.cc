@@ -50,7 +50,8 @@ Groups varying_along(const Layout& l, RankAxis axis) {
   std::array<int, 4> at{0, 0, 0, 0};
   while (true) {
     std::vector<int>& g = out.emplace_back();
-    for (at[axis] = 0; at[axis] < size[axis]; ++at[axis]) g.push_back(l.rank(at[0], at[1], at[2], at[3]));
+    for (at[axis] = 0; at[axis] < size[axis]; ++at[axis])
+      g.push_back(l.rank(at[0], at[1], at[2], at[3]));
     at[axis] = 0;
     std::size_t k = size.size();
     while (k-- > 0) {
@@ -169,7 +170,8 @@ DerivedSet derive_vllm_groups(const ManifestView& view, const std::string& name)
                                 " ranks of each TP group" + where
                           : "vLLM layout: chunks of dcp=" + std::to_string(a.dcp) +
                                 " ranks walked pcp fastest, then tp (DCP spans PCP first, then "
-                                "TP)" + where;
+                                "TP)" +
+                                where;
   } else if (name == "attn_tp") {
     out.groups = strided_in_tp(l, a.tp / a.attn_tp);
     out.rule = "vLLM layout: ranks of equal tp_rank % " + std::to_string(a.tp / a.attn_tp) +

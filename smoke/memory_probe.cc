@@ -24,7 +24,8 @@ std::variant<MemoryProbePlan, std::string> memory_probe_plan(const nlohmann::ord
   if (!m.is_object() || !m.contains("memory") || !m["memory"].is_object()) {
     return std::string("the manifest has no \"memory\" block: compile it with this layerplan");
   }
-  if (!m.contains("axes") || !m["axes"].is_object() || !m.contains("layers") || !m["layers"].is_array()) {
+  if (!m.contains("axes") || !m["axes"].is_object() || !m.contains("layers") ||
+      !m["layers"].is_array()) {
     return std::string("the manifest has no axes or layers");
   }
   const auto& ax = m["axes"];
@@ -41,20 +42,23 @@ std::variant<MemoryProbePlan, std::string> memory_probe_plan(const nlohmann::ord
   plan.kv_token_share = int_at(mem, "kv_token_share", 1);
   if (mem.contains("stages") && mem["stages"].is_array()) {
     for (const auto& s : mem["stages"]) {
-      if (int_at(s, "stage", -1) == plan.stage) plan.predicted_weight_bytes = int_at(s, "weight_bytes", 0);
+      if (int_at(s, "stage", -1) == plan.stage)
+        plan.predicted_weight_bytes = int_at(s, "weight_bytes", 0);
     }
   }
   if (mem.contains("fit") && mem["fit"].is_object()) {
     plan.block_size = int_at(mem["fit"], "block_size", 16);
     for (const auto& s : mem["fit"].value("stages", nlohmann::ordered_json::array())) {
-      if (int_at(s, "stage", -1) == plan.stage) plan.predicted_kv_tokens = int_at(s, "kv_tokens", -1);
+      if (int_at(s, "stage", -1) == plan.stage)
+        plan.predicted_kv_tokens = int_at(s, "kv_tokens", -1);
     }
   }
   for (const auto& l : m["layers"]) {
     if (!l.is_object() || int_at(l, "stage", -1) != plan.stage || !l.contains("memory")) continue;
     const auto& lm = l["memory"];
     std::int64_t w = int_at(lm, "weight_bytes", -1), kv = int_at(lm, "kv_bytes_per_token", -1);
-    if (w < 0 || kv < 0) return "layer " + l.value("prefix", std::string("?")) + " has a malformed memory entry";
+    if (w < 0 || kv < 0)
+      return "layer " + l.value("prefix", std::string("?")) + " has a malformed memory entry";
     if (w > 0) plan.weights.push_back({l.value("prefix", std::string()), w});
     if (kv > 0) plan.kv_bytes_per_token.push_back(kv);
   }
@@ -68,13 +72,15 @@ std::string render_memory_probe(const MemoryProbePlan& plan, const MemoryProbeRe
   o << "layerplan smoke --memory: rank " << plan.rank << ", pipeline stage " << plan.stage << "\n";
   o << "GPU: " << gib(r.total) << " GiB in all, " << gib(r.free_before) << " GiB free before\n";
   o << "what                     predicted GiB   allocated GiB   difference\n";
-  o << "weights (" << plan.weights.size() << " buffers)" << std::string(plan.weights.size() < 10 ? 6 : 5, ' ')
-    << gib(plan.predicted_weight_bytes) << "          " << gib(r.allocated_weight_bytes) << "         "
+  o << "weights (" << plan.weights.size() << " buffers)"
+    << std::string(plan.weights.size() < 10 ? 6 : 5, ' ') << gib(plan.predicted_weight_bytes)
+    << "          " << gib(r.allocated_weight_bytes) << "         "
     << gib(r.allocated_weight_bytes - plan.predicted_weight_bytes) << "\n";
   o << "KV cache: " << plan.kv_bytes_per_token.size() << " layer tensors, " << per_block
     << " bytes per block of " << plan.block_size << " tokens\n";
-  o << "largest KV cache that fits in the rest: " << r.kv_blocks << " blocks, " << gib(r.kv_allocated_bytes)
-    << " GiB, " << r.kv_blocks * plan.block_size * plan.kv_token_share << " tokens per replica";
+  o << "largest KV cache that fits in the rest: " << r.kv_blocks << " blocks, "
+    << gib(r.kv_allocated_bytes) << " GiB, " << r.kv_blocks * plan.block_size * plan.kv_token_share
+    << " tokens per replica";
   if (plan.predicted_kv_tokens >= 0) {
     o << " (the manifest's fit, within gpu_memory_utilization: " << plan.predicted_kv_tokens << ")";
   }

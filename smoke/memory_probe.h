@@ -6,11 +6,10 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace layerplan::smoke {
 
@@ -22,12 +21,13 @@ struct ProbeAllocation {
 struct MemoryProbePlan {
   int rank = 0;
   int stage = 0;
-  std::vector<ProbeAllocation> weights;     // one buffer per layer of the rank's stage
-  std::vector<std::int64_t> kv_bytes_per_token;  // per attention layer (and indexer), per cached token
+  std::vector<ProbeAllocation> weights;  // one buffer per layer of the rank's stage
+  std::vector<std::int64_t>
+      kv_bytes_per_token;                   // per attention layer (and indexer), per cached token
   std::int64_t predicted_weight_bytes = 0;  // the manifest's memory.stages[stage].weight_bytes
   std::int64_t block_size = 16;
-  std::int64_t kv_token_share = 1;          // DCP
-  std::int64_t predicted_kv_tokens = -1;    // memory.fit.stages[stage].kv_tokens; -1 without a fit
+  std::int64_t kv_token_share = 1;        // DCP
+  std::int64_t predicted_kv_tokens = -1;  // memory.fit.stages[stage].kv_tokens; -1 without a fit
 };
 
 // The allocations of global rank `rank` (its pipeline stage from the axes and vLLM's layout
@@ -44,7 +44,8 @@ struct MemoryProbeResult {
 };
 
 // Renders the comparison (nccl-tests style: a self-describing table, then a verdict line).
-[[nodiscard]] std::string render_memory_probe(const MemoryProbePlan& plan, const MemoryProbeResult& result);
+[[nodiscard]] std::string render_memory_probe(const MemoryProbePlan& plan,
+                                              const MemoryProbeResult& result);
 
 // Allocates the plan on CUDA device `device` (and frees it again), or says why it could not.
 [[nodiscard]] std::variant<MemoryProbeResult, std::string> probe_memory(const MemoryProbePlan& plan,

@@ -16,7 +16,8 @@ std::variant<MemoryProbeResult, std::string> probe_memory(const MemoryProbePlan&
   };
   if (cudaError_t e = cuda.cudaSetDevice(device); e != cudaSuccess) return fail("cudaSetDevice", e);
   std::size_t free_b = 0, total_b = 0;
-  if (cudaError_t e = cuda.cudaMemGetInfo(&free_b, &total_b); e != cudaSuccess) return fail("cudaMemGetInfo", e);
+  if (cudaError_t e = cuda.cudaMemGetInfo(&free_b, &total_b); e != cudaSuccess)
+    return fail("cudaMemGetInfo", e);
   MemoryProbeResult r;
   r.free_before = static_cast<std::int64_t>(free_b);
   r.total = static_cast<std::int64_t>(total_b);
@@ -41,7 +42,8 @@ std::variant<MemoryProbeResult, std::string> probe_memory(const MemoryProbePlan&
     release(weights);
     return fail("cudaMemGetInfo", e);
   }
-  r.allocated_weight_bytes = static_cast<std::int64_t>(free_b) - static_cast<std::int64_t>(free_after);
+  r.allocated_weight_bytes =
+      static_cast<std::int64_t>(free_b) - static_cast<std::int64_t>(free_after);
   // The largest block count whose per-layer KV tensors (vLLM allocates one per layer:
   // kv_cache_utils.py::get_kv_cache_config_from_groups) all fit: binary search.
   std::int64_t per_block = 0;
@@ -54,14 +56,18 @@ std::variant<MemoryProbeResult, std::string> probe_memory(const MemoryProbePlan&
       bool ok = true;
       for (auto b : plan.kv_bytes_per_token) {
         void* p = nullptr;
-        if (cuda.cudaMalloc(&p, static_cast<std::size_t>(b * plan.block_size * mid)) != cudaSuccess) {
+        if (cuda.cudaMalloc(&p, static_cast<std::size_t>(b * plan.block_size * mid)) !=
+            cudaSuccess) {
           ok = false;
           break;
         }
         kv.push_back(p);
       }
       release(kv);
-      if (ok) lo = mid; else hi = mid - 1;
+      if (ok)
+        lo = mid;
+      else
+        hi = mid - 1;
     }
     r.kv_blocks = lo;
     r.kv_allocated_bytes = lo * per_block;
@@ -70,7 +76,8 @@ std::variant<MemoryProbeResult, std::string> probe_memory(const MemoryProbePlan&
   return r;
 }
 
-int run_memory_probe(const MemoryProbePlan& plan, int device, std::ostream& out, std::ostream& err) {
+int run_memory_probe(const MemoryProbePlan& plan, int device, std::ostream& out,
+                     std::ostream& err) {
   auto r = probe_memory(plan, device);
   if (auto* why = std::get_if<std::string>(&r)) {
     err << "layerplan smoke --memory: error: " << *why << "\n";

@@ -6,7 +6,8 @@
 namespace layerplan::smoke {
 
 std::variant<MemoryProbeResult, std::string> probe_memory(const MemoryProbePlan&, int) {
-  return std::string("this build has no CUDA runtime (cuda_runtime_api.h was not found when it was built)");
+  return std::string(
+      "this build has no CUDA runtime (cuda_runtime_api.h was not found when it was built)");
 }
 
 int run_memory_probe(const MemoryProbePlan&, int, std::ostream&, std::ostream& err) {

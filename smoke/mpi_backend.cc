@@ -10,9 +10,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
-#include <climits>
 #include <cstring>
 #include <map>
 #include <thread>
@@ -121,7 +121,8 @@ class Liveness {
   // small, so they leave at once unless the peer is gone too).
   void announce() {
     notice_out_[0] = static_cast<int>(std::min<std::size_t>(lost_.size(), kNoticeInts - 1));
-    for (int i = 0; i < notice_out_[0]; ++i) notice_out_[i + 1] = lost_[static_cast<std::size_t>(i)];
+    for (int i = 0; i < notice_out_[0]; ++i)
+      notice_out_[i + 1] = lost_[static_cast<std::size_t>(i)];
     std::vector<MPI_Request> sends;
     for (int p = 0; p < size_; ++p) {
       if (p == rank_ || std::binary_search(lost_.begin(), lost_.end(), p)) continue;
@@ -229,9 +230,7 @@ class MpiCoordinator final : public Coordinator {
 
   void abort_job(int code) override { MPI_Abort(MPI_COMM_WORLD, code); }
 
-  std::vector<int> lost_processes(double window_s) override {
-    return liveness().probe(window_s);
-  }
+  std::vector<int> lost_processes(double window_s) override { return liveness().probe(window_s); }
 
   void leave(int code) override {
     std::fflush(nullptr);

@@ -4,6 +4,7 @@
 extern "C" __attribute__((visibility("default"))) const layerplan::smoke::MpiPlugin*
 layerplan_mpi_plugin_v1() {
   using namespace layerplan::smoke;
-  static const MpiPlugin kPlugin{&mpi_library_name, &start_mpi, &mpi_node_rank, &make_mpi_transport};
+  static const MpiPlugin kPlugin{&mpi_library_name, &start_mpi, &mpi_node_rank,
+                                 &make_mpi_transport};
   return &kPlugin;
 }

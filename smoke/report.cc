@@ -161,7 +161,8 @@ Report build_report(const ReportInput& in) {
   std::vector<std::string> wrong_sets, slow_sets;
   for (auto& problem : check_hosts(*in.view, report.ranks)) {
     report.membership_failures.push_back(std::move(problem));
-    if (wrong_sets.empty() || wrong_sets.front() != "nodes") wrong_sets.insert(wrong_sets.begin(), "nodes");
+    if (wrong_sets.empty() || wrong_sets.front() != "nodes")
+      wrong_sets.insert(wrong_sets.begin(), "nodes");
   }
   for (std::size_t si = 0; si < in.view->sets.size(); ++si) {
     SetResult set;

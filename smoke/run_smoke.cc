@@ -277,8 +277,14 @@ int run_smoke(const nlohmann::ordered_json& manifest, const SmokeOptions& option
   ProcessResult mine;
   std::vector<int> lost;
   if (l.transport) {
-    SessionPlan plan{&*view,         &entries,      in.runnable,       *type,
-                     options.warmup, options.iters, options.timeout_s, options.inject_hang,
+    SessionPlan plan{&*view,
+                     &entries,
+                     in.runnable,
+                     *type,
+                     options.warmup,
+                     options.iters,
+                     options.timeout_s,
+                     options.inject_hang,
                      options.inject_kill};
     SessionOutcome outcome = run_session(*l.transport, *l.coordinator, plan);
     lost = std::move(outcome.lost);
@@ -332,7 +338,8 @@ int run_smoke(const nlohmann::ordered_json& manifest, const SmokeOptions& option
     render_text(report, in, out);
     out.flush();
     if (!options.json_path.empty()) {
-      if (auto why = write_file_atomically(options.json_path, render_json(report, in).dump(2) + "\n")) {
+      if (auto why =
+              write_file_atomically(options.json_path, render_json(report, in).dump(2) + "\n")) {
         err << "layerplan smoke: error: " << *why << "\n";
         if (code == kExitOk) code = kExitUsage;
       }

@@ -6,19 +6,18 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 namespace layerplan::test {
 
 struct DrawnView {
-  std::string view;                    // data-view
-  std::string set;                     // data-set; empty for the nodes view
+  std::string view;                       // data-view
+  std::string set;                        // data-set; empty for the nodes view
   std::optional<std::int64_t> singleton;  // data-singleton: groups of one rank, not drawn
   std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> cells;  // rank -> (group, position)
   std::size_t rects = 0;
@@ -45,12 +44,14 @@ inline std::vector<DrawnView> drawn_views(const std::string& html) {
     std::string single = attribute(open, "data-singleton");
     if (!single.empty()) v.singleton = std::stoll(single);
     std::string body = html.substr(open_end, end - open_end);
-    for (auto it = std::sregex_iterator(body.begin(), body.end(), rect_re); it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(body.begin(), body.end(), rect_re);
+         it != std::sregex_iterator(); ++it) {
       std::string tag = it->str();
       std::string rank = attribute(tag, "data-rank");
       if (rank.empty()) continue;
       ++v.rects;
-      v.cells[std::stoll(rank)] = {std::stoll(attribute(tag, "data-group")), std::stoll(attribute(tag, "data-pos"))};
+      v.cells[std::stoll(rank)] = {std::stoll(attribute(tag, "data-group")),
+                                   std::stoll(attribute(tag, "data-pos"))};
     }
     views.push_back(std::move(v));
   }
@@ -90,13 +91,15 @@ inline std::vector<std::string> group_mismatches(const std::vector<DrawnView>& v
       for (std::size_t k = 0; k < groups[g].size(); ++k) {
         std::int64_t rank = groups[g][k].get<std::int64_t>();
         auto it = view->cells.find(rank);
-        std::pair<std::int64_t, std::int64_t> want{static_cast<std::int64_t>(g), static_cast<std::int64_t>(k)};
+        std::pair<std::int64_t, std::int64_t> want{static_cast<std::int64_t>(g),
+                                                   static_cast<std::int64_t>(k)};
         if (it == view->cells.end()) {
           out.push_back("set " + name + ": rank " + std::to_string(rank) + " not drawn");
         } else if (it->second != want) {
           out.push_back("set " + name + ": rank " + std::to_string(rank) + " drawn in group " +
-                        std::to_string(it->second.first) + " at " + std::to_string(it->second.second) +
-                        ", not group " + std::to_string(g) + " at " + std::to_string(k));
+                        std::to_string(it->second.first) + " at " +
+                        std::to_string(it->second.second) + ", not group " + std::to_string(g) +
+                        " at " + std::to_string(k));
         }
       }
     }

@@ -12,12 +12,11 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
-#include <utility>
-#include <string>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "lib/diagnostics.h"
 #include "lib/engine/nodes.h"
@@ -52,10 +51,10 @@ struct LaunchCommand {
     std::vector<std::string> layers;
     std::string reason;
   };
-  std::vector<std::string> argv;                            // program, subcommand, MODEL, flags
+  std::vector<std::string> argv;                         // program, subcommand, MODEL, flags
   std::vector<std::pair<std::string, std::string>> env;  // variables to set
-  std::string runnable_on;        // "vllm-main", "rfc-prs" or "none"
-  std::vector<std::string> prs;   // the unmerged PRs the command needs (rfc-prs)
+  std::string runnable_on;                               // "vllm-main", "rfc-prs" or "none"
+  std::vector<std::string> prs;  // the unmerged PRs the command needs (rfc-prs)
   std::vector<Unexpressed> not_expressible;
   // `VAR=value … argv…`, each word quoted for a POSIX shell where it needs it.
   [[nodiscard]] std::string shell_line() const;
@@ -79,7 +78,8 @@ class Engine {
                                                const std::vector<LayerPlan>& plans) const = 0;
   [[nodiscard]] virtual Layout build_layout(const AxisValues& axes,
                                             const std::vector<LayerPlan>& plans) const = 0;
-  // Decoder layers per pipeline stage: the axes' partition when it has one, else the engine's split.
+  // Decoder layers per pipeline stage: the axes' partition when it has one, else the engine's
+  // split.
   [[nodiscard]] virtual std::vector<Stage> pipeline_stages(int num_layers,
                                                            const AxisValues& axes) const = 0;
 

@@ -20,7 +20,7 @@ struct NodeRequest {
 
 struct NodePlacement {
   std::int64_t ranks_per_node = 0;
-  std::string derived_from;                       // "--nnodes 2", "--gpus-per-node 8", …
+  std::string derived_from;                      // "--nnodes 2", "--gpus-per-node 8", …
   std::vector<std::vector<std::int64_t>> nodes;  // node -> its ranks, ascending
   [[nodiscard]] std::int64_t node_of(std::int64_t rank) const { return rank / ranks_per_node; }
 };

@@ -36,7 +36,8 @@ class VllmEngine final : public Engine {
   std::vector<Collective> comms(const LayerPlan& plan, const AxisValues& axes) const override {
     return layer_comms(plan, axes);
   }
-  std::vector<Collective> pipeline_comms(const Model& model, const AxisValues& axes) const override {
+  std::vector<Collective> pipeline_comms(const Model& model,
+                                         const AxisValues& axes) const override {
     return layerplan::pipeline_comms(model, axes);
   }
   LaunchCommand launch_command(const Model& model, const RulesFile& rules, const AxisValues& axes,

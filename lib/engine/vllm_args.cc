@@ -1,9 +1,9 @@
 #include "lib/engine/vllm_args.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
-
-#include <fmt/format.h>
 
 #include "lib/yaml_source.h"
 
@@ -18,7 +18,19 @@ struct Word {
 };
 
 // What a parallel flag sets.
-enum class Target { kTp, kAttnTp, kPp, kDp, kDcp, kPcp, kEp, kDpLocal, kNnodes, kNodeRank, kInterleave };
+enum class Target {
+  kTp,
+  kAttnTp,
+  kPp,
+  kDp,
+  kDcp,
+  kPcp,
+  kEp,
+  kDpLocal,
+  kNnodes,
+  kNodeRank,
+  kInterleave
+};
 
 struct FlagInfo {
   std::vector<std::string> names;  // long name first, then vLLM's short aliases
@@ -50,19 +62,55 @@ const std::vector<FlagInfo>& parallel_flags() {
 // arg_utils.py and entrypoints/openai/cli_args.py) but shape no rank group: never mistaken for
 // a misspelt parallel flag.
 const std::vector<std::string>& known_other_flags() {
-  static const std::vector<std::string> kFlags = {
-      "--data-parallel-rank", "--data-parallel-start-rank", "--data-parallel-address",
-      "--data-parallel-rpc-port", "--data-parallel-backend", "--data-parallel-hybrid-lb",
-      "--data-parallel-external-lb", "--data-parallel-multi-port-external-lb",
-      "--distributed-executor-backend", "--max-parallel-loading-workers", "--dcp-comm-backend",
-      "--enable-ep-weight-filter", "--enable-eplb", "--enable-elastic-ep", "--eplb-config",
-      "--expert-placement-strategy", "--all2all-backend", "--master-addr", "--master-port",
-      "--disable-custom-all-reduce", "--enable-dbo", "--ubatch-size", "--numa-bind",
-      "--numa-bind-nodes", "--numa-bind-cpus", "--device-ids", "--distributed-timeout-seconds",
-      "--cpu-distributed-timeout-seconds", "--ray-workers-use-nsight", "--worker-cls",
-      "--worker-extension-cls", "--api-server-count", "--headless", "--mm-encoder-tp-mode",
-      "-dpn", "-dpr", "-dpa", "-dpp", "-dpb", "-dph", "-dpe", "-dpm", "-ac", "-cc", "-dc",
-      "-sc", "-asc", "-q", "-O"};
+  static const std::vector<std::string> kFlags = {"--data-parallel-rank",
+                                                  "--data-parallel-start-rank",
+                                                  "--data-parallel-address",
+                                                  "--data-parallel-rpc-port",
+                                                  "--data-parallel-backend",
+                                                  "--data-parallel-hybrid-lb",
+                                                  "--data-parallel-external-lb",
+                                                  "--data-parallel-multi-port-external-lb",
+                                                  "--distributed-executor-backend",
+                                                  "--max-parallel-loading-workers",
+                                                  "--dcp-comm-backend",
+                                                  "--enable-ep-weight-filter",
+                                                  "--enable-eplb",
+                                                  "--enable-elastic-ep",
+                                                  "--eplb-config",
+                                                  "--expert-placement-strategy",
+                                                  "--all2all-backend",
+                                                  "--master-addr",
+                                                  "--master-port",
+                                                  "--disable-custom-all-reduce",
+                                                  "--enable-dbo",
+                                                  "--ubatch-size",
+                                                  "--numa-bind",
+                                                  "--numa-bind-nodes",
+                                                  "--numa-bind-cpus",
+                                                  "--device-ids",
+                                                  "--distributed-timeout-seconds",
+                                                  "--cpu-distributed-timeout-seconds",
+                                                  "--ray-workers-use-nsight",
+                                                  "--worker-cls",
+                                                  "--worker-extension-cls",
+                                                  "--api-server-count",
+                                                  "--headless",
+                                                  "--mm-encoder-tp-mode",
+                                                  "-dpn",
+                                                  "-dpr",
+                                                  "-dpa",
+                                                  "-dpp",
+                                                  "-dpb",
+                                                  "-dph",
+                                                  "-dpe",
+                                                  "-dpm",
+                                                  "-ac",
+                                                  "-cc",
+                                                  "-dc",
+                                                  "-sc",
+                                                  "-asc",
+                                                  "-q",
+                                                  "-O"};
   return kFlags;
 }
 
@@ -75,14 +123,22 @@ const FlagInfo* find_flag(std::string_view name) {
 
 std::string axis_of(Target t) {
   switch (t) {
-    case Target::kTp: return "tp";
-    case Target::kAttnTp: return "attn_tp";
-    case Target::kPp: return "pp";
-    case Target::kDp: return "dp";
-    case Target::kDcp: return "dcp";
-    case Target::kPcp: return "pcp";
-    case Target::kEp: return "ep";
-    default: return "";
+    case Target::kTp:
+      return "tp";
+    case Target::kAttnTp:
+      return "attn_tp";
+    case Target::kPp:
+      return "pp";
+    case Target::kDp:
+      return "dp";
+    case Target::kDcp:
+      return "dcp";
+    case Target::kPcp:
+      return "pcp";
+    case Target::kEp:
+      return "ep";
+    default:
+      return "";
   }
 }
 
@@ -135,8 +191,14 @@ class LaunchParser {
     const std::string& s = file_->text;
     std::size_t i = 0;
     while (i < s.size()) {
-      if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') { ++i; continue; }
-      if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '\n') { i += 2; continue; }
+      if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+        ++i;
+        continue;
+      }
+      if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '\n') {
+        i += 2;
+        continue;
+      }
       Word w;
       w.offset = i;
       bool eq_seen = false;
@@ -157,7 +219,8 @@ class LaunchParser {
         } else if (c == '"') {
           std::size_t j = i + 1;
           while (j < s.size() && s[j] != '"') {
-            if (s[j] == '\\' && j + 1 < s.size() && std::string_view("\"\\$`\n").find(s[j + 1]) != std::string_view::npos) {
+            if (s[j] == '\\' && j + 1 < s.size() &&
+                std::string_view("\"\\$`\n").find(s[j + 1]) != std::string_view::npos) {
               if (s[j + 1] != '\n') w.text += s[j + 1];
               j += 2;
             } else {
@@ -206,7 +269,8 @@ class LaunchParser {
     bool ok = true;
     while (true) {
       std::size_t comma = value.find(',', start);
-      std::string entry = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      std::string entry =
+          value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       auto n = parse_integer(entry);
       if (!n || *n < 1 || *n > kMaxStageLayers) {
         error("invalid-value", w.value_offset + start,
@@ -272,8 +336,9 @@ class LaunchParser {
     std::string value;
     if (inline_value) {
       value = *inline_value;
-    } else if (i + 1 < words.size() && !(words[i + 1].text.size() > 1 && words[i + 1].text[0] == '-' &&
-                                          !std::isdigit(static_cast<unsigned char>(words[i + 1].text[1])))) {
+    } else if (i + 1 < words.size() &&
+               !(words[i + 1].text.size() > 1 && words[i + 1].text[0] == '-' &&
+                 !std::isdigit(static_cast<unsigned char>(words[i + 1].text[1])))) {
       ++i;
       value = words[i].text;
       value_offset = words[i].offset;
@@ -283,8 +348,9 @@ class LaunchParser {
     }
     auto n = parse_integer(value);
     if (!n) {
-      error("invalid-value", value_offset,
-            fmt::format("{} takes an integer, got '{}' (vLLM: \"invalid int value\")", name, value));
+      error(
+          "invalid-value", value_offset,
+          fmt::format("{} takes an integer, got '{}' (vLLM: \"invalid int value\")", name, value));
       return i;
     }
     if (*n < info->min) {
@@ -292,17 +358,31 @@ class LaunchParser {
                             ? " (decode_context_parallel_size 0 would divide by zero; "
                               "ParallelConfig requires it to be at least 1)"
                             : fmt::format(" (ParallelConfig requires at least {})", info->min);
-      error("invalid-value", value_offset,
-            fmt::format("{} {} is out of range: it must be at least {}{}", name, *n, info->min, why));
+      error(
+          "invalid-value", value_offset,
+          fmt::format("{} {} is out of range: it must be at least {}{}", name, *n, info->min, why));
       return i;
     }
     Axis axis{axis_of(info->target), *n, at(value_offset), at(value_offset)};
     switch (info->target) {
-      case Target::kDpLocal: axis.name = "data_parallel_size_local"; out.nodes.dp_local = axis; break;
-      case Target::kNnodes: axis.name = "nnodes"; out.nodes.nnodes = axis; break;
-      case Target::kNodeRank: axis.name = "node_rank"; out.nodes.node_rank = axis; break;
-      case Target::kInterleave: out.ignored.push_back(name + " (KV-cache layout only)"); break;
-      default: set_axis(out.rules, std::move(axis)); break;  // the last one given wins, as in argparse
+      case Target::kDpLocal:
+        axis.name = "data_parallel_size_local";
+        out.nodes.dp_local = axis;
+        break;
+      case Target::kNnodes:
+        axis.name = "nnodes";
+        out.nodes.nnodes = axis;
+        break;
+      case Target::kNodeRank:
+        axis.name = "node_rank";
+        out.nodes.node_rank = axis;
+        break;
+      case Target::kInterleave:
+        out.ignored.push_back(name + " (KV-cache layout only)");
+        break;
+      default:
+        set_axis(out.rules, std::move(axis));
+        break;  // the last one given wins, as in argparse
     }
     return i;
   }
@@ -329,11 +409,13 @@ class LaunchParser {
     if (!is_known && (!hint.empty() || name.find("parallel") != std::string::npos)) {
       Diagnostic d = make_error(
           "unknown-parallel-flag", at(words[i].offset),
-          hint.empty() ? fmt::format("'{}' is not a vLLM parallel flag", name)
-                       : fmt::format("'{}' is not a vLLM parallel flag; did you mean '{}'?", name, hint));
-      d.notes.push_back({{}, "vLLM's flags that shape parallelism: -tp, -tpa (PR #36287), -pp, -dp, "
-                             "-dcp, -pcp, -ep, -dpl, --nnodes, --node-rank (each also in its long "
-                             "spelling)"});
+          hint.empty()
+              ? fmt::format("'{}' is not a vLLM parallel flag", name)
+              : fmt::format("'{}' is not a vLLM parallel flag; did you mean '{}'?", name, hint));
+      d.notes.push_back({{},
+                         "vLLM's flags that shape parallelism: -tp, -tpa (PR #36287), -pp, -dp, "
+                         "-dcp, -pcp, -ep, -dpl, --nnodes, --node-rank (each also in its long "
+                         "spelling)"});
       diags_.report(std::move(d));
     } else {
       out.ignored.push_back(name);

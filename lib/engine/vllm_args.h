@@ -17,7 +17,7 @@
 namespace layerplan {
 
 struct VllmLaunch {
-  RulesFile rules;  // the plan vLLM builds from the flags: axes, and one rule for -tpa
+  RulesFile rules;    // the plan vLLM builds from the flags: axes, and one rule for -tpa
   std::string model;  // MODEL of `vllm serve MODEL` (or --model); empty when not given
   Location model_location;
   NodeRequest nodes;

@@ -32,7 +32,8 @@ std::int64_t layer_activation(const LayerPlan& p, const AxisValues& a, std::int6
     case LayerKind::kAttention: {
       std::int64_t hd = l.flavor == Flavor::kMla ? l.kv_lora_rank.value + l.qk_rope_head_dim.value
                                                  : l.head_dim.value;
-      return sat_mul(tokens, sat_add(sat_mul(pr.q_heads.value_or(0), hd * 2), sat_mul(2 * pr.kv_heads.value_or(0), hd)));
+      return sat_mul(tokens, sat_add(sat_mul(pr.q_heads.value_or(0), hd * 2),
+                                     sat_mul(2 * pr.kv_heads.value_or(0), hd)));
     }
     case LayerKind::kMlp:
       return sat_mul(tokens, 3 * pr.intermediate_size.value_or(0));
@@ -68,7 +69,8 @@ std::int64_t bounded_bytes(const StageMemory& s, std::int64_t len, std::int64_t 
 // ... and the full-attention layers (FullAttentionSpec: the length divided over DCP).
 std::int64_t request_bytes(const StageMemory& s, const MemoryPlan& m, std::int64_t len,
                            std::int64_t window, std::int64_t batched, std::int64_t block) {
-  std::int64_t full = sat_mul(sat_mul(cdiv(cdiv(len, m.kv_token_share), block), block), s.kv_bytes_per_token);
+  std::int64_t full =
+      sat_mul(sat_mul(cdiv(cdiv(len, m.kv_token_share), block), block), s.kv_bytes_per_token);
   return sat_add(full, bounded_bytes(s, len, window, batched, block));
 }
 
@@ -80,8 +82,10 @@ FitResult vllm_fit(const MemoryPlan& memory, const Model& model,
   FitResult r;
   bool big = request.gpu_memory >= 70 * kGiB;
   r.max_num_seqs = request.max_num_seqs.value_or(big ? 1024 : 256);
-  r.max_num_batched_tokens = request.max_num_batched_tokens.value_or(
-      request.gpu_memory >= 160 * kGiB ? 16384 : big ? 8192 : 2048);
+  r.max_num_batched_tokens =
+      request.max_num_batched_tokens.value_or(request.gpu_memory >= 160 * kGiB ? 16384
+                                              : big                            ? 8192
+                                                                               : 2048);
   r.max_model_len = request.max_model_len.value_or(memory.max_position_embeddings);
   // math.ceil of a Python float product, as request_memory computes it.
   r.requested_bytes = static_cast<std::int64_t>(
@@ -116,7 +120,8 @@ FitResult vllm_fit(const MemoryPlan& memory, const Model& model,
     f.stage = sm.stage;
     f.weight_bytes = sm.weight_bytes;
     // The residual stream and the hidden states around the largest layer.
-    f.activation_bytes = sat_add(peak[s], sat_mul(sat_mul(2 * tokens, model.hidden_size.value), memory.dtype_bytes));
+    f.activation_bytes =
+        sat_add(peak[s], sat_mul(sat_mul(2 * tokens, model.hidden_size.value), memory.dtype_bytes));
     f.kv_cache_bytes = r.requested_bytes - f.weight_bytes - f.activation_bytes;
     if (f.weight_bytes > r.requested_bytes) r.weights_fit = false;
     if (sm.sliding_kv_bytes_per_token > 0 || sm.state_bytes_per_seq > 0) r.exact = false;
@@ -124,24 +129,31 @@ FitResult vllm_fit(const MemoryPlan& memory, const Model& model,
     if (sm.kv_bytes_per_token > 0) {
       // Hybrid models: reserve the sliding-window and state memory of max_num_seqs requests, then
       // fill the rest with full-attention tokens (an estimate of vLLM's hybrid allocator).
-      std::int64_t reserved = sat_mul(r.max_num_seqs, bounded_bytes(sm, r.max_model_len, window, tokens, block));
+      std::int64_t reserved =
+          sat_mul(r.max_num_seqs, bounded_bytes(sm, r.max_model_len, window, tokens, block));
       std::int64_t rest = std::max<std::int64_t>(avail - reserved, 0);
       std::int64_t blocks = rest / sat_mul(block, sm.kv_bytes_per_token);
       f.kv_tokens = sat_mul(sat_mul(blocks, block), memory.kv_token_share);
     } else if (sm.sliding_kv_bytes_per_token > 0 || sm.state_bytes_per_seq > 0) {
       f.kv_tokens = r.max_model_len;  // no full attention: the length is not bounded by the cache
     }
-    if (sm.kv_bytes_per_token > 0 || sm.sliding_kv_bytes_per_token > 0 || sm.state_bytes_per_seq > 0) {
-      r.kv_tokens_per_replica = r.kv_tokens_per_replica < 0 ? f.kv_tokens
-                                                            : std::min(r.kv_tokens_per_replica, f.kv_tokens);
+    if (sm.kv_bytes_per_token > 0 || sm.sliding_kv_bytes_per_token > 0 ||
+        sm.state_bytes_per_seq > 0) {
+      r.kv_tokens_per_replica = r.kv_tokens_per_replica < 0
+                                    ? f.kv_tokens
+                                    : std::min(r.kv_tokens_per_replica, f.kv_tokens);
       // estimate_max_model_len: binary search, here up to the model's own limit.
       std::int64_t hi = std::max(memory.max_position_embeddings, r.max_model_len);
       std::int64_t lo = 0;
       while (lo < hi) {
         std::int64_t mid = lo + (hi - lo + 1) / 2;
-        if (request_bytes(sm, memory, mid, window, tokens, block) <= avail) lo = mid; else hi = mid - 1;
+        if (request_bytes(sm, memory, mid, window, tokens, block) <= avail)
+          lo = mid;
+        else
+          hi = mid - 1;
       }
-      r.largest_max_model_len = r.largest_max_model_len < 0 ? lo : std::min(r.largest_max_model_len, lo);
+      r.largest_max_model_len =
+          r.largest_max_model_len < 0 ? lo : std::min(r.largest_max_model_len, lo);
       if (f.kv_cache_bytes <= 0 ||
           request_bytes(sm, memory, r.max_model_len, window, tokens, block) > avail) {
         r.fits = false;

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "lib/engine/vllm.h"
-#include "lib/hf_config.h"
 #include "lib/engine/vllm_layout.h"
+#include "lib/hf_config.h"
 
 namespace layerplan {
 namespace {
@@ -64,7 +64,6 @@ bool sequence_parallel_moe(const LayerPlan& p, const AxisValues& a) {
   return p.plan.ep_size.value > 1 && p.plan.tp_size.value > 1 && a.dp > 1;
 }
 
-
 // The collectives of a MoE layer with vLLM's default all2all backend, allgather_reducescatter
 // (config/parallel.py::ParallelConfig.all2all_backend):
 // - dispatch/combine (fused_moe/runner/moe_runner.py::_maybe_dispatch/_maybe_combine, or
@@ -76,7 +75,8 @@ bool sequence_parallel_moe(const LayerPlan& p, const AxisValues& a) {
 //   group with them);
 // - moe_runner.py::_maybe_reduce_final_output: an all-reduce over TP of routed plus shared
 //   output, or, sequence-parallel, the model's all-gather over TP.
-// An RFC-level ep<k> plan keeps layerplan's own model: all-to-alls over ep<k>, expert-TP all-reduce.
+// An RFC-level ep<k> plan keeps layerplan's own model: all-to-alls over ep<k>, expert-TP
+// all-reduce.
 void moe_comms(const LayerPlan& p, const AxisValues& a, std::vector<Collective>& c) {
   const Layer& l = *p.layer;
   MoeNumbers m = moe_numbers(p, a);
@@ -89,7 +89,8 @@ void moe_comms(const LayerPlan& p, const AxisValues& a, std::vector<Collective>&
     if (routed < 0) return;
     c.push_back(comm(kAllToAll, ep, routed, "EP dispatch of tokens to their top-k experts"));
     c.push_back(comm(kAllToAll, ep, routed, "EP combine of expert outputs"));
-    if (m.etp > 1) c.push_back(comm(kAllReduce, etp_group_name(m.ep, a), hidden, "expert-TP output"));
+    if (m.etp > 1)
+      c.push_back(comm(kAllReduce, etp_group_name(m.ep, a), hidden, "expert-TP output"));
     return;
   }
   bool use_ep = m.ep > 1;
@@ -100,21 +101,26 @@ void moe_comms(const LayerPlan& p, const AxisValues& a, std::vector<Collective>&
     std::int64_t gathered = times(ranks, hidden);
     std::string why = fmt::format("over {}{}", group, sp ? " (sequence-parallel MoE)" : "");
     if (gathered < 0) return;
-    c.push_back(comm(kAllGather, group, gathered,
-                     "MoE dispatch: all-gather of hidden states " + why + "; router logits ride along"));
-    c.push_back(comm(kReduceScatter, group, gathered, "MoE combine: reduce-scatter of expert outputs " + why));
+    c.push_back(
+        comm(kAllGather, group, gathered,
+             "MoE dispatch: all-gather of hidden states " + why + "; router logits ride along"));
+    c.push_back(comm(kReduceScatter, group, gathered,
+                     "MoE combine: reduce-scatter of expert outputs " + why));
   }
   if (a.pcp > 1 && !(use_ep && (a.dp > 1 || sp))) {
     std::int64_t gathered = times(a.pcp, hidden);
     if (gathered < 0) return;
-    c.push_back(comm(kAllGather, "pcp", gathered, "PCP all-gather of hidden states before the experts"));
+    c.push_back(
+        comm(kAllGather, "pcp", gathered, "PCP all-gather of hidden states before the experts"));
     c.push_back(comm(kReduceScatter, "pcp", gathered, "PCP reduce-scatter of expert outputs"));
   }
   if (tp_group.empty()) return;
   if (sp) {
-    c.push_back(comm(kAllGather, tp_group, hidden, "all-gather over TP of the sequence-parallel MoE output"));
+    c.push_back(comm(kAllGather, tp_group, hidden,
+                     "all-gather over TP of the sequence-parallel MoE output"));
   } else {
-    c.push_back(comm(kAllReduce, tp_group, hidden, "all-reduce of routed and shared experts' output"));
+    c.push_back(
+        comm(kAllReduce, tp_group, hidden, "all-reduce of routed and shared experts' output"));
   }
 }
 
@@ -217,22 +223,27 @@ std::vector<Collective> layer_comms(const LayerPlan& p, const AxisValues& a) {
         std::int64_t gathered_heads = times(dcp, heads / tp);
         std::int64_t queries = times(gathered_heads, l.head_dim.value);
         std::int64_t outputs = times(gathered_heads, v_dim);
-        if (queries >= 0) c.push_back(comm(kAllGather, "dcp", queries, "DCP all-gather of queries"));
+        if (queries >= 0)
+          c.push_back(comm(kAllGather, "dcp", queries, "DCP all-gather of queries"));
         if (outputs >= 0) {
-          c.push_back(comm(kReduceScatter, "dcp", outputs, "DCP reduce-scatter of attention outputs"));
+          c.push_back(
+              comm(kReduceScatter, "dcp", outputs, "DCP reduce-scatter of attention outputs"));
         }
-        if (!group.empty()) c.push_back(comm(kAllReduce, group, hidden, "o_proj row-parallel output"));
+        if (!group.empty())
+          c.push_back(comm(kAllReduce, group, hidden, "o_proj row-parallel output"));
       } else if (!group.empty()) {
         c.push_back(comm(kAllReduce, group, hidden, "o_proj row-parallel output"));
       }
       break;
     }
     case LayerKind::kMlp:
-      if (!group.empty()) c.push_back(comm(kAllReduce, group, hidden, "down_proj row-parallel output"));
+      if (!group.empty())
+        c.push_back(comm(kAllReduce, group, hidden, "down_proj row-parallel output"));
       break;
     case LayerKind::kMamba:
     case LayerKind::kLinearAttention:
-      if (!group.empty()) c.push_back(comm(kAllReduce, group, hidden, "out_proj row-parallel output"));
+      if (!group.empty())
+        c.push_back(comm(kAllReduce, group, hidden, "out_proj row-parallel output"));
       break;
     case LayerKind::kMoe:
       moe_comms(p, a, c);

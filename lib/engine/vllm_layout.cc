@@ -1,10 +1,10 @@
 #include "lib/engine/vllm_layout.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <set>
-
-#include <fmt/format.h>
 
 namespace layerplan {
 namespace {
@@ -74,7 +74,8 @@ GroupStep expert_domains(const Grid& g) { return grid_walk(g, {kPp, kDp, kPcp, k
 // reshapes the untransposed grid: one rank per group, in rank order. A dcp that does not divide
 // the world (an invalid plan) gives the whole chunks only.
 GroupSet dcp_groups(const Grid& g, std::int64_t dcp) {
-  if (dcp <= 1) return walk_set("dcp", grid_walk(g, {kDp, kPp, kPcp, kTp}), std::max<std::int64_t>(dcp, 0));
+  if (dcp <= 1)
+    return walk_set("dcp", grid_walk(g, {kDp, kPp, kPcp, kTp}), std::max<std::int64_t>(dcp, 0));
   return walk_set("dcp", grid_walk(g, {kDp, kPp, kTp, kPcp}), dcp);
 }
 
@@ -195,17 +196,21 @@ Layout build_layout(const AxisValues& axes, const std::vector<LayerPlan>& plans)
   layout.sets.push_back(varying(g, kDp, "dp"));
   std::int64_t domain = g.dp * g.pcp * g.tp;
   if (has_moe(plans)) layout.sets.push_back(walk_set("ep", expert_domains(g), domain));
-  if (axes.attn_tp < axes.tp) layout.sets.push_back(strided_tp_subgroups(g, axes.attn_tp, "attn_tp"));
+  if (axes.attn_tp < axes.tp)
+    layout.sets.push_back(strided_tp_subgroups(g, axes.attn_tp, "attn_tp"));
   std::set<std::int64_t> sub_sizes, ep_sizes;
   distinct_sizes(axes, plans, sub_sizes, ep_sizes);
-  for (auto k : sub_sizes) layout.sets.push_back(strided_tp_subgroups(g, k, tp_group_name(k, axes)));
+  for (auto k : sub_sizes)
+    layout.sets.push_back(strided_tp_subgroups(g, k, tp_group_name(k, axes)));
   for (auto ep : ep_sizes) {
-    if (domain % ep != 0) continue;  // an ep_size that does not divide the domain: reported by checks
+    if (domain % ep != 0)
+      continue;  // an ep_size that does not divide the domain: reported by checks
     layout.sets.push_back(walk_set(ep_group_name(ep, axes), expert_domains(g), ep));
     // etp<k>: member j of every ep<k> group of a domain, walked p, j, then group by group.
     if (domain / ep <= 1) continue;
     GroupSet etp = walk_set(etp_group_name(ep, axes), expert_domains(g), domain / ep);
-    etp.steps.push_back({{"pp", "ep_member", "ep_group"}, {g.pp, ep, domain / ep}, {domain, 1, ep}});
+    etp.steps.push_back(
+        {{"pp", "ep_member", "ep_group"}, {g.pp, ep, domain / ep}, {domain, 1, ep}});
     layout.sets.push_back(std::move(etp));
   }
   return layout;

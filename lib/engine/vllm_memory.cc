@@ -3,9 +3,9 @@
 // come from the same numbers as the manifest's per_rank (lib/engine/vllm_layers.cc).
 #include "lib/engine/vllm_memory.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "lib/architectures.h"
 #include "lib/engine/vllm.h"
@@ -26,14 +26,14 @@ struct Facts {
   std::int64_t conv_kernel = 4, linear_conv_kernel = 4, mamba_dt_rank = 0;
   bool conv_bias = true;
   bool qkv_bias = false, o_bias = false, mlp_bias = false;
-  bool qk_norm = false;       // q_norm / k_norm of head_dim (Qwen3, GLM-4.5 with use_qk_norm)
-  bool qk_norm_full = false;  // q_norm / k_norm over all heads, sharded (MiniMax-M2)
-  bool gated_q = false;       // q_proj also produces an output gate (Qwen3-Next)
-  bool sinks = false;         // per-head attention sinks (gpt-oss)
-  bool gated_mlp = true;      // gate and up projections (SwiGLU); false: relu2 (Nemotron-H)
-  bool router_bias = false;   // router Linear with bias (gpt-oss)
-  bool score_bias = false;    // e_score_correction_bias, float32 (noaux_tc routing)
-  bool expert_bias = false;   // biases on the experts' projections (gpt-oss)
+  bool qk_norm = false;             // q_norm / k_norm of head_dim (Qwen3, GLM-4.5 with use_qk_norm)
+  bool qk_norm_full = false;        // q_norm / k_norm over all heads, sharded (MiniMax-M2)
+  bool gated_q = false;             // q_proj also produces an output gate (Qwen3-Next)
+  bool sinks = false;               // per-head attention sinks (gpt-oss)
+  bool gated_mlp = true;            // gate and up projections (SwiGLU); false: relu2 (Nemotron-H)
+  bool router_bias = false;         // router Linear with bias (gpt-oss)
+  bool score_bias = false;          // e_score_correction_bias, float32 (noaux_tc routing)
+  bool expert_bias = false;         // biases on the experts' projections (gpt-oss)
   bool shared_expert_gate = false;  // Qwen3-Next
   std::int64_t pp = 1, dcp = 1;
 };
@@ -103,7 +103,8 @@ struct Acc {
               std::int64_t full_copies = 1) {
     params = sat_add(params, sat_mul(sat_mul(full_rows, full_cols), full_copies));
     QuantFormat q = f.quant.format;
-    if (q == QuantFormat::kUnknown || (f.quant.experts_only && !expert) || quant_ignores(f.quant, module)) {
+    if (q == QuantFormat::kUnknown || (f.quant.experts_only && !expert) ||
+        quant_ignores(f.quant, module)) {
       q = QuantFormat::kNone;
     }
     bytes = sat_add(bytes, sat_mul(copies, matrix_bytes(f.quant, q, rows, cols, f.dtype)));
@@ -120,7 +121,8 @@ struct Acc {
   }
 };
 
-void attention(const Layer& l, const LayerPlan& p, const PerRankSizes& pr, Acc& acc, LayerMemory& out) {
+void attention(const Layer& l, const LayerPlan& p, const PerRankSizes& pr, Acc& acc,
+               LayerMemory& out) {
   const Facts& f = acc.f;
   std::int64_t hidden = l.hidden_size.value, heads = l.num_heads.value;
   std::int64_t t = p.plan.tp_size.value;
@@ -169,7 +171,8 @@ void attention(const Layer& l, const LayerPlan& p, const PerRankSizes& pr, Acc& 
   if (f.sinks) acc.vec(heads, q_r);
   // v1/kv_cache_interface.py::AttentionSpec.real_page_size_bytes: K and V of every local KV head.
   out.kv_bytes_per_token = 2 * kv_r * hd * f.kv_dtype;
-  if (l.flavor == Flavor::kSliding && l.sliding_window.present) out.sliding_window = l.sliding_window.value;
+  if (l.flavor == Flavor::kSliding && l.sliding_window.present)
+    out.sliding_window = l.sliding_window.value;
 }
 
 // A gated (gate, up, down) or relu2 (up, down) MLP of width `inter`, `inter_r` on this rank.
@@ -222,25 +225,29 @@ void mamba(const Layer& l, const LayerPlan& p, const PerRankSizes& pr, Acc& acc,
     std::int64_t g = l.mamba_groups.value, g_r = pr.n_groups.value_or(0);
     std::int64_t conv = inner + 2 * g * n, conv_r = inner_r + 2 * g_r * n;
     acc.linear(px + ".in_proj", inner + conv + heads, hidden, inner_r + conv_r + heads_r, hidden);
-    acc.vec(sat_add(sat_mul(conv, k), f.conv_bias ? conv : 0), sat_add(sat_mul(conv_r, k), f.conv_bias ? conv_r : 0));
+    acc.vec(sat_add(sat_mul(conv, k), f.conv_bias ? conv : 0),
+            sat_add(sat_mul(conv_r, k), f.conv_bias ? conv_r : 0));
     acc.vec(3 * heads, 3 * heads_r, 4);
     acc.vec(inner, inner_r);
     acc.linear(px + ".out_proj", hidden, inner, hidden, inner_r);
     // mamba_utils.py::MambaStateShapeCalculator.mamba2_state_shape.
-    out.state_bytes_per_seq = sat_add(sat_mul(sat_mul(k - 1, conv_r), f.dtype),
-                                      sat_mul(sat_mul(sat_mul(heads_r, l.mamba_head_dim.value), n), f.ssm_dtype));
+    out.state_bytes_per_seq =
+        sat_add(sat_mul(sat_mul(k - 1, conv_r), f.dtype),
+                sat_mul(sat_mul(sat_mul(heads_r, l.mamba_head_dim.value), n), f.ssm_dtype));
     return;
   }
   // mamba_mixer.py::MambaMixer (Mamba-1, Jamba): x_proj to [dt, B, C], dt_proj, A [inner, N], D.
   std::int64_t r = f.mamba_dt_rank;
   acc.linear(px + ".in_proj", 2 * inner, hidden, 2 * inner_r, hidden);
-  acc.vec(sat_add(sat_mul(inner, k), f.conv_bias ? inner : 0), sat_add(sat_mul(inner_r, k), f.conv_bias ? inner_r : 0));
+  acc.vec(sat_add(sat_mul(inner, k), f.conv_bias ? inner : 0),
+          sat_add(sat_mul(inner_r, k), f.conv_bias ? inner_r : 0));
   acc.linear(px + ".x_proj", r + 2 * n, inner, r + 2 * n, inner_r);
   acc.linear(px + ".dt_proj", inner, r, inner_r, r);
-  acc.vec(inner, inner_r);                    // dt_proj bias
+  acc.vec(inner, inner_r);  // dt_proj bias
   acc.vec(sat_add(sat_mul(inner, n), inner), sat_add(sat_mul(inner_r, n), inner_r), 4);  // A, D
   acc.linear(px + ".out_proj", hidden, inner, hidden, inner_r);
-  out.state_bytes_per_seq = sat_add(sat_mul(sat_mul(k - 1, inner_r), f.dtype), sat_mul(sat_mul(inner_r, n), f.ssm_dtype));
+  out.state_bytes_per_seq =
+      sat_add(sat_mul(sat_mul(k - 1, inner_r), f.dtype), sat_mul(sat_mul(inner_r, n), f.ssm_dtype));
 }
 
 void linear_attention(const Layer& l, const PerRankSizes& pr, Acc& acc, LayerMemory& out) {
@@ -254,7 +261,8 @@ void linear_attention(const Layer& l, const PerRankSizes& pr, Acc& acc, LayerMem
   std::int64_t k = f.linear_conv_kernel;
   const std::string& px = l.prefix;
   acc.vec(hidden, hidden);
-  acc.linear(px + ".in_proj_qkvz", 2 * kh * dk + 2 * vh * dv, hidden, 2 * kh_r * dk + 2 * vh_r * dv, hidden);
+  acc.linear(px + ".in_proj_qkvz", 2 * kh * dk + 2 * vh * dv, hidden, 2 * kh_r * dk + 2 * vh_r * dv,
+             hidden);
   acc.linear(px + ".in_proj_ba", 2 * vh, hidden, 2 * vh_r, hidden);
   std::int64_t conv = 2 * kh * dk + vh * dv, conv_r = 2 * kh_r * dk + vh_r * dv;
   acc.vec(sat_mul(conv, k), sat_mul(conv_r, k));
@@ -271,7 +279,8 @@ void indexer(const Layer& l, Acc& acc, LayerMemory& out) {
   // bias; replicated on every rank. Its key cache (DeepseekV32IndexerCache) stores index_head_dim
   // fp8 bytes and a float32 scale per 128 per token.
   const Facts& f = acc.f;
-  std::int64_t hidden = l.hidden_size.value, heads = l.index_heads.value, hd = l.index_head_dim.value;
+  std::int64_t hidden = l.hidden_size.value, heads = l.index_heads.value,
+               hd = l.index_head_dim.value;
   acc.linear(l.prefix + ".wq_b", heads * hd, f.q_lora_rank, heads * hd, f.q_lora_rank);
   acc.raw(sat_mul(hd + heads, hidden), sat_mul(sat_mul(hd + heads, hidden), f.dtype));
   acc.vec(2 * hd, 2 * hd);
@@ -279,8 +288,7 @@ void indexer(const Layer& l, Acc& acc, LayerMemory& out) {
   out.kv_token_share = f.dcp;
 }
 
-LayerMemory layer_memory(const LayerPlan& p, const AxisValues& a, const Facts& f,
-                         const Model& m) {
+LayerMemory layer_memory(const LayerPlan& p, const AxisValues& a, const Facts& f, const Model& m) {
   const Layer& l = *p.layer;
   PerRankSizes pr = layer_per_rank(p, a);
   LayerMemory out;
@@ -293,7 +301,8 @@ LayerMemory layer_memory(const LayerPlan& p, const AxisValues& a, const Facts& f
       std::int64_t rows = pr.vocab_rows.value_or(vllm_padded_vocab(vocab));
       bool is_head = l.kind == LayerKind::kLmHead;
       // Tied: the head is the embedding. MTP: spec_decode/llm_base_proposer.py shares the target's
-      // lm_head always (_maybe_share_lm_head) and its embedding when pp is 1 (_maybe_share_embeddings).
+      // lm_head always (_maybe_share_lm_head) and its embedding when pp is 1
+      // (_maybe_share_embeddings).
       out.shared = (is_head && l.tied) || (l.mtp && (is_head || f.pp == 1));
       acc.raw((is_head && l.tied) ? 0 : sat_mul(vocab, hidden),
               out.shared ? 0 : sat_mul(sat_mul(rows, hidden), f.dtype));
@@ -308,7 +317,8 @@ LayerMemory layer_memory(const LayerPlan& p, const AxisValues& a, const Facts& f
       mlp(l.prefix, hidden, l.intermediate_size.value, pr.intermediate_size.value_or(0), acc);
       if (f.mlp_bias) {
         std::int64_t up = f.gated_mlp ? 2 : 1;
-        acc.vec(up * l.intermediate_size.value + hidden, up * pr.intermediate_size.value_or(0) + hidden);
+        acc.vec(up * l.intermediate_size.value + hidden,
+                up * pr.intermediate_size.value_or(0) + hidden);
       }
       break;
     case LayerKind::kMoe:
@@ -362,7 +372,8 @@ MemoryPlan vllm_memory(const HfConfig& config, const Model& model,
                                                           : stages.back().stage;
     StageMemory& sm = mp.stages[static_cast<std::size_t>(stage)];
     sm.weight_bytes = sat_add(sm.weight_bytes, lm.weight_bytes);
-    std::int64_t& kv = lm.sliding_window > 0 ? sm.sliding_kv_bytes_per_token : sm.kv_bytes_per_token;
+    std::int64_t& kv =
+        lm.sliding_window > 0 ? sm.sliding_kv_bytes_per_token : sm.kv_bytes_per_token;
     kv = sat_add(kv, lm.kv_bytes_per_token);
     sm.state_bytes_per_seq = sat_add(sm.state_bytes_per_seq, lm.state_bytes_per_seq);
     mp.params_total = sat_add(mp.params_total, lm.params);

@@ -4,10 +4,10 @@
 // world over nodes; DP replicas fill nodes data_parallel_size_local at a time. With the global
 // rank dp_rank * (tp*pp*pcp) + rank-in-replica (distributed/parallel_state.py::
 // initialize_model_parallel), every node holds a run of consecutive ranks.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "lib/engine/vllm.h"
 
@@ -37,13 +37,18 @@ void warn_spanning_groups(const NodePlacement& placement, const Layout& layout,
       if (std::find(nodes.begin(), nodes.end(), n) == nodes.end()) nodes.push_back(n);
     }
     Diagnostic d = make_warning(
-        "group-spans-nodes", axes.location(set.name == "dcp" ? "dcp" : set.name == "tp" ? "tp" : "attn_tp", where),
+        "group-spans-nodes",
+        axes.location(set.name == "dcp"  ? "dcp"
+                      : set.name == "tp" ? "tp"
+                                         : "attn_tp",
+                      where),
         fmt::format("{} of the {} '{}' groups span nodes: [{}] runs on nodes {}, so its "
                     "collectives leave NVLink",
                     spanning, set.count(), set.name, fmt::join(*example, ", "),
                     fmt::join(nodes, ", ")));
-    d.notes.push_back({{}, fmt::format("{} ranks a node ({})", placement.ranks_per_node,
-                                       placement.derived_from)});
+    d.notes.push_back(
+        {{},
+         fmt::format("{} ranks a node ({})", placement.ranks_per_node, placement.derived_from)});
     diags.report(std::move(d));
   }
 }
@@ -87,8 +92,8 @@ std::optional<NodePlacement> vllm_place_nodes(const NodeRequest& request, const 
                                      l.value, axes.dp));
     } else {
       placement.ranks_per_node = l.value * replica;
-      placement.derived_from = fmt::format("--data-parallel-size-local {} replicas of {} ranks",
-                                           l.value, replica);
+      placement.derived_from =
+          fmt::format("--data-parallel-size-local {} replicas of {} ranks", l.value, replica);
     }
   } else if (request.node_rank) {
     refuse(request.node_rank->location, "--node-rank needs --nnodes");

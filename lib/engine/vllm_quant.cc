@@ -19,7 +19,9 @@ namespace {
 
 using json = nlohmann::json;
 
-std::int64_t ceil_div_blocks(std::int64_t a, std::int64_t b) { return b <= 0 || a <= 0 ? 0 : (a - 1) / b + 1; }
+std::int64_t ceil_div_blocks(std::int64_t a, std::int64_t b) {
+  return b <= 0 || a <= 0 ? 0 : (a - 1) / b + 1;
+}
 
 std::string string_field(const json& j, const char* key) {
   auto it = j.find(key);
@@ -109,7 +111,8 @@ QuantScheme read_quant_scheme(const HfConfig& config, Diagnostics& diags) {
     } else {
       s.format = QuantFormat::kUnknown;
     }
-  } else if (s.method == "compressed-tensors" || (s.method.empty() && q->contains("config_groups"))) {
+  } else if (s.method == "compressed-tensors" ||
+             (s.method.empty() && q->contains("config_groups"))) {
     s.format = compressed_tensors_format(*q);
     if (s.format == QuantFormat::kNvfp4) s.name = "nvfp4";
     if (s.format == QuantFormat::kFp8Channel) s.name = "fp8-channel";
@@ -118,15 +121,17 @@ QuantScheme read_quant_scheme(const HfConfig& config, Diagnostics& diags) {
     s.format = QuantFormat::kUnknown;
   }
   if (s.format == QuantFormat::kUnknown) {
-    std::string what = s.method.empty() ? std::string("without a quant_method") : "'" + s.method + "'";
+    std::string what =
+        s.method.empty() ? std::string("without a quant_method") : "'" + s.method + "'";
     s.name = s.method.empty() ? "unknown" : s.method + " (unknown)";
     Diagnostic d = make_warning(
         "quant-unknown", s.location,
         fmt::format("quantization_config {} is a scheme layerplan does not model: weights are "
                     "counted in the model dtype, which is not what vLLM allocates",
                     what));
-    d.notes.push_back({{}, "modelled: fp8 (block or per tensor), fbgemm_fp8, mxfp4, modelopt "
-                           "(NVFP4, FP8), compressed-tensors (nvfp4, fp8)"});
+    d.notes.push_back({{},
+                       "modelled: fp8 (block or per tensor), fbgemm_fp8, mxfp4, modelopt "
+                       "(NVFP4, FP8), compressed-tensors (nvfp4, fp8)"});
     diags.report(std::move(d));
   }
   return s;
@@ -142,13 +147,12 @@ bool quant_ignores(const QuantScheme& scheme, std::string_view module) {
     // vLLM's is_layer_skipped matches exactly, by suffix or by substring depending on the
     // method; a component-boundary match covers what the shared checkpoints write.
     if (module == entry) return true;
-    if (module.size() > entry.size() &&
-        module.substr(module.size() - entry.size()) == entry &&
+    if (module.size() > entry.size() && module.substr(module.size() - entry.size()) == entry &&
         module[module.size() - entry.size() - 1] == '.') {
       return true;
     }
     std::string inner = "." + entry + ".";
-    if (std::string(".") .append(module).append(".").find(inner) != std::string::npos) return true;
+    if (std::string(".").append(module).append(".").find(inner) != std::string::npos) return true;
   }
   return false;
 }
@@ -158,7 +162,8 @@ std::int64_t matrix_bytes(const QuantScheme& scheme, QuantFormat format, std::in
   std::int64_t n = sat_mul(rows, cols);
   switch (format) {
     case QuantFormat::kFp8Block:
-      return sat_add(n, sat_mul(4, sat_mul(ceil_div_blocks(rows, scheme.block_n), ceil_div_blocks(cols, scheme.block_k))));
+      return sat_add(n, sat_mul(4, sat_mul(ceil_div_blocks(rows, scheme.block_n),
+                                           ceil_div_blocks(cols, scheme.block_k))));
     case QuantFormat::kFp8Channel:
       return sat_add(n, sat_mul(4, rows));
     case QuantFormat::kFp8Tensor:

@@ -3,10 +3,9 @@
 // SARIF 2.1.0 for code scanning, and gcc-style lines for editors. One file per format.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "lib/check_batch.h"
 #include "lib/render.h"
@@ -18,7 +17,8 @@ inline constexpr std::string_view kToolUri = "https://github.com/layerplan/layer
 
 // Per file: its diagnostics (source line, caret, notes), "N errors generated.", then
 // "PATH: OK: ..." / "PATH: INVALID" / "PATH: unreadable"; at the end the summary line.
-[[nodiscard]] std::string render_report_text(const BatchReport& report, const RenderOptions& options);
+[[nodiscard]] std::string render_report_text(const BatchReport& report,
+                                             const RenderOptions& options);
 
 // {"tool", "version", "valid", "inputs", "counts", "files": [...], "diagnostics": [...]}.
 [[nodiscard]] nlohmann::ordered_json report_json(const BatchReport& report,
@@ -26,7 +26,8 @@ inline constexpr std::string_view kToolUri = "https://github.com/layerplan/layer
                                                  std::string_view version);
 
 // `file:line:col: severity: message [code]`, one line per diagnostic.
-[[nodiscard]] std::string render_report_gcc(const BatchReport& report, const RenderOptions& options);
+[[nodiscard]] std::string render_report_gcc(const BatchReport& report,
+                                            const RenderOptions& options);
 
 // GitHub Actions workflow commands: a ::group:: per file holding its text report (workflow
 // commands inside it switched off), then ::error/::warning/::notice annotations, at most

@@ -20,7 +20,8 @@ std::string render_report_gcc(const BatchReport& report, const RenderOptions& op
   std::string out;
   for (const auto& file : report.files) {
     for (const auto& d : file.diagnostics) {
-      Severity s = options.werror && d.severity == Severity::kWarning ? Severity::kError : d.severity;
+      Severity s =
+          options.werror && d.severity == Severity::kWarning ? Severity::kError : d.severity;
       std::string where = d.location.to_string();
       out += fmt::format("{}: {}: {} [{}]\n", one_line(where.empty() ? kToolName : where),
                          severity_name(s), one_line(d.message), d.code);

@@ -1,6 +1,6 @@
-#include <cstdint>
-
 #include <fmt/format.h>
+
+#include <cstdint>
 
 #include "lib/output/formats.h"
 
@@ -20,9 +20,12 @@ std::uint64_t fnv1a(std::string_view text) {
 
 std::string_view command_of(Severity s) {
   switch (s) {
-    case Severity::kError: return "error";
-    case Severity::kWarning: return "warning";
-    case Severity::kNote: return "notice";
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kNote:
+      return "notice";
   }
   return "error";
 }
@@ -40,7 +43,8 @@ std::string annotation(const Diagnostic& d, Severity s) {
       }
     }
   }
-  props.push_back("title=" + github_escape_property(fmt::format("{} [{}]", severity_name(s), d.code)));
+  props.push_back("title=" +
+                  github_escape_property(fmt::format("{} [{}]", severity_name(s), d.code)));
   std::string message = d.message;
   for (const auto& note : d.notes) {
     std::string where = note.location.to_string();
@@ -57,10 +61,17 @@ std::string github_escape_message(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '%': out += "%25"; break;
-      case '\r': out += "%0D"; break;
-      case '\n': out += "%0A"; break;
-      default: out += c;
+      case '%':
+        out += "%25";
+        break;
+      case '\r':
+        out += "%0D";
+        break;
+      case '\n':
+        out += "%0A";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -71,9 +82,14 @@ std::string github_escape_property(std::string_view text) {
   out.reserve(text.size());
   for (char c : github_escape_message(text)) {
     switch (c) {
-      case ':': out += "%3A"; break;
-      case ',': out += "%2C"; break;
-      default: out += c;
+      case ':':
+        out += "%3A";
+        break;
+      case ',':
+        out += "%2C";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -90,9 +106,9 @@ std::string render_report_github(const BatchReport& report, const RenderOptions&
     std::string counts = render_summary(file.diagnostics, plain);
     if (!counts.empty()) text += counts + " generated.\n";
     std::string token = fmt::format("layerplan-{:016x}", fnv1a(text));
-    out += fmt::format("::group::{}\n", github_escape_message(
-                                            fmt::format("layerplan check {}: {}", file.path,
-                                                        verdict_name(file.verdict))));
+    out += fmt::format("::group::{}\n",
+                       github_escape_message(fmt::format("layerplan check {}: {}", file.path,
+                                                         verdict_name(file.verdict))));
     out += fmt::format("::stop-commands::{}\n{}::{}::\n", token, text, token);
     out += "::endgroup::\n";
   }
@@ -101,7 +117,8 @@ std::string render_report_github(const BatchReport& report, const RenderOptions&
     std::vector<const Diagnostic*> shown;
     for (const auto& file : report.files) {
       for (const auto& d : file.diagnostics) {
-        Severity s = options.werror && d.severity == Severity::kWarning ? Severity::kError : d.severity;
+        Severity s =
+            options.werror && d.severity == Severity::kWarning ? Severity::kError : d.severity;
         if (s == level) shown.push_back(&d);
       }
     }

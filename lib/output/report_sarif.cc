@@ -1,6 +1,6 @@
-#include <cctype>
-
 #include <fmt/format.h>
+
+#include <cctype>
 
 #include "lib/output/formats.h"
 
@@ -11,9 +11,12 @@ using ojson = nlohmann::ordered_json;
 
 std::string_view level_of(Severity s) {
   switch (s) {
-    case Severity::kError: return "error";
-    case Severity::kWarning: return "warning";
-    case Severity::kNote: return "note";
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kNote:
+      return "note";
   }
   return "error";
 }

@@ -1,11 +1,11 @@
 // The HTML report in a real browser: headless Chromium loads reports of fixture plans, and the test
 // fails on a script error, on an empty render, or when a group is not drawn with its members.
 // Where Chromium is absent it prints "SKIPPED: ..." and ctest reports it skipped.
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "catch.h"
@@ -51,7 +51,8 @@ Browser browse(const std::string& file, const std::string& flags) {
 
 // Width and height from a PNG's IHDR chunk, or {0, 0} when the bytes are not a PNG.
 std::pair<std::uint32_t, std::uint32_t> png_size(const std::string& png) {
-  if (png.size() < 24 || png.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0 || png.compare(12, 4, "IHDR") != 0) {
+  if (png.size() < 24 || png.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0 ||
+      png.compare(12, 4, "IHDR") != 0) {
     return {0, 0};
   }
   auto be32 = [&](std::size_t at) {
@@ -64,7 +65,8 @@ std::pair<std::uint32_t, std::uint32_t> png_size(const std::string& png) {
 
 // Checks one report in the browser: no script error, every cell laid out, and (`all_drawn`)
 // every group of every set drawn with its members in rank-in-group order.
-void check_in_browser(const std::string& html_path, const nlohmann::json& manifest, bool all_drawn) {
+void check_in_browser(const std::string& html_path, const nlohmann::json& manifest,
+                      bool all_drawn) {
   std::string html = slurp(html_path);
   auto written = layerplan::test::drawn_views(html);
   std::size_t cells = 0;
@@ -97,8 +99,9 @@ void check_in_browser(const std::string& html_path, const nlohmann::json& manife
 TEST_CASE("the HTML report renders in headless Chromium with every group drawn") {
   if (chromium().empty()) {
     // ctest reports the test as skipped on this line (SKIP_REGULAR_EXPRESSION in CMakeLists.txt).
-    std::cout << "SKIPPED: Chromium is not installed (Debian: chromium; or set LAYERPLAN_CHROMIUM); "
-                 "the report was not rendered in a browser\n";
+    std::cout
+        << "SKIPPED: Chromium is not installed (Debian: chromium; or set LAYERPLAN_CHROMIUM); "
+           "the report was not rendered in a browser\n";
     WARN("SKIPPED: no Chromium");
     return;
   }
@@ -124,25 +127,31 @@ TEST_CASE("the HTML report renders in headless Chromium with every group drawn")
   }
   SECTION("world 65,536: one DP replica drawn") {
     std::string rules = in_scratch("world65536.yaml");
-    std::ofstream(rules) << "parallelism_rules:\n  axes: {tp: 8, attn_tp: 1, dcp: 8, dp: 1024, pp: 8, ep: 256}\n"
-                            "  rules:\n    - match: {kind: attention, attention_flavor: mla}\n"
-                            "      plan: {tp_size: tp, dcp_size: dcp}\n"
-                            "    - match: {kind: moe}\n      plan: {tp_size: tp, ep_size: ep}\n";
-    std::string manifest_path = in_scratch("world65536.json"), html_path = in_scratch("world65536.html");
-    auto r = layerplan::test::run_shell(fmt::format(
-        "compile --config fixtures/models/deepseek_v3.json --rules {} -o {}", quote(rules), quote(manifest_path)));
+    std::ofstream(rules)
+        << "parallelism_rules:\n  axes: {tp: 8, attn_tp: 1, dcp: 8, dp: 1024, pp: 8, ep: 256}\n"
+           "  rules:\n    - match: {kind: attention, attention_flavor: mla}\n"
+           "      plan: {tp_size: tp, dcp_size: dcp}\n"
+           "    - match: {kind: moe}\n      plan: {tp_size: tp, ep_size: ep}\n";
+    std::string manifest_path = in_scratch("world65536.json"),
+                html_path = in_scratch("world65536.html");
+    auto r = layerplan::test::run_shell(
+        fmt::format("compile --config fixtures/models/deepseek_v3.json --rules {} -o {}",
+                    quote(rules), quote(manifest_path)));
     INFO(r.all());
     REQUIRE(r.code == 0);
-    r = layerplan::test::run_shell(fmt::format("report {} -o {} --gpus-per-node 8", quote(manifest_path), quote(html_path)));
+    r = layerplan::test::run_shell(
+        fmt::format("report {} -o {} --gpus-per-node 8", quote(manifest_path), quote(html_path)));
     REQUIRE(r.code == 0);
     CHECK(slurp(html_path).size() < 400'000);
     check_in_browser(html_path, nlohmann::json(), false);
   }
   SECTION("the screenshot is a picture, not an empty page") {
     std::string html_path = in_scratch("shot.html"), blank_path = in_scratch("blank.html");
-    auto r = layerplan::test::run_shell(fmt::format(
-        "compile --config fixtures/models/llama3_8b.json --rules fixtures/rules/good_llama8b_tpa.yaml "
-        "--emit html {} --gpus-per-node 4", quote(html_path)));
+    auto r =
+        layerplan::test::run_shell(fmt::format("compile --config fixtures/models/llama3_8b.json "
+                                               "--rules fixtures/rules/good_llama8b_tpa.yaml "
+                                               "--emit html {} --gpus-per-node 4",
+                                               quote(html_path)));
     REQUIRE(r.code == 0);
     std::ofstream(blank_path) << "<!DOCTYPE html><html><body></body></html>\n";
     std::string shot = in_scratch("shot.png"), blank = in_scratch("blank.png");

@@ -2,9 +2,8 @@
 // per file (model:, .layerplan.yaml, --config, HF ids in a fake cache), ignores, and every output
 // format checked field by field, with hostile rule and file names.
 #include <filesystem>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "catch.h"
 #include "run_binary.h"
@@ -22,11 +21,13 @@ const std::string kSource = LAYERPLAN_SOURCE_DIR;
 const std::string kLlama70 = kSource + "/fixtures/models/llama3_70b.json";
 const std::string kLlama8 = kSource + "/fixtures/models/llama3_8b.json";
 
-const std::string kGood = "parallelism_rules:\n  axes: {tp: 8}\n  rules:\n"
-                          "    - {match: {kind: attention}, plan: {tp_size: tp}}\n";
+const std::string kGood =
+    "parallelism_rules:\n  axes: {tp: 8}\n  rules:\n"
+    "    - {match: {kind: attention}, plan: {tp_size: tp}}\n";
 const std::string kBad = "parallelism_rules:\n  axes: {tp: 8, dcp: 3}\n  rules: []\n";
-const std::string kWarn = "parallelism_rules:\n  axes: {tp: 8}\n  rules:\n"
-                          "    - name: experts\n      match: {kind: moe}\n      plan: {tp_size: tp}\n";
+const std::string kWarn =
+    "parallelism_rules:\n  axes: {tp: 8}\n  rules:\n"
+    "    - name: experts\n      match: {kind: moe}\n      plan: {tp_size: tp}\n";
 
 // A fresh directory under the test's scratch directory.
 std::string dir(const std::string& name) {
@@ -44,7 +45,8 @@ void put(const std::string& path, const std::string& text) {
 // Runs the binary in `cwd` with `env` and `stdin_path` (or /dev/null) as stdin.
 Result run_in(const std::string& cwd, const std::string& args, const std::string& env = "",
               const std::string& stdin_path = "/dev/null") {
-  std::string out = layerplan::test::in_scratch("stdout"), err = layerplan::test::in_scratch("stderr");
+  std::string out = layerplan::test::in_scratch("stdout"),
+              err = layerplan::test::in_scratch("stderr");
   std::string cmd = "cd " + quote(cwd) + " && env -u GITHUB_ACTIONS -u NO_COLOR " + env +
                     " timeout 60 " + quote(LAYERPLAN_BINARY) + " " + args + " >" + quote(out) +
                     " 2>" + quote(err) + " <" + quote(stdin_path);
@@ -67,14 +69,15 @@ TEST_CASE("check PATH...: directories searched, one summary line, one exit code"
   std::string d = dir("batch");
   put(d + "/plans/good.yaml", kGood);
   put(d + "/plans/nested/bad.yml", kBad);
-  put(d + "/plans/nested/other.yaml", "not_rules: 1\n");         // no parallelism_rules: skipped
-  put(d + "/plans/.hidden/bad.yaml", kBad);                     // hidden directory: skipped
-  put(d + "/plans/notes.txt", kBad);                            // not YAML: skipped
+  put(d + "/plans/nested/other.yaml", "not_rules: 1\n");  // no parallelism_rules: skipped
+  put(d + "/plans/.hidden/bad.yaml", kBad);               // hidden directory: skipped
+  put(d + "/plans/notes.txt", kBad);                      // not YAML: skipped
   Result r = run_in(d, "check --config " + quote(kLlama70) + " plans");
   CHECK(r.code == 1);
   CHECK(contains(r.out, "plans/good.yaml: OK: LlamaForCausalLM, 162 layers, world size 8\n"));
   CHECK(contains(r.out, "plans/nested/bad.yml: INVALID\n"));
-  CHECK(contains(r.out, "plans/nested/bad.yml:2:22: error: dcp (3) does not divide tp (8) [dcp-divides-tp]"));
+  CHECK(contains(
+      r.out, "plans/nested/bad.yml:2:22: error: dcp (3) does not divide tp (8) [dcp-divides-tp]"));
   CHECK(lines_of(r.out).back() == "2 files: 1 OK, 1 INVALID, 0 unreadable");
   CHECK_FALSE(contains(r.out, ".hidden"));
 
@@ -160,9 +163,9 @@ TEST_CASE("HF model ids resolve offline through a fake HF cache; a miss lists th
 
 TEST_CASE(".layerplan.yaml: default paths, model bindings by glob, ignored codes, found upward") {
   std::string d = dir("project");
-  put(d + "/.layerplan.yaml",
-      "paths: [deploy]\nmodels:\n  \"deploy/big/*\": " + kLlama70 + "\n  \"deploy/*\": " + kLlama8 +
-          "\nignore: [rule-matches-nothing]\n");
+  put(d + "/.layerplan.yaml", "paths: [deploy]\nmodels:\n  \"deploy/big/*\": " + kLlama70 +
+                                  "\n  \"deploy/*\": " + kLlama8 +
+                                  "\nignore: [rule-matches-nothing]\n");
   put(d + "/deploy/big/a.yaml", kWarn);
   put(d + "/deploy/b.yaml", kWarn);
   put(d + "/deploy/sub/.keep", "");
@@ -171,13 +174,16 @@ TEST_CASE(".layerplan.yaml: default paths, model bindings by glob, ignored codes
   CHECK(contains(r.out, "deploy/big/a.yaml: OK: LlamaForCausalLM, 162 layers"));
   CHECK(contains(r.out, "deploy/b.yaml: OK: LlamaForCausalLM, 66 layers"));
   CHECK_FALSE(contains(r.out, "rule-matches-nothing"));
-  Result no_project = run_in(d, "check --no-project --werror --config " + quote(kLlama8) + " deploy");
+  Result no_project =
+      run_in(d, "check --no-project --werror --config " + quote(kLlama8) + " deploy");
   CHECK(no_project.code == 1);
   CHECK(contains(no_project.out, "[rule-matches-nothing]"));
   put(d + "/.layerplan.yaml", "ignore: [rule-shadow]\npaht: []\n");
   Result bad = run_in(d, "check");
   CHECK(bad.code == 2);
-  CHECK(contains(bad.err, ".layerplan.yaml:1:10: error: 'rule-shadow' is not a diagnostic code of layerplan; did you mean 'rule-shadowed'?"));
+  CHECK(contains(bad.err,
+                 ".layerplan.yaml:1:10: error: 'rule-shadow' is not a diagnostic code of "
+                 "layerplan; did you mean 'rule-shadowed'?"));
   CHECK(contains(bad.err, "unknown key 'paht'"));
 }
 
@@ -189,17 +195,20 @@ TEST_CASE("--ignore and inline ignores drop diagnostics; unknown codes are refus
   Result ignored = run_in(d, base + "w.yaml --ignore rule-matches-nothing");
   CHECK(ignored.code == 0);
   CHECK_FALSE(contains(ignored.out, "matches no layer"));
-  put(d + "/inline.yaml", "parallelism_rules:\n  axes: {tp: 8}\n  rules:\n"
-                          "    - name: experts  # layerplan: ignore=rule-matches-nothing\n"
-                          "      match: {kind: moe}\n      plan: {tp_size: tp}\n"
-                          "    - name: also\n      match: {kind: moe}\n      plan: {tp_size: tp}\n");
+  put(d + "/inline.yaml",
+      "parallelism_rules:\n  axes: {tp: 8}\n  rules:\n"
+      "    - name: experts  # layerplan: ignore=rule-matches-nothing\n"
+      "      match: {kind: moe}\n      plan: {tp_size: tp}\n"
+      "    - name: also\n      match: {kind: moe}\n      plan: {tp_size: tp}\n");
   Result inline_ignore = run_in(d, base + "inline.yaml");
   CHECK(inline_ignore.code == 1);
   CHECK(contains(inline_ignore.out, "inline.yaml:8:14: error: rule 1 'also' matches no layer"));
   CHECK_FALSE(contains(inline_ignore.out, "rule 0 'experts'"));
   Result typo = run_in(d, base + "w.yaml --ignore tpa-invarient");
   CHECK(typo.code == 2);
-  CHECK(contains(typo.err, "--ignore: 'tpa-invarient' is not a diagnostic code of layerplan; did you mean 'tpa-invariant'?"));
+  CHECK(contains(typo.err,
+                 "--ignore: 'tpa-invarient' is not a diagnostic code of layerplan; did you mean "
+                 "'tpa-invariant'?"));
   // Ignoring the unreadable input does not make it readable.
   Result unreadable = run_in(d, base + "nope.yaml --ignore input-unreadable");
   CHECK(unreadable.code == 2);
@@ -210,7 +219,9 @@ TEST_CASE("--config and --rules swapped: one error that says so") {
                                    "--rules", "fixtures/models/llama3_70b.json"});
   CHECK(r.code == 2);
   CHECK(contains(r.out, "--config names a parallelism_rules file"));
-  CHECK(contains(r.out, "did you mean --config fixtures/models/llama3_70b.json --rules fixtures/rules/good_rfc_llama.yaml? [inputs-swapped]"));
+  CHECK(contains(r.out,
+                 "did you mean --config fixtures/models/llama3_70b.json --rules "
+                 "fixtures/rules/good_rfc_llama.yaml? [inputs-swapped]"));
   CHECK_FALSE(contains(r.out, "json-syntax"));
 }
 
@@ -245,13 +256,16 @@ TEST_CASE("--format json: version, inputs, counts, per-file verdicts, end column
 
 TEST_CASE("--format gcc: one line per diagnostic, line breaks in names flattened") {
   std::string d = dir("gcc");
-  put(d + "/r.yaml", "parallelism_rules:\n  axes: {tp: 8}\n  rules:\n"
-                     "    - name: \"two\\nlines\"\n      match: {kind: moe}\n      plan: {tp_size: tp}\n");
+  put(d + "/r.yaml",
+      "parallelism_rules:\n  axes: {tp: 8}\n  rules:\n"
+      "    - name: \"two\\nlines\"\n      match: {kind: moe}\n      plan: {tp_size: tp}\n");
   Result r = run_in(d, "check --format gcc --config " + quote(kLlama70) + " r.yaml");
   CHECK(r.code == 0);
   auto lines = lines_of(r.out);
   REQUIRE(lines.size() == 1);
-  CHECK(lines[0] == "r.yaml:5:14: warning: rule 0 'two lines' matches no layer of LlamaForCausalLM [rule-matches-nothing]");
+  CHECK(lines[0] ==
+        "r.yaml:5:14: warning: rule 0 'two lines' matches no layer of LlamaForCausalLM "
+        "[rule-matches-nothing]");
 }
 
 TEST_CASE("--format github: escaped annotations, a group per file, chosen under GITHUB_ACTIONS") {
@@ -261,7 +275,8 @@ TEST_CASE("--format github: escaped annotations, a group per file, chosen under 
   std::string file = "a,b:c%d.yaml";
   put(d + "/" + file, "parallelism_rules:\n  axes: {tp: 8}\n  rules:\n    - name: \"" + evil_name +
                           "\"\n      match: {kind: moe}\n      plan: {tp_size: tp}\n");
-  Result r = run_in(d, "check --config " + quote(kLlama70) + " " + quote(file), "GITHUB_ACTIONS=true");
+  Result r =
+      run_in(d, "check --config " + quote(kLlama70) + " " + quote(file), "GITHUB_ACTIONS=true");
   CHECK(r.code == 0);
   auto lines = lines_of(r.out);
   REQUIRE(lines.size() >= 5);
@@ -273,16 +288,26 @@ TEST_CASE("--format github: escaped annotations, a group per file, chosen under 
   int annotations = 0;
   for (std::size_t i = 1; i < lines.size(); ++i) {
     const std::string& l = lines[i];
-    if (l == "::" + token + "::") { stopped = false; continue; }
+    if (l == "::" + token + "::") {
+      stopped = false;
+      continue;
+    }
     if (stopped) continue;
-    if (l.rfind("::stop-commands::", 0) == 0) { stopped = true; continue; }
+    if (l.rfind("::stop-commands::", 0) == 0) {
+      stopped = true;
+      continue;
+    }
     if (l == "::endgroup::" || l.rfind("::group::", 0) == 0) continue;
-    if (l.rfind("::warning ", 0) == 0) { ++annotations; continue; }
+    if (l.rfind("::warning ", 0) == 0) {
+      ++annotations;
+      continue;
+    }
     CHECK(l == "1 file: 1 OK, 0 INVALID, 0 unreadable");
   }
   CHECK(annotations == 1);
   std::string expected =
-      "::warning file=a%2Cb%3Ac%25d.yaml,line=5,col=14,endColumn=19,title=warning [rule-matches-nothing]::"
+      "::warning file=a%2Cb%3Ac%25d.yaml,line=5,col=14,endColumn=19,title=warning "
+      "[rule-matches-nothing]::"
       "rule 0 'evil%25%0D%0A::error file=x.yaml::pwned, a:b' matches no layer of LlamaForCausalLM";
   bool found = false;
   for (const auto& l : lines) found |= l.rfind(expected, 0) == 0;
@@ -302,7 +327,10 @@ TEST_CASE("--format github folds annotations beyond GitHub's ten per level") {
   int warnings = 0;
   std::string last;
   for (const auto& l : lines_of(r.out)) {
-    if (l.rfind("::warning ", 0) == 0) { ++warnings; last = l; }
+    if (l.rfind("::warning ", 0) == 0) {
+      ++warnings;
+      last = l;
+    }
   }
   CHECK(warnings == 10);
   CHECK(contains(last, "title=layerplan%3A 3 more::3 more warnings not shown as annotations"));
@@ -316,9 +344,11 @@ TEST_CASE("check --skip-non-rules: named YAML files without parallelism_rules ar
   std::string d = dir("skip");
   put(d + "/plan.yaml", kGood);
   put(d + "/workflow.yaml", "name: ci\non: push\n");
-  Result r = run_in(d, "check --skip-non-rules --config " + quote(kLlama70) + " plan.yaml workflow.yaml");
+  Result r =
+      run_in(d, "check --skip-non-rules --config " + quote(kLlama70) + " plan.yaml workflow.yaml");
   CHECK(r.code == 0);
-  CHECK(lines_of(r.out).back() == "1 file: 1 OK, 0 INVALID, 0 unreadable (1 skipped: no parallelism_rules)");
+  CHECK(lines_of(r.out).back() ==
+        "1 file: 1 OK, 0 INVALID, 0 unreadable (1 skipped: no parallelism_rules)");
   CHECK_FALSE(contains(r.out, "workflow.yaml"));
   Result j = run_in(d, "check --skip-non-rules --format json --config " + quote(kLlama70) +
                            " workflow.yaml missing.yaml");

@@ -7,9 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "catch.h"
 #include "run_binary.h"
@@ -32,13 +31,15 @@ TEST_CASE("check: exit 0 on a valid plan, 1 on an invalid one, with file:line:co
   CHECK(contains(ok.out, "OK: LlamaForCausalLM"));
   Result bad = run_shell("check " + kLlama70 + " --rules fixtures/rules/bad_tpa_invariant.yaml");
   CHECK(bad.code == 1);
-  CHECK(contains(bad.out, "fixtures/rules/bad_tpa_invariant.yaml:8:10: error: attn_tp (4) * dcp (4) = 16 "
-                          "must equal tp (8) when attn_tp < tp [tpa-invariant]"));
+  CHECK(contains(bad.out,
+                 "fixtures/rules/bad_tpa_invariant.yaml:8:10: error: attn_tp (4) * dcp (4) = 16 "
+                 "must equal tp (8) when attn_tp < tp [tpa-invariant]"));
   CHECK(contains(bad.out, "INVALID"));
 }
 
 TEST_CASE("check --format json is machine-readable") {
-  Result r = run_shell("check " + kLlama70 + " --rules fixtures/rules/bad_tpa_invariant.yaml --format json");
+  Result r = run_shell("check " + kLlama70 +
+                       " --rules fixtures/rules/bad_tpa_invariant.yaml --format json");
   CHECK(r.code == 1);
   auto j = nlohmann::json::parse(r.out);
   CHECK(j["valid"] == false);
@@ -65,7 +66,8 @@ TEST_CASE("--werror turns warnings into a failing verdict") {
 }
 
 TEST_CASE("unreadable inputs and usage errors exit 2") {
-  Result missing = run_shell("check --config fixtures/models/nope.json --rules fixtures/rules/good_tp2_pp2.yaml");
+  Result missing = run_shell(
+      "check --config fixtures/models/nope.json --rules fixtures/rules/good_tp2_pp2.yaml");
   CHECK(missing.code == 2);
   CHECK(contains(missing.out, "cannot read 'fixtures/models/nope.json'"));
   CHECK(contains(missing.out, "[input-unreadable]"));
@@ -78,7 +80,8 @@ TEST_CASE("unreadable inputs and usage errors exit 2") {
   Result typo = run_shell("chekc");
   CHECK(typo.code == 2);
   CHECK(contains(typo.err, "did you mean 'check'?"));
-  Result bad_flag = run_shell("compile " + kLlama8 + " --rules fixtures/rules/good_tp2_pp2.yaml --format xml");
+  Result bad_flag =
+      run_shell("compile " + kLlama8 + " --rules fixtures/rules/good_tp2_pp2.yaml --format xml");
   CHECK(bad_flag.code == 2);
 }
 
@@ -94,7 +97,8 @@ TEST_CASE("a FIFO where a file is expected is refused without blocking") {
 TEST_CASE("--config accepts a directory holding config.json") {
   std::string dir = scratch() + "/model";
   std::filesystem::create_directories(dir);
-  std::filesystem::copy_file(std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/models/llama3_8b.json", dir + "/config.json",
+  std::filesystem::copy_file(std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/models/llama3_8b.json",
+                             dir + "/config.json",
                              std::filesystem::copy_options::overwrite_existing);
   Result r = run_shell("layers --config " + dir);
   CHECK(r.code == 0);
@@ -104,7 +108,8 @@ TEST_CASE("--config accepts a directory holding config.json") {
 TEST_CASE("compile -o writes the manifest atomically and never a partial file") {
   std::string out = scratch() + "/plan.json";
   std::filesystem::remove(out);
-  Result ok = run_shell("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml -o " + out);
+  Result ok =
+      run_shell("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml -o " + out);
   REQUIRE(ok.code == 0);
   CHECK(contains(ok.out, "manifest written to"));
   std::string first = slurp(out);
@@ -113,12 +118,14 @@ TEST_CASE("compile -o writes the manifest atomically and never a partial file") 
   CHECK(manifest["groups"]["attn_tp"] == nlohmann::json::parse("[[0,2,4,6],[1,3,5,7]]"));
 
   // An invalid plan leaves the existing file exactly as it was.
-  Result bad = run_shell("compile " + kLlama70 + " --rules fixtures/rules/bad_tpa_invariant.yaml -o " + out);
+  Result bad =
+      run_shell("compile " + kLlama70 + " --rules fixtures/rules/bad_tpa_invariant.yaml -o " + out);
   CHECK(bad.code == 1);
   CHECK(slurp(out) == first);
   // An unwritable destination is an error, not a crash, and leaves no temporary file.
-  Result nodir = run_shell("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml -o " + scratch() +
-                     "/no/such/dir/plan.json");
+  Result nodir =
+      run_shell("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml -o " +
+                scratch() + "/no/such/dir/plan.json");
   CHECK(nodir.code == 2);
   CHECK(contains(nodir.err, "cannot write"));
   int leftovers = 0;
@@ -139,7 +146,7 @@ TEST_CASE("golden manifests match byte for byte (regenerate: scripts/regen-golde
     std::string flags =
         text.find("# flags: allow-unverified") != std::string::npos ? "--allow-unverified " : "";
     Result r = run_shell("compile " + flags + "--config fixtures/models/" + model +
-                   " --rules fixtures/rules/" + rules + " -o -");
+                         " --rules fixtures/rules/" + rules + " -o -");
     INFO(name);
     REQUIRE(r.code == 0);
     CHECK(r.out == slurp(std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/golden/" + name + ".json"));
@@ -149,14 +156,16 @@ TEST_CASE("golden manifests match byte for byte (regenerate: scripts/regen-golde
 }
 
 TEST_CASE("compile output is deterministic across runs") {
-  std::string args = "compile " + kDeepSeek + " --rules fixtures/rules/good_deepseek_dcp_ep.yaml -o -";
+  std::string args =
+      "compile " + kDeepSeek + " --rules fixtures/rules/good_deepseek_dcp_ep.yaml -o -";
   Result a = run_shell(args), b = run_shell(args);
   REQUIRE(a.code == 0);
   CHECK(a.out == b.out);
 }
 
 TEST_CASE("compile prints a folded per-layer table") {
-  Result r = run_shell("compile " + kDeepSeek + " --rules fixtures/rules/good_deepseek_dcp_ep.yaml --groups");
+  Result r = run_shell("compile " + kDeepSeek +
+                       " --rules fixtures/rules/good_deepseek_dcp_ep.yaml --groups");
   REQUIRE(r.code == 0);
   CHECK(contains(r.out, "model.layers.{3-60}.mlp"));
   CHECK(contains(r.out, "moe (mtp)"));
@@ -164,19 +173,25 @@ TEST_CASE("compile prints a folded per-layer table") {
 }
 
 TEST_CASE("explain names the chosen rule and why the others did not match") {
-  Result r = run_shell("explain " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --layer model.layers.3.self_attn");
+  Result r =
+      run_shell("explain " + kLlama8 +
+                " --rules fixtures/rules/good_llama8b_tpa.yaml --layer model.layers.3.self_attn");
   CHECK(r.code == 0);
   CHECK(contains(r.out, "rule 0 (line 10): matches, CHOSEN"));
   CHECK(contains(r.out, "no:  kind attention != mlp"));
   CHECK(contains(r.out, "tp_size  attn_tp (4) from the rule"));
   CHECK(contains(r.out, "all_to_all on 'dcp'"));
-  Result json = run_shell("explain " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --layer lm_head --emit json");
+  Result json =
+      run_shell("explain " + kLlama8 +
+                " --rules fixtures/rules/good_llama8b_tpa.yaml --layer lm_head --emit json");
   CHECK(json.code == 0);
   CHECK(nlohmann::json::parse(json.out)["fallback"] == true);
 }
 
 TEST_CASE("explain on a prefix the model lacks suggests the nearest one") {
-  Result r = run_shell("explain " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --layer model.layers.3.self_atn");
+  Result r =
+      run_shell("explain " + kLlama8 +
+                " --rules fixtures/rules/good_llama8b_tpa.yaml --layer model.layers.3.self_atn");
   CHECK(r.code == 2);
   CHECK(contains(r.err, "did you mean 'model.layers.3.self_attn'?"));
   CHECK(contains(r.err, "[layer-not-found]"));
@@ -195,8 +210,9 @@ TEST_CASE("layers works without rules, as a table and as JSON") {
   CHECK(parsed["layers"].size() == 1 + 61 * 2 + 1 + 5);
 }
 
-TEST_CASE("--format is the diagnostics format, --emit the output; --format json alone still "
-          "selects the output, with a warning") {
+TEST_CASE(
+    "--format is the diagnostics format, --emit the output; --format json alone still "
+    "selects the output, with a warning") {
   // The new spelling: the product as chosen, the diagnostics as chosen, no warning.
   Result table = run_shell("layers " + kDeepSeek + " --format json --emit table");
   CHECK(table.code == 0);
@@ -208,18 +224,22 @@ TEST_CASE("--format is the diagnostics format, --emit the output; --format json 
   CHECK_FALSE(contains(json.err, "warning"));
   // The old spelling, kept for one release: the same output, and a warning that says what to write.
   for (const std::string& command :
-       {"layers " + kDeepSeek, "explain " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --layer lm_head",
+       {"layers " + kDeepSeek,
+        "explain " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --layer lm_head",
         "suggest " + kLlama8 + " --gpus 8 --top 2"}) {
     Result old = run_shell(command + " --format json");
     INFO(command << "\n" << old.all().substr(0, 2000));
     CHECK(old.code == 0);
     CHECK_NOTHROW(nlohmann::json::parse(old.out));
     std::string verb = command.substr(0, command.find(' '));
-    CHECK(contains(old.err, "layerplan " + verb + ": warning: --format json selects the diagnostics "
-                            "format only in the next release; use --emit json for the output"));
+    CHECK(contains(old.err, "layerplan " + verb +
+                                ": warning: --format json selects the diagnostics "
+                                "format only in the next release; use --emit json for the output"));
   }
   CHECK(run_shell("layers " + kDeepSeek + " --emit yaml").code == 2);
-  CHECK(run_shell("explain " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --layer lm_head --emit table").code == 2);
+  CHECK(run_shell("explain " + kLlama8 +
+                  " --rules fixtures/rules/good_llama8b_tpa.yaml --layer lm_head --emit table")
+            .code == 2);
 }
 
 TEST_CASE("smoke: input errors exit 2 before anything is launched") {
@@ -234,7 +254,8 @@ TEST_CASE("smoke: input errors exit 2 before anything is launched") {
   Result not_json = run_shell("smoke --manifest fixtures/rules/good_tp2_pp2.yaml");
   CHECK(not_json.code == 2);
   CHECK(contains(not_json.err, "not valid JSON"));
-  Result invalid_plan = run_shell("smoke " + kLlama70 + " --rules fixtures/rules/bad_tpa_invariant.yaml");
+  Result invalid_plan =
+      run_shell("smoke " + kLlama70 + " --rules fixtures/rules/bad_tpa_invariant.yaml");
   CHECK(invalid_plan.code == 1);
   CHECK(contains(invalid_plan.err, "[tpa-invariant]"));
 }
@@ -252,10 +273,11 @@ TEST_CASE("--version and --help") {
 }
 
 TEST_CASE("report and compile --emit html write the same report of a plan") {
-  std::string manifest = scratch() + "/report_plan.json", from_compile = scratch() + "/compiled.html",
+  std::string manifest = scratch() + "/report_plan.json",
+              from_compile = scratch() + "/compiled.html",
               from_report = scratch() + "/reported.html";
-  Result c = run_shell("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml -o " + manifest +
-                 " --emit html " + from_compile + " --gpus-per-node 4");
+  Result c = run_shell("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml -o " +
+                       manifest + " --emit html " + from_compile + " --gpus-per-node 4");
   INFO(c.all());
   REQUIRE(c.code == 0);
   CHECK(contains(c.out, "report written to " + from_compile));
@@ -264,8 +286,9 @@ TEST_CASE("report and compile --emit html write the same report of a plan") {
   std::string a = slurp(from_compile), b = slurp(from_report);
   // The rank groups and the per-layer plan are the same; the diagnostics are known only to compile.
   auto part = [](const std::string& html) {
-    return html.substr(html.find("<section id=\"groups\">"), html.find("<section id=\"diagnostics\">") -
-                                                                 html.find("<section id=\"groups\">"));
+    return html.substr(
+        html.find("<section id=\"groups\">"),
+        html.find("<section id=\"diagnostics\">") - html.find("<section id=\"groups\">"));
   };
   CHECK(part(a).size() > 1000);
   CHECK(part(a) == part(b));
@@ -284,22 +307,27 @@ TEST_CASE("report: bad manifests and bad flags exit non-zero with a located erro
   CHECK(contains(syntax.err, broken + ":2:19: error:"));
   CHECK(contains(syntax.err, "[json-syntax]"));
   std::string wrong = scratch() + "/wrong.json";
-  layerplan::test::spit(wrong, slurp("fixtures/golden/llama8b_tpa.json").replace(
-                                   slurp("fixtures/golden/llama8b_tpa.json").find("\"world_size\": 8"),
-                                   15, "\"world_size\": 4"));
+  layerplan::test::spit(
+      wrong, slurp("fixtures/golden/llama8b_tpa.json")
+                 .replace(slurp("fixtures/golden/llama8b_tpa.json").find("\"world_size\": 8"), 15,
+                          "\"world_size\": 4"));
   Result invalid = run_shell("report " + wrong + " -o " + out + " --format json");
   CHECK(invalid.code == 1);
   CHECK(contains(invalid.err, "\"code\": \"manifest-invalid\""));
   CHECK_FALSE(std::filesystem::exists(out));
-  Result format = run_shell("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --emit pdf " + out);
+  Result format = run_shell("compile " + kLlama8 +
+                            " --rules fixtures/rules/good_llama8b_tpa.yaml --emit pdf " + out);
   CHECK(format.code == 2);
   CHECK(contains(format.err, "--emit takes 'vllm-args' or 'html FILE', got 'pdf "));
-  Result missing_file = run_shell("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --emit html");
+  Result missing_file =
+      run_shell("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --emit html");
   CHECK(missing_file.code == 2);
-  Result zero = run_shell("report fixtures/golden/llama8b_tpa.json -o " + out + " --gpus-per-node 0");
+  Result zero =
+      run_shell("report fixtures/golden/llama8b_tpa.json -o " + out + " --gpus-per-node 0");
   CHECK(zero.code == 2);
   CHECK_FALSE(std::filesystem::exists(out));
-  Result unwritable = run_shell("report fixtures/golden/llama8b_tpa.json -o /nonexistent/dir/r.html");
+  Result unwritable =
+      run_shell("report fixtures/golden/llama8b_tpa.json -o /nonexistent/dir/r.html");
   CHECK(unwritable.code == 2);
   CHECK(contains(unwritable.err, "layerplan: error:"));
 }

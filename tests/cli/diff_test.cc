@@ -1,7 +1,6 @@
 // `layerplan diff A.json B.json` through the binary: exit codes 0 same / 1 different / 2
 // unreadable, and the three formats checked field by field on the golden manifests.
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "catch.h"
@@ -43,7 +42,8 @@ TEST_CASE(
   CHECK(contains(r.out,
                  "  inputs.rules: fixtures/rules/good_llama8b_tpa.yaml -> "
                  "fixtures/rules/good_llama8b_tp4_tpa2.yaml\n"));
-  CHECK(contains(r.out, "\nplans differ: world_size, axes, groups, group_layout, layers, launch, memory\n"));
+  CHECK(contains(
+      r.out, "\nplans differ: world_size, axes, groups, group_layout, layers, launch, memory\n"));
 }
 
 TEST_CASE("diff: a pipeline split shows as the layers' stages and the pipeline") {
@@ -63,8 +63,8 @@ TEST_CASE("diff --emit json: same, differences, sections and layer ranges as dat
   CHECK(j["a"] == kTpa);
   CHECK(j["b"] == kTp4);
   CHECK(j["same"] == false);
-  CHECK(j["differences"] ==
-        nlohmann::json::array({"world_size", "axes", "groups", "group_layout", "layers", "launch", "memory"}));
+  CHECK(j["differences"] == nlohmann::json::array({"world_size", "axes", "groups", "group_layout",
+                                                   "layers", "launch", "memory"}));
   CHECK(j["sections"]["world_size"][0]["field"] == "");
   CHECK(j["sections"]["world_size"][0]["a"] == 8);
   CHECK(j["sections"]["world_size"][0]["b"] == 4);
@@ -94,10 +94,11 @@ TEST_CASE("diff --emit json: same, differences, sections and layer ranges as dat
 TEST_CASE("diff --emit markdown: a heading, the verdict and tables") {
   Result r = run({"diff", "--emit", "markdown", kTpa, kTp4});
   CHECK(r.code == 1);
-  CHECK(r.out.rfind("### layerplan diff: `" + kTpa + "` → `" + kTp4 +
-                        "`\n\n**plans differ**: "
-                        "`world_size`, `axes`, `groups`, `group_layout`, `layers`, `launch`, `memory`\n",
-                    0) == 0);
+  CHECK(r.out.rfind(
+            "### layerplan diff: `" + kTpa + "` → `" + kTp4 +
+                "`\n\n**plans differ**: "
+                "`world_size`, `axes`, `groups`, `group_layout`, `layers`, `launch`, `memory`\n",
+            0) == 0);
   CHECK(contains(r.out,
                  "| section | field | A | B |\n| --- | --- | --- | --- |\n"
                  "| `world_size` |  | `8` | `4` |\n| `axes` | `tp` | `8` | `4` |\n"));
@@ -148,11 +149,13 @@ TEST_CASE("diff: the old --format json|markdown still selects the diff, with a w
     CHECK(old.out == now.out);
     CHECK(contains(old.err, "layerplan diff: warning: --format " + format +
                                 " selects the diagnostics format only in the next release; use "
-                                "--emit " + format + " for the output"));
+                                "--emit " +
+                                format + " for the output"));
     CHECK(now.err.empty());
   }
   // Beside --emit, markdown is no diagnostics format: said, and the diagnostics stay text.
-  Result both = run({"diff", "--format", "markdown", "--emit", "json", kTpa, "/nonexistent/b.json"});
+  Result both =
+      run({"diff", "--format", "markdown", "--emit", "json", kTpa, "/nonexistent/b.json"});
   CHECK(both.code == 2);
   CHECK(contains(both.err, "--format markdown is not a diagnostics format; ignored"));
   CHECK(contains(both.err, "cannot read manifest /nonexistent/b.json"));

@@ -3,9 +3,8 @@
 // generation_config.json, axes that look like slips), and the plan table (axes line, stage
 // column, rule names, wrapping within 120 columns, the fold notation's legend).
 #include <filesystem>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "catch.h"
 #include "run_binary.h"
@@ -153,7 +152,8 @@ TEST_CASE("the plan table: axes line, stage column with pp > 1, rule names, 120 
   // The rows do not fit in 120 columns with the rule and per-rank sizes beside them: those go on
   // lines of their own under each row, wrapped.
   CHECK(contains(r.out, "\nmodel.layers.{16-31}.self_attn  attention  gqa     1      2 tp  "));
-  CHECK(contains(r.out, "\n    rule: #0 attention at full tp (L4); per rank: q_heads=16 kv_heads=4 "));
+  CHECK(contains(r.out,
+                 "\n    rule: #0 attention at full tp (L4); per rank: q_heads=16 kv_heads=4 "));
   CHECK(contains(r.out, "\n      o_proj_heads=16 "));
   CHECK(contains(r.out, "global"));
   CHECK(contains(r.out, "\n{a-b}: layers a to b; {a-b step k}: every k-th layer from a to b\n"));
@@ -191,7 +191,8 @@ TEST_CASE("the manifest records its inputs relative to the working directory, wi
   // The same digest sha256sum gives, where it is installed.
   std::string sum = in_scratch("sum");
   if (std::system(("sha256sum " + config + " > " + sum + " 2>/dev/null").c_str()) == 0) {
-    CHECK(layerplan::test::slurp(sum).substr(0, 64) == m["inputs"]["config_sha256"].get<std::string>());
+    CHECK(layerplan::test::slurp(sum).substr(0, 64) ==
+          m["inputs"]["config_sha256"].get<std::string>());
   }
 }
 

@@ -10,11 +10,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "catch.h"
 #include "run_binary.h"
@@ -123,8 +122,7 @@ TEST_CASE("hostile: absurd sizes in config.json are refused") {
   expect_failure(check_config(llama8_with("num_attention_heads", "0")), 1,
                  "num_attention_heads must be an integer in [1, 67108864], got 0");
   expect_failure(check_config(llama8_with("num_attention_heads", "NaN")), 1, "got NaN");
-  expect_failure(check_config(llama8_with("num_attention_heads", "-Infinity")), 1,
-                 "got -Infinity");
+  expect_failure(check_config(llama8_with("num_attention_heads", "-Infinity")), 1, "got -Infinity");
   expect_failure(check_config(llama8_with("num_attention_heads", "[32]")), 1, "got a list");
   expect_failure(check_config(llama8_with("num_attention_heads", "{}")), 1, "got an object");
   expect_failure(check_config(llama8_with("num_attention_heads", "\"32\"")), 1,
@@ -153,8 +151,9 @@ TEST_CASE("hostile: JSON nesting, long strings, many values and long keys hit th
   expect_failure(check_config("[" + repeat("0,", 300000) + "0]"), 1,
                  "JSON holds more than 262144 values");
   // A 1 MiB key over 100 values: 100 MiB of JSON pointers if nothing stopped it.
-  expect_failure(check_config("{\"" + std::string(1u << 20, 'k') + "\": [" + repeat("0,", 100) + "0]}"),
-                 1, "JSON keys are too long for the number of values under them");
+  expect_failure(
+      check_config("{\"" + std::string(1u << 20, 'k') + "\": [" + repeat("0,", 100) + "0]}"), 1,
+      "JSON keys are too long for the number of values under them");
 }
 
 TEST_CASE("hostile: invalid UTF-8 in config.json is a syntax error, not a crash") {
@@ -168,15 +167,16 @@ TEST_CASE("hostile: invalid UTF-8 in config.json is a syntax error, not a crash"
 // rules.yaml
 
 TEST_CASE("hostile: deep YAML nesting stops at the limit, flow or block, without overflowing") {
-  expect_failure(check_rules("parallelism_rules: " + repeat("[", 100000) + repeat("]", 100000)),
-                 1, "nests deeper than 32 levels [yaml-limit]");
+  expect_failure(check_rules("parallelism_rules: " + repeat("[", 100000) + repeat("]", 100000)), 1,
+                 "nests deeper than 32 levels [yaml-limit]");
   expect_failure(check_rules("parallelism_rules:\n  " + repeat("- ", 100000) + "1\n"), 1,
                  "nests deeper than 32 levels [yaml-limit]");
   std::string indented = "parallelism_rules:\n";
   for (int i = 1; i < 3000; ++i) indented += std::string(static_cast<std::size_t>(i), ' ') + "k:\n";
   expect_failure(check_rules(indented), 1, "nests deeper than 32 levels [yaml-limit]");
-  expect_failure(check_rules("parallelism_rules: " + repeat("{a: ", 100000) + "1" + repeat("}", 100000)),
-                 1, "nests deeper than 32 levels [yaml-limit]");
+  expect_failure(
+      check_rules("parallelism_rules: " + repeat("{a: ", 100000) + "1" + repeat("}", 100000)), 1,
+      "nests deeper than 32 levels [yaml-limit]");
 }
 
 TEST_CASE("hostile: an alias bomb (billion laughs) stops at the node limit, fast") {
@@ -201,22 +201,25 @@ TEST_CASE("hostile: non-UTF-8 YAML, NUL bytes and escapes that make no character
   // yaml-cpp 0.7 and 0.8 refuse these escapes themselves; lib/yaml_source.cc checks every
   // scalar again in case a version does not.
   for (const char* escape : {"\\ud800", "\\udc00", "\\U00110000"}) {
-    Result r = check_rules(std::string("parallelism_rules:\n  axes: {tp: 2}\n  rules:\n    - {name: \"") + escape +
-                           "\", match: {kind: mlp}, plan: {tp_size: 1}}\n");
+    Result r =
+        check_rules(std::string("parallelism_rules:\n  axes: {tp: 2}\n  rules:\n    - {name: \"") +
+                    escape + "\", match: {kind: mlp}, plan: {tp_size: 1}}\n");
     expect_failure(r, 1, "[yaml-syntax]");
     CHECK((contains(r.all(), "invalid unicode") ||
            contains(r.all(), "stands for no Unicode character")));
   }
-  expect_failure(check_rules("parallelism_rules:\n  axes: {tp: 2}\n  rules:\n"
-                             "    - {name: \"\xed\xa0\x80\", match: {kind: mlp}, plan: {tp_size: 1}}\n"),
-                 1, "not valid UTF-8 text");
+  expect_failure(
+      check_rules("parallelism_rules:\n  axes: {tp: 2}\n  rules:\n"
+                  "    - {name: \"\xed\xa0\x80\", match: {kind: mlp}, plan: {tp_size: 1}}\n"),
+      1, "not valid UTF-8 text");
 }
 
 TEST_CASE("hostile: long keys and values, many axes and many rules hit their limits") {
-  expect_failure(check_rules("parallelism_rules:\n  axes:\n    ? " + std::string(5000, 'a') + "\n    : 1\n"),
+  expect_failure(
+      check_rules("parallelism_rules:\n  axes:\n    ? " + std::string(5000, 'a') + "\n    : 1\n"),
+      1, "a value of 5000 bytes is longer than the limit of 4096 [yaml-limit]");
+  expect_failure(check_rules("parallelism_rules:\n  axes: {tp: " + std::string(5000, '1') + "}\n"),
                  1, "a value of 5000 bytes is longer than the limit of 4096 [yaml-limit]");
-  expect_failure(check_rules("parallelism_rules:\n  axes: {tp: " + std::string(5000, '1') + "}\n"), 1,
-                 "a value of 5000 bytes is longer than the limit of 4096 [yaml-limit]");
   std::string axes;
   for (int i = 0; i < 65; ++i) axes += "a" + std::to_string(i) + ": 1, ";
   expect_failure(check_rules("parallelism_rules:\n  axes: {" + axes + "tp: 2}\n  rules: []\n"), 1,
@@ -250,8 +253,8 @@ TEST_CASE("hostile: many layers times the most rules with the worst patterns sta
     CHECK(r.seconds < 30);
   }
   expect_failure(check_rules("parallelism_rules:\n  axes: {tp: 2}\n  rules:\n"
-                             "    - {match: {prefix_pattern: \"" + std::string(257, '*') +
-                             "\"}, plan: {tp_size: 1}}\n"),
+                             "    - {match: {prefix_pattern: \"" +
+                             std::string(257, '*') + "\"}, plan: {tp_size: 1}}\n"),
                  1, "is malformed: it is 257 bytes long, more than the limit of 256 [bad-pattern]");
 }
 
@@ -281,17 +284,22 @@ TEST_CASE("hostile: axes near 2^31 and 2^63 overflow nothing") {
   expect_failure(r, 1, "valid dcp values for tp " + max + ": (too many to list)");
   CHECK(r.seconds < 20);
   expect_failure(check_rules(rules("tp: 8, world_size: " + max)), 1, "'world_size' is not an axis");
-  std::string with_world = "parallelism_rules:\n  world_size: " + max + "\n  axes: {tp: 2}\n  rules: []\n";
+  std::string with_world =
+      "parallelism_rules:\n  world_size: " + max + "\n  axes: {tp: 2}\n  rules: []\n";
   expect_failure(check_rules(with_world), 1, "[world-size-mismatch]");
 }
 
 TEST_CASE("hostile: per-layer sizes near 2^63 overflow nothing") {
   const std::string big = "4611686018427387904";  // 2^62
-  std::string yaml = "parallelism_rules:\n  axes: {tp: 4, dcp: 2}\n  rules:\n"
-                     "    - match: {kind: attention}\n"
-                     "      plan: {tp_size: 2, dcp_size: " + big + "}\n"
-                     "    - match: {kind: mlp}\n"
-                     "      plan: {tp_size: " + big + ", ep_size: " + big + "}\n";
+  std::string yaml =
+      "parallelism_rules:\n  axes: {tp: 4, dcp: 2}\n  rules:\n"
+      "    - match: {kind: attention}\n"
+      "      plan: {tp_size: 2, dcp_size: " +
+      big +
+      "}\n"
+      "    - match: {kind: mlp}\n"
+      "      plan: {tp_size: " +
+      big + ", ep_size: " + big + "}\n";
   Result r = check_rules(yaml);
   expect_failure(r, 1, "[dcp-size-mismatch]");
   CHECK(contains(r.all(), "= more than 2^63 must equal tp (4) on a layer narrower than tp"));
@@ -325,7 +333,8 @@ TEST_CASE("hostile: the same plan compiles with --group-lists none into a small 
        "    - {match: {kind: mlp, layers: 0-15}, plan: {tp_size: 2}}\n"
        "    - {match: {kind: mlp, layers: 16-31}, plan: {tp_size: 4}}\n");
   std::string out = in_scratch("compact.json");
-  Result r = run({"compile", "--config", kLlama8, "--rules", rules, "-o", out, "--group-lists", "none"});
+  Result r =
+      run({"compile", "--config", kLlama8, "--rules", rules, "-o", out, "--group-lists", "none"});
   INFO(r.err);
   REQUIRE(r.code == 0);
   auto m = nlohmann::json::parse(slurp(out));
@@ -335,7 +344,8 @@ TEST_CASE("hostile: the same plan compiles with --group-lists none into a small 
   CHECK(m["group_layout"]["dp"]["groups"] == 16);
   CHECK(m["group_layout"]["dp"]["group_size"] == 65536);
   CHECK(slurp(out).size() < 1000000);
-  Result bad = run({"compile", "--config", kLlama8, "--rules", rules, "-o", out, "--group-lists", "some"});
+  Result bad =
+      run({"compile", "--config", kLlama8, "--rules", rules, "-o", out, "--group-lists", "some"});
   CHECK(bad.code != 0);
 }
 
@@ -410,7 +420,9 @@ TEST_CASE("hostile: an unwritable, vanished or non-directory output location fai
   }
 }
 
-TEST_CASE("hostile: -o through a directory that is a symbolic link: followed, refused cleanly when dangling or a loop") {
+TEST_CASE(
+    "hostile: -o through a directory that is a symbolic link: followed, refused cleanly when "
+    "dangling or a loop") {
   std::string root = in_scratch("out_symlink");
   fs::remove_all(root);
   fs::create_directories(root + "/real");

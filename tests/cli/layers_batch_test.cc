@@ -1,8 +1,7 @@
 // `layerplan layers A.json B.json DIR ...`: many configs in one run (issue 13).
 #include <filesystem>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "catch.h"
 #include "run_binary.h"
@@ -43,15 +42,18 @@ std::string single_table(const std::string& path) {
 }  // namespace
 
 TEST_CASE("layers lists several configs, each as it would alone, under a header") {
-  Result r = layerplan::test::run({"layers", kModels + "llama3_8b.json", kModels + "deepseek_v3.json"});
+  Result r =
+      layerplan::test::run({"layers", kModels + "llama3_8b.json", kModels + "deepseek_v3.json"});
   CHECK(r.code == 0);
-  CHECK(r.out == "== " + kModels + "llama3_8b.json ==\n" + single_table(kModels + "llama3_8b.json") +
-                     "\n== " + kModels + "deepseek_v3.json ==\n" +
-                     single_table(kModels + "deepseek_v3.json"));
+  CHECK(r.out == "== " + kModels + "llama3_8b.json ==\n" +
+                     single_table(kModels + "llama3_8b.json") + "\n== " + kModels +
+                     "deepseek_v3.json ==\n" + single_table(kModels + "deepseek_v3.json"));
   CHECK(r.err.empty());
 }
 
-TEST_CASE("layers over a folder: every *.json below it, sorted; a bad one is reported, the others listed") {
+TEST_CASE(
+    "layers over a folder: every *.json below it, sorted; a bad one is reported, the others "
+    "listed") {
   std::string dir = make_config_folder("batch");
   Result r = layerplan::test::run({"layers", dir});
   CHECK(r.code == 1);  // one config does not expand
@@ -66,7 +68,8 @@ TEST_CASE("layers over a folder: every *.json below it, sorted; a bad one is rep
   CHECK(contains(r.out, "no layer table: " + dir + "/b_bad.json does not expand"));
   CHECK(contains(r.out, "model.layers.{0-31}.self_attn"));  // llama
   CHECK(contains(r.out, "model.layers.{3-60}.mlp"));        // deepseek, after the bad one
-  CHECK(contains(r.err, "architecture 'NoSuchForCausalLM' (model_type 'nosuch') is not one layerplan knows"));
+  CHECK(contains(
+      r.err, "architecture 'NoSuchForCausalLM' (model_type 'nosuch') is not one layerplan knows"));
   CHECK_FALSE(contains(r.out + r.err, "skipped.json"));  // hidden folders are skipped
   CHECK_FALSE(contains(r.out + r.err, "notes.txt"));
 }
@@ -92,16 +95,21 @@ TEST_CASE("layers --emit json: one array, an object per config with its path") {
   CHECK(j[3]["valid"] == false);
   CHECK(j[3]["diagnostics"][0]["code"] == "input-unreadable");
   // Each entry's layers are what `layers --config PATH --emit json` gives.
-  Result one = layerplan::test::run({"layers", "--emit", "json", "--config", dir + "/nested/b_deepseek.json"});
+  Result one = layerplan::test::run(
+      {"layers", "--emit", "json", "--config", dir + "/nested/b_deepseek.json"});
   REQUIRE(one.code == 0);
   CHECK(nlohmann::json::parse(one.out)["layers"] == j[2]["layers"]);
 }
 
-TEST_CASE("layers: --config joins the batch; a folder holding config.json is one config; no input is a usage error") {
+TEST_CASE(
+    "layers: --config joins the batch; a folder holding config.json is one config; no input is a "
+    "usage error") {
   std::string dir = scratch() + "/hf_model";
   fs::create_directories(dir);
-  fs::copy_file(kModels + "llama3_8b.json", dir + "/config.json", fs::copy_options::overwrite_existing);
-  fs::copy_file(kModels + "deepseek_v3.json", dir + "/other.json", fs::copy_options::overwrite_existing);
+  fs::copy_file(kModels + "llama3_8b.json", dir + "/config.json",
+                fs::copy_options::overwrite_existing);
+  fs::copy_file(kModels + "deepseek_v3.json", dir + "/other.json",
+                fs::copy_options::overwrite_existing);
   Result r = layerplan::test::run({"layers", "--config", kModels + "deepseek_v3.json", dir});
   CHECK(r.code == 0);
   CHECK(contains(r.out, "== " + kModels + "deepseek_v3.json ==\n"));

@@ -3,7 +3,6 @@
 // catalogue, levels, regions with end columns, notes as related locations, layers in properties.
 // Needs valijson (Debian: libvalijson-dev); without it the test reports itself skipped.
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "catch.h"
@@ -19,14 +18,16 @@ using layerplan::test::Result;
 
 std::vector<std::string> validate(const nlohmann::json& doc) {
   return layerplan::test::schema_errors(
-      layerplan::test::slurp(std::string(LAYERPLAN_SOURCE_DIR) + "/tests/cli/sarif_subset.schema.json"),
+      layerplan::test::slurp(std::string(LAYERPLAN_SOURCE_DIR) +
+                             "/tests/cli/sarif_subset.schema.json"),
       doc);
 }
 
 TEST_CASE("check --format sarif is SARIF 2.1.0 that carries every diagnostic") {
   std::string odd = layerplan::test::in_scratch("odd name, 100%.yaml");
-  layerplan::test::spit(odd, "parallelism_rules:\n  axes: {tp: 8, attn_tp: 3}\n  rules:\n"
-                             "    - {name: \"caf\xc3\xa9\", match: {kind: moe}, plan: {tp_size: tp}}\n");
+  layerplan::test::spit(odd,
+                        "parallelism_rules:\n  axes: {tp: 8, attn_tp: 3}\n  rules:\n"
+                        "    - {name: \"caf\xc3\xa9\", match: {kind: moe}, plan: {tp_size: tp}}\n");
   Result r = layerplan::test::run({"check", "--format", "sarif", "--config",
                                    "fixtures/models/llama3_70b.json", "fixtures/rules/bad_ep.yaml",
                                    odd, "fixtures/rules/good_notes.yaml"});
@@ -51,7 +52,8 @@ TEST_CASE("check --format sarif is SARIF 2.1.0 that carries every diagnostic") {
   CHECK(rules[first["ruleIndex"].get<std::size_t>()]["id"] == "ep-on-non-moe");
   CHECK(first["level"] == "error");
   const auto& region = first["locations"][0]["physicalLocation"]["region"];
-  CHECK(first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "fixtures/rules/bad_ep.yaml");
+  CHECK(first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] ==
+        "fixtures/rules/bad_ep.yaml");
   CHECK(region["startLine"] == 10);
   CHECK(region["startColumn"] == 36);
   CHECK(region["endColumn"] == 37);
@@ -72,7 +74,8 @@ TEST_CASE("check --format sarif is SARIF 2.1.0 that carries every diagnostic") {
     }
     if (res["ruleId"] == "rule-matches-nothing") {
       CHECK(res["message"]["text"].get<std::string>().find("caf\xc3\xa9") != std::string::npos);
-      CHECK(res["locations"][0]["physicalLocation"]["region"]["startColumn"] == 29);  // byte 30: "é" is two bytes
+      CHECK(res["locations"][0]["physicalLocation"]["region"]["startColumn"] ==
+            29);  // byte 30: "é" is two bytes
     }
   }
   CHECK(odd_seen);

@@ -1,6 +1,5 @@
 // End-to-end: `compile --gpu-memory` and `layerplan suggest` as a user runs them.
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "catch.h"
@@ -9,22 +8,24 @@
 namespace {
 
 using layerplan::test::contains;
+using layerplan::test::in_scratch;
 using layerplan::test::Result;
 using layerplan::test::run_shell;
-using layerplan::test::in_scratch;
 using layerplan::test::slurp;
 
 const std::string kLlama8 = "--config fixtures/models/llama3_8b.json";
 const std::string kDeepSeek = "--config fixtures/models/deepseek_v3.json";
 
 TEST_CASE("compile: a weights/rank column, per-stage totals, and the fit with --gpu-memory") {
-  Result r = run_shell("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --gpu-memory 80GiB");
+  Result r = run_shell("compile " + kLlama8 +
+                       " --rules fixtures/rules/good_llama8b_tpa.yaml --gpu-memory 80GiB");
   CHECK(r.code == 0);
   CHECK(contains(r.out, "weights/rank (kv B/tok)"));
   CHECK(contains(r.out, "stage 0: weights "));
   CHECK(contains(r.out, "parameters 8030261248"));
   CHECK(contains(r.out, "KV-cache tokens per replica"));
-  Result j = run_shell("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --gpu-memory 80GiB -o -");
+  Result j = run_shell("compile " + kLlama8 +
+                       " --rules fixtures/rules/good_llama8b_tpa.yaml --gpu-memory 80GiB -o -");
   REQUIRE(j.code == 0);
   auto m = nlohmann::json::parse(j.out);
   CHECK(m["memory"]["fit"]["fits"] == true);
@@ -35,12 +36,14 @@ TEST_CASE("compile: a weights/rank column, per-stage totals, and the fit with --
 TEST_CASE("compile: a malformed --gpu-memory is a usage error, and nothing is written") {
   std::string out = in_scratch("bad_gpu_memory.json");
   std::filesystem::remove(out);
-  Result r = run_shell("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --gpu-memory 80XB -o " + out);
+  Result r = run_shell("compile " + kLlama8 +
+                       " --rules fixtures/rules/good_llama8b_tpa.yaml --gpu-memory 80XB -o " + out);
   CHECK(r.code == 2);
   CHECK(contains(r.err, "--gpu-memory"));
   CHECK_FALSE(std::filesystem::exists(out));
-  Result util = run_shell("compile " + kLlama8 + " --rules fixtures/rules/good_llama8b_tpa.yaml --gpu-memory 80GiB "
-                    "--gpu-memory-utilization 1.5");
+  Result util = run_shell("compile " + kLlama8 +
+                          " --rules fixtures/rules/good_llama8b_tpa.yaml --gpu-memory 80GiB "
+                          "--gpu-memory-utilization 1.5");
   CHECK(util.code == 2);
 }
 
@@ -55,8 +58,8 @@ TEST_CASE("suggest: a ranked table, JSON, --write-rules and --emit vllm-args") {
   REQUIRE(s["suggestions"].size() > 1);
   CHECK(s["valid"].get<int>() >= static_cast<int>(s["suggestions"].size()));
   std::string rules = in_scratch("suggested_rules.yaml");
-  Result w = run_shell("suggest " + kLlama8 + " --gpus 8 --gpu-memory 80GiB --write-rules " + rules +
-                 " --emit vllm-args");
+  Result w = run_shell("suggest " + kLlama8 + " --gpus 8 --gpu-memory 80GiB --write-rules " +
+                       rules + " --emit vllm-args");
   CHECK(w.code == 0);
   CHECK(contains(w.out, "vllm serve "));
   CHECK(contains(w.out, "--tensor-parallel-size"));

@@ -2,7 +2,6 @@
 // `compile --emit vllm-args`), the round trip over every good fixture, and nodes.
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "catch.h"
@@ -33,12 +32,14 @@ std::vector<Fixture> good_fixtures() {
     std::ifstream in(e.path());
     for (std::string line; std::getline(in, line) && line.rfind('#', 0) == 0;) {
       if (line.rfind("# model:", 0) == 0) f.model = line.substr(line.find_first_not_of(' ', 8));
-      if (line.rfind("# flags:", 0) == 0 && contains(line, "allow-unverified")) f.allow_unverified = true;
+      if (line.rfind("# flags:", 0) == 0 && contains(line, "allow-unverified"))
+        f.allow_unverified = true;
     }
     f.model = f.model.substr(0, f.model.find(' '));
     out.push_back(f);
   }
-  std::sort(out.begin(), out.end(), [](const Fixture& a, const Fixture& b) { return a.name < b.name; });
+  std::sort(out.begin(), out.end(),
+            [](const Fixture& a, const Fixture& b) { return a.name < b.name; });
   return out;
 }
 
@@ -100,7 +101,8 @@ TEST_CASE("round trip: check --vllm-args \"$(compile --emit vllm-args)\" gives t
       const auto& b = args_manifest["layers"][i];
       INFO(a["prefix"]);
       CHECK(a["prefix"] == b["prefix"]);
-      for (const char* field : {"tp_size", "dcp_size", "ep_size", "tp_group", "dcp_group", "ep_group"}) {
+      for (const char* field :
+           {"tp_size", "dcp_size", "ep_size", "tp_group", "dcp_group", "ep_group"}) {
         CHECK(a["plan"].value(field, nlohmann::json()) == b["plan"].value(field, nlohmann::json()));
       }
       CHECK(a["stage"] == b["stage"]);
@@ -116,14 +118,18 @@ TEST_CASE("a vLLM error in the launch line points at its column, with a caret") 
   Result r = run({"check", "--vllm-args",
                   "vllm serve fixtures/models/llama3_70b.json -tp 8 -tpa 4 -dcp 4 --port 8000"});
   CHECK(r.code == 1);
-  CHECK(contains(r.out, "--vllm-args:1:62: error: attn_tp (4) * dcp (4) = 16 must equal tp (8) "
-                        "when attn_tp < tp [tpa-invariant]"));
-  CHECK(contains(r.out, " | vllm serve fixtures/models/llama3_70b.json -tp 8 -tpa 4 -dcp 4 --port 8000\n"));
+  CHECK(contains(r.out,
+                 "--vllm-args:1:62: error: attn_tp (4) * dcp (4) = 16 must equal tp (8) "
+                 "when attn_tp < tp [tpa-invariant]"));
+  CHECK(contains(
+      r.out, " | vllm serve fixtures/models/llama3_70b.json -tp 8 -tpa 4 -dcp 4 --port 8000\n"));
   CHECK(contains(r.out, "note: ignored (they shape no rank group): --port [vllm-args-ignored]"));
-  Result typo = run({"check", "--vllm-args", "vllm serve fixtures/models/llama3_8b.json --tensor-parallel 2"});
+  Result typo = run(
+      {"check", "--vllm-args", "vllm serve fixtures/models/llama3_8b.json --tensor-parallel 2"});
   CHECK(typo.code == 1);
-  CHECK(contains(typo.out, "--vllm-args:1:43: error: '--tensor-parallel' is not a vLLM parallel flag; "
-                           "did you mean '--tensor-parallel-size'? [unknown-parallel-flag]"));
+  CHECK(contains(typo.out,
+                 "--vllm-args:1:43: error: '--tensor-parallel' is not a vLLM parallel flag; "
+                 "did you mean '--tensor-parallel-size'? [unknown-parallel-flag]"));
 }
 
 TEST_CASE("MODEL stands for --config: a path works, an HF model id says what it needs") {
@@ -157,8 +163,9 @@ TEST_CASE("MODEL stands for --config: a path works, an HF model id says what it 
   Result both = run({"check", "--vllm-args", "-tp 2", "--rules", "fixtures/rules/good_tp2_pp2.yaml",
                      "--config", "fixtures/models/llama3_8b.json"});
   CHECK(both.code == 2);
-  Result explain = run({"explain", "--vllm-args", "vllm serve fixtures/models/llama3_8b.json -tp 8 -tpa 4 -dcp 2",
-                        "--layer", "model.layers.0.self_attn"});
+  Result explain = run({"explain", "--vllm-args",
+                        "vllm serve fixtures/models/llama3_8b.json -tp 8 -tpa 4 -dcp 2", "--layer",
+                        "model.layers.0.self_attn"});
   CHECK(explain.code == 0);
   CHECK(contains(explain.out, "rule 0 '-tpa' (line 1): matches, CHOSEN"));
 }
@@ -174,8 +181,9 @@ TEST_CASE("compile: the manifest's launch.vllm, and what no flag can say, rule b
                      "fixtures/rules/good_notes.yaml"});
   CHECK(text.code == 0);
   CHECK(contains(text.out, "vllm launch (no vLLM command expresses this plan):"));
-  CHECK(contains(text.out, "rule 0 (line 10): tp_size 8 on 4 layers (model.layers.0.mlp, …), the "
-                           "command gives 16: vLLM runs every mlp layer at the global tp (16)"));
+  CHECK(contains(text.out,
+                 "rule 0 (line 10): tp_size 8 on 4 layers (model.layers.0.mlp, …), the "
+                 "command gives 16: vLLM runs every mlp layer at the global tp (16)"));
   Result tpa = run({"compile", "--config", "fixtures/models/llama3_8b.json", "--rules",
                     "fixtures/rules/good_llama8b_tpa.yaml", "--emit", "vllm-args"});
   CHECK(tpa.code == 0);
@@ -188,12 +196,16 @@ TEST_CASE("nodes: --gpus-per-node and vLLM's --nnodes list each node's ranks") {
   CHECK(r.code == 0);
   CHECK(contains(r.err, "warning: 1 of the 1 'tp' groups span nodes"));
   CHECK(contains(r.out, "  node 1: ranks 8-15\n"));
-  auto m = manifest_of({"--vllm-args", "vllm serve fixtures/models/llama3_70b.json -tp 8 -dp 2 -n 2 -r 1"});
+  auto m = manifest_of(
+      {"--vllm-args", "vllm serve fixtures/models/llama3_70b.json -tp 8 -dp 2 -n 2 -r 1"});
   CHECK(m["nodes"]["ranks_per_node"] == 8);
   CHECK(m["nodes"]["nodes"][1]["ranks"][0] == 8);
-  Result bad = run({"check", "--vllm-args", "vllm serve fixtures/models/llama3_70b.json -tp 8 --nnodes 3"});
+  Result bad =
+      run({"check", "--vllm-args", "vllm serve fixtures/models/llama3_70b.json -tp 8 --nnodes 3"});
   CHECK(bad.code == 1);
-  CHECK(contains(bad.out, "--vllm-args:1:59: error: --nnodes 3 must evenly divide the world size (8), as vLLM requires [nodes-invalid]"));
+  CHECK(contains(bad.out,
+                 "--vllm-args:1:59: error: --nnodes 3 must evenly divide the world size (8), as "
+                 "vLLM requires [nodes-invalid]"));
 }
 
 }  // namespace

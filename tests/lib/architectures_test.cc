@@ -201,7 +201,8 @@ TEST_CASE("a user declaration takes precedence over a built-in one") {
   CHECK(decl->family == "my_llama");
   auto verified = registry.verified_architectures();
   CHECK(std::find(verified.begin(), verified.end(), "LlamaForCausalLM") == verified.end());
-  auto config = parse_hf_config(make_source("config.json", fixture("fixtures/models/llama3_8b.json")), diags);
+  auto config =
+      parse_hf_config(make_source("config.json", fixture("fixtures/models/llama3_8b.json")), diags);
   REQUIRE(config.has_value());
   auto model = expand_model(*config, registry, diags);
   REQUIRE(model.has_value());
@@ -215,8 +216,9 @@ TEST_CASE("malformed declarations are reported with arch-declaration") {
                      "a uniform value of a mixer source must be one of"));
   CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\nffn: [{encoding: spiral}]\n"),
                      "unknown encoding 'spiral'"));
-  CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\nmixer: [{encoding: pattern, field: p}]\n"),
-                     "needs 'values'"));
+  CHECK(any_contains(
+      decl_errors("family: x\narchitectures: [X]\nmixer: [{encoding: pattern, field: p}]\n"),
+      "needs 'values'"));
   CHECK(any_contains(decl_errors("family: x\narchitectures: [X]\n"
                                  "mixer: [{encoding: pattern, field: p, values: {MM: mamba}}]\n"),
                      "single characters"));
@@ -235,13 +237,15 @@ TEST_CASE("malformed declarations are reported with arch-declaration") {
 TEST_CASE("the earlier declaration shorthands still read") {
   ArchRegistry registry;
   Diagnostics diags;
-  REQUIRE(registry.add_source(make_source("old.yaml",
-                                          "family: old_deepseek\nverified: true\n"
-                                          "architectures: [DeepseekV3ForCausalLM]\n"
-                                          "prefixes: {ffn: \"model.layers.{i}.ffn\", mtp: \"model.layers.{i}\"}\n"
-                                          "ffn: dense_then_moe\nmtp_count: num_nextn_predict_layers\n"),
-                              diags));
-  auto config = parse_hf_config(make_source("config.json", fixture("fixtures/models/deepseek_v3.json")), diags);
+  REQUIRE(registry.add_source(
+      make_source("old.yaml",
+                  "family: old_deepseek\nverified: true\n"
+                  "architectures: [DeepseekV3ForCausalLM]\n"
+                  "prefixes: {ffn: \"model.layers.{i}.ffn\", mtp: \"model.layers.{i}\"}\n"
+                  "ffn: dense_then_moe\nmtp_count: num_nextn_predict_layers\n"),
+      diags));
+  auto config = parse_hf_config(
+      make_source("config.json", fixture("fixtures/models/deepseek_v3.json")), diags);
   REQUIRE(config.has_value());
   auto model = expand_model(*config, registry, diags);
   REQUIRE(model.has_value());
@@ -324,7 +328,8 @@ TEST_CASE("weights: unknown keys and malformed values are reported at their posi
 }
 
 TEST_CASE("a malformed --arch-file is reported at its position") {
-  std::string path = std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/architectures/bad_unknown_encoding.yaml";
+  std::string path =
+      std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/architectures/bad_unknown_encoding.yaml";
   auto c = test::compile_with_arch(fixture("fixtures/models/llama3_8b.json"), "", {path});
   REQUIRE(has_code(*c, "arch-declaration"));
   const Diagnostic* d = test::find_code(*c, "arch-declaration");

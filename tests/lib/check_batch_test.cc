@@ -1,6 +1,8 @@
 // lib/check_batch.h in process: several rules files checked alone, each one's model named by its
 // `model:` key, a binding of the project file or --config, ignores applied, one verdict per file
 // and the counts. (tests/cli/check_batch_test.cc runs the same through the binary.)
+#include "lib/check_batch.h"
+
 #include <stdlib.h>
 
 #include <filesystem>
@@ -9,7 +11,6 @@
 #include <string>
 
 #include "catch.h"
-#include "lib/check_batch.h"
 #include "test_util.h"
 
 namespace layerplan {

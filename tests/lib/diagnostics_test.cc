@@ -1,9 +1,10 @@
+#include "lib/diagnostics.h"
+
 #include <fstream>
 #include <regex>
 #include <sstream>
 
 #include "catch.h"
-#include "lib/diagnostics.h"
 #include "lib/render.h"
 
 namespace layerplan {
@@ -21,14 +22,17 @@ TEST_CASE("equal diagnostics merge their layers; the renderer shows source and c
   auto file = make_source("rules.yaml", "parallelism_rules:\n  axes:\n    attn_tp: 3\n");
   Diagnostics diags;
   for (int i = 0; i < 6; ++i) {
-    Diagnostic d = make_error("attn-tp-divides-heads", Location{file, 3, 14}, "attn_tp (3) does not divide 64");
+    Diagnostic d = make_error("attn-tp-divides-heads", Location{file, 3, 14},
+                              "attn_tp (3) does not divide 64");
     d.subjects.push_back("model.layers." + std::to_string(i) + ".self_attn");
     diags.report(std::move(d));
   }
   REQUIRE(diags.all().size() == 1);
   CHECK(diags.all()[0].subjects.size() == 6);
   std::string text = render_text(diags.all(), RenderOptions{});
-  CHECK(text.find("rules.yaml:3:14: error: attn_tp (3) does not divide 64 [attn-tp-divides-heads]\n") == 0);
+  CHECK(text.find(
+            "rules.yaml:3:14: error: attn_tp (3) does not divide 64 [attn-tp-divides-heads]\n") ==
+        0);
   CHECK(text.find(" 3 |     attn_tp: 3\n   |              ^\n") != std::string::npos);
   CHECK(text.find("in 6 layers: model.layers.0.self_attn") != std::string::npos);
   CHECK(text.find("and 3 more, last model.layers.5.self_attn") != std::string::npos);

@@ -35,7 +35,8 @@ std::string decilm(const std::string& blocks) {
   return R"({"architectures": ["DeciLMForCausalLM"], "model_type": "nemotron-nas",
     "hidden_size": 8192, "num_attention_heads": 64, "num_key_value_heads": null,
     "intermediate_size": null, "vocab_size": 128256, "num_hidden_layers": 3,
-    "block_configs": [)" + blocks + "]}";
+    "block_configs": [)" +
+         blocks + "]}";
 }
 
 }  // namespace
@@ -81,22 +82,24 @@ TEST_CASE("MTP pattern: Nemotron-H MTP modules of sub-layers at mtp.layers.{j}")
 
 TEST_CASE("a pattern that does not fit is refused, naming the key") {
   SECTION("wrong length") {
-    auto c = compile_text(edit(nemotron_h(), "\"num_hidden_layers\": 6", "\"num_hidden_layers\": 7"), "");
+    auto c = compile_text(
+        edit(nemotron_h(), "\"num_hidden_layers\": 6", "\"num_hidden_layers\": 7"), "");
     REQUIRE(has_code(*c, "config-invalid-field"));
-    CHECK(test::find_code(*c, "config-invalid-field")->message.find("6 characters but the model has 7") !=
-          std::string::npos);
+    CHECK(test::find_code(*c, "config-invalid-field")
+              ->message.find("6 characters but the model has 7") != std::string::npos);
   }
   SECTION("unknown character") {
     auto c = compile_text(edit(nemotron_h(), "M-M*-E", "M-M*-X"), "");
     REQUIRE(has_code(*c, "config-invalid-field"));
-    CHECK(test::find_code(*c, "config-invalid-field")->message.find("hybrid_override_pattern[5] is 'X'") !=
-          std::string::npos);
+    CHECK(test::find_code(*c, "config-invalid-field")
+              ->message.find("hybrid_override_pattern[5] is 'X'") != std::string::npos);
   }
   SECTION("a non-ASCII character is named whole, not byte by byte") {
     // U+04F4 is two bytes in UTF-8: the byte length would pass for 7 layers, and the old message
     // quoted a lone lead byte (invalid UTF-8) as the character of layer 4 (found by fuzz_config).
-    auto c = compile_text(edit(edit(nemotron_h(), "M-M*-E", "M-M*\u04F4E"), "\"num_hidden_layers\": 6",
-                               "\"num_hidden_layers\": 7"), "");
+    auto c = compile_text(edit(edit(nemotron_h(), "M-M*-E", "M-M*\u04F4E"),
+                               "\"num_hidden_layers\": 6", "\"num_hidden_layers\": 7"),
+                          "");
     REQUIRE(test::codes(*c) == std::vector<std::string>{"config-invalid-field"});
     const std::string& message = test::find_code(*c, "config-invalid-field")->message;
     CHECK(message.find("holds the non-ASCII character '\xD3\xB4' at layer 4") != std::string::npos);
@@ -170,11 +173,11 @@ TEST_CASE("block_configs: no-op attention, per-layer KV heads and ffn_mult width
 }
 
 TEST_CASE("block_configs: replace_with_linear is refused with config-unsupported") {
-  auto c = compile_text(
-      decilm(R"({"attention": {"n_heads_in_group": 8}, "ffn": {"ffn_mult": 2.625}},
+  auto c =
+      compile_text(decilm(R"({"attention": {"n_heads_in_group": 8}, "ffn": {"ffn_mult": 2.625}},
                 {"attention": {"replace_with_linear": true}, "ffn": {"ffn_mult": 2.625}},
                 {"attention": {"n_heads_in_group": 8}, "ffn": {"ffn_mult": 2.625}})"),
-      "");
+                   "");
   REQUIRE(has_code(*c, "config-unsupported"));
   CHECK(test::find_code(*c, "config-unsupported")->message.find("block_configs/1/attention") !=
         std::string::npos);
@@ -185,13 +188,15 @@ TEST_CASE("sliding windows: global, per layer, and none when as long as the cont
   auto mistral = compile_text(R"({"architectures": ["MistralForCausalLM"], "hidden_size": 4096,
       "num_hidden_layers": 2, "num_attention_heads": 32, "num_key_value_heads": 8,
       "intermediate_size": 14336, "vocab_size": 32000, "sliding_window": 4096,
-      "max_position_embeddings": 32768})", "");
+      "max_position_embeddings": 32768})",
+                              "");
   REQUIRE(mistral->model.has_value());
   CHECK(find_layer(*mistral, "model.layers.1.self_attn")->flavor == Flavor::kSliding);
   auto qwen = compile_text(R"({"architectures": ["Qwen3ForCausalLM"], "hidden_size": 1024,
       "num_hidden_layers": 2, "num_attention_heads": 16, "num_key_value_heads": 8, "head_dim": 128,
       "intermediate_size": 3072, "vocab_size": 151936, "sliding_window": 4096,
-      "use_sliding_window": false, "max_position_embeddings": 40960})", "");
+      "use_sliding_window": false, "max_position_embeddings": 40960})",
+                           "");
   REQUIRE(qwen->model.has_value());
   CHECK(find_layer(*qwen, "model.layers.1.self_attn")->flavor == Flavor::kGqa);
 }

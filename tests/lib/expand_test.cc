@@ -57,9 +57,10 @@ TEST_CASE("DeepSeek-V3 expands to MLA, 3 dense, 58 MoE and one MTP layer") {
   CHECK(m.layers[8].shared_intermediate_size.value == 2048);
 }
 
-TEST_CASE("DeepSeek-V3's MTP draft has its own embedding and a head per MTP layer "
-          "(vllm/model_executor/models/deepseek_mtp.py::DeepSeekMultiTokenPredictor.__init__, "
-          "SharedHead.__init__)") {
+TEST_CASE(
+    "DeepSeek-V3's MTP draft has its own embedding and a head per MTP layer "
+    "(vllm/model_executor/models/deepseek_mtp.py::DeepSeekMultiTokenPredictor.__init__, "
+    "SharedHead.__init__)") {
   auto c = compile_text(fixture("fixtures/models/deepseek_v3.json"), "");
   REQUIRE(c->model);
   const Model& m = *c->model;
@@ -100,7 +101,8 @@ TEST_CASE("multimodal wrappers are read through text_config") {
 
 TEST_CASE("a missing field is reported at the object that should hold it") {
   auto c = compile_text(R"({"architectures": ["LlamaForCausalLM"], "hidden_size": 64,
-    "num_hidden_layers": 2, "vocab_size": 10, "intermediate_size": 8})", "");
+    "num_hidden_layers": 2, "vocab_size": 10, "intermediate_size": 8})",
+                        "");
   CHECK_FALSE(c->model);
   const Diagnostic* d = test::find_code(*c, "config-missing-field");
   REQUIRE(d != nullptr);
@@ -109,7 +111,8 @@ TEST_CASE("a missing field is reported at the object that should hold it") {
 }
 
 TEST_CASE("absurd numbers are refused before anything is allocated") {
-  for (const char* bad : {"1000000000", "0", "-4", "NaN", "Infinity", "\"32\"", "[32]", "3.5", "true"}) {
+  for (const char* bad :
+       {"1000000000", "0", "-4", "NaN", "Infinity", "\"32\"", "[32]", "3.5", "true"}) {
     std::string config = std::string(R"({"architectures": ["LlamaForCausalLM"], "hidden_size": 64,
       "num_attention_heads": 8, "vocab_size": 10, "intermediate_size": 8, "num_hidden_layers": )") +
                          bad + "}";
@@ -140,10 +143,12 @@ std::string temp_file(const std::string& name, const std::string& text) {
 }
 
 TEST_CASE("a user declaration adds a family; an unverified one refuses deviating plans") {
-  std::string decl = temp_file("fancy.yaml",
-                               "family: fancy\nverified: false\narchitectures: [FancyForCausalLM]\nffn: dense\n");
+  std::string decl =
+      temp_file("fancy.yaml",
+                "family: fancy\nverified: false\narchitectures: [FancyForCausalLM]\nffn: dense\n");
   CompileRequest request;
-  request.config = make_source("config.json", R"({"architectures": ["FancyForCausalLM"], "hidden_size": 512,
+  request.config =
+      make_source("config.json", R"({"architectures": ["FancyForCausalLM"], "hidden_size": 512,
     "num_attention_heads": 8, "num_key_value_heads": 8, "num_hidden_layers": 2, "vocab_size": 1024,
     "intermediate_size": 2048})");
   request.rules = make_source("rules.yaml",
@@ -195,8 +200,9 @@ const std::string kGptOss = R"({"architectures": ["GptOssForCausalLM"], "model_t
   "max_position_embeddings": 131072, "intermediate_size": 2880, "num_local_experts": 32,
   "num_experts_per_tok": 4, "vocab_size": 201088)";
 
-TEST_CASE("gpt-oss slides on even layers whatever layer_types says "
-          "(vllm/model_executor/models/gpt_oss.py::OAIAttention._build_attention)") {
+TEST_CASE(
+    "gpt-oss slides on even layers whatever layer_types says "
+    "(vllm/model_executor/models/gpt_oss.py::OAIAttention._build_attention)") {
   auto c = compile_text(kGptOss + "}", "");
   REQUIRE(c->model);
   CHECK(test::find_layer(*c, "model.layers.0.attn")->flavor == Flavor::kSliding);
@@ -209,13 +215,15 @@ TEST_CASE("gpt-oss slides on even layers whatever layer_types says "
 
   SECTION("a layer_types list that agrees is silent") {
     auto a = compile_text(kGptOss + R"(, "layer_types": ["sliding_attention", "full_attention",
-      "sliding_attention", "full_attention"]})", "");
+      "sliding_attention", "full_attention"]})",
+                          "");
     REQUIRE(a->model);
     CHECK_FALSE(test::has_code(*a, "config-ignored"));
   }
   SECTION("a layer_types list that disagrees is ignored, with a warning at it") {
     auto d = compile_text(kGptOss + R"(,
-      "layer_types": ["full_attention", "full_attention", "full_attention", "full_attention"]})", "");
+      "layer_types": ["full_attention", "full_attention", "full_attention", "full_attention"]})",
+                          "");
     REQUIRE(d->model);
     CHECK(test::find_layer(*d, "model.layers.0.attn")->flavor == Flavor::kSliding);
     CHECK(test::find_layer(*d, "model.layers.2.attn")->flavor == Flavor::kSliding);
@@ -228,7 +236,8 @@ TEST_CASE("gpt-oss slides on even layers whatever layer_types says "
     CHECK(w->message.find("layer 0: full_attention by layer_types, sliding_attention in vLLM") !=
           std::string::npos);
     REQUIRE(w->notes.size() == 1);
-    CHECK(w->notes[0].message.find("gpt_oss.py::OAIAttention._build_attention") != std::string::npos);
+    CHECK(w->notes[0].message.find("gpt_oss.py::OAIAttention._build_attention") !=
+          std::string::npos);
     CHECK_FALSE(d->diags.has_errors());
   }
 }
@@ -241,8 +250,9 @@ const std::string kQwen3Next = R"({"architectures": ["Qwen3NextForCausalLM"],
   "moe_intermediate_size": 512, "shared_expert_intermediate_size": 512,
   "decoder_sparse_step": 1, "intermediate_size": 5120, "vocab_size": 151936)";
 
-TEST_CASE("Qwen3-Next: full attention every 4th layer, full_attention_interval unread "
-          "(vllm/transformers_utils/configs/qwen3_next.py::Qwen3NextConfig.__init__)") {
+TEST_CASE(
+    "Qwen3-Next: full attention every 4th layer, full_attention_interval unread "
+    "(vllm/transformers_utils/configs/qwen3_next.py::Qwen3NextConfig.__init__)") {
   auto c = compile_text(kQwen3Next + R"(, "full_attention_interval": 4})", "");
   REQUIRE(c->model);
   CHECK(count(*c->model, LayerKind::kAttention) == 2);
@@ -263,14 +273,16 @@ TEST_CASE("Qwen3-Next: full attention every 4th layer, full_attention_interval u
   SECTION("an explicit layer_types list is what vLLM builds from") {
     auto l = compile_text(kQwen3Next + R"(, "layer_types": ["full_attention", "linear_attention",
       "linear_attention", "linear_attention", "full_attention", "linear_attention",
-      "linear_attention", "linear_attention"]})", "");
+      "linear_attention", "linear_attention"]})",
+                          "");
     REQUIRE(l->model);
     CHECK(test::find_layer(*l, "model.layers.0.self_attn") != nullptr);
     CHECK(test::find_layer(*l, "model.layers.3.linear_attn") != nullptr);
     CHECK_FALSE(test::has_code(*l, "config-ignored"));
   }
-  SECTION("its MTP draft: mtp.embed_tokens and its own lm_head "
-          "(vllm/model_executor/models/qwen3_next_mtp.py::Qwen3NextMTP.__init__)") {
+  SECTION(
+      "its MTP draft: mtp.embed_tokens and its own lm_head "
+      "(vllm/model_executor/models/qwen3_next_mtp.py::Qwen3NextMTP.__init__)") {
     const Model& m = *c->model;
     CHECK(m.num_mtp_layers == 1);
     CHECK(count(m, LayerKind::kEmbedding, true) == 1);
@@ -280,8 +292,9 @@ TEST_CASE("Qwen3-Next: full attention every 4th layer, full_attention_interval u
   }
 }
 
-TEST_CASE("Jamba: MoE only where layers_num_experts[i] > 1 "
-          "(vllm/model_executor/models/jamba.py::JambaMambaDecoderLayer.__init__)") {
+TEST_CASE(
+    "Jamba: MoE only where layers_num_experts[i] > 1 "
+    "(vllm/model_executor/models/jamba.py::JambaMambaDecoderLayer.__init__)") {
   std::string jamba = fixture("fixtures/models/jamba_v0_1.json");
   auto c = compile_text(jamba, "");
   REQUIRE(c->model);
@@ -302,8 +315,9 @@ const std::string kGlm45 = R"({"architectures": ["Glm4MoeForCausalLM"], "model_t
   "num_experts_per_tok": 8, "first_k_dense_replace": 3, "num_nextn_predict_layers": 1,
   "vocab_size": 151552)";
 
-TEST_CASE("GLM-4.5: MoE iff layer >= first_k_dense_replace, moe_layer_freq unread "
-          "(vllm/model_executor/models/glm4_moe.py::Glm4MoeDecoderLayer.__init__)") {
+TEST_CASE(
+    "GLM-4.5: MoE iff layer >= first_k_dense_replace, moe_layer_freq unread "
+    "(vllm/model_executor/models/glm4_moe.py::Glm4MoeDecoderLayer.__init__)") {
   auto c = compile_text(kGlm45 + "}", "");
   REQUIRE(c->model);
   CHECK(count(*c->model, LayerKind::kMlp) == 3);
@@ -324,9 +338,10 @@ TEST_CASE("GLM-4.5: MoE iff layer >= first_k_dense_replace, moe_layer_freq unrea
   CHECK(w->message.find("layer 3: mlp by moe_layer_freq, moe in vLLM") != std::string::npos);
 }
 
-TEST_CASE("kv_lora_rank makes MLA only for a model_type on vLLM's list "
-          "(vllm/transformers_utils/model_arch_config_convertor.py::"
-          "ModelArchConfigConvertorBase.is_deepseek_mla, vllm/config/model.py::ModelConfig.use_mla)") {
+TEST_CASE(
+    "kv_lora_rank makes MLA only for a model_type on vLLM's list "
+    "(vllm/transformers_utils/model_arch_config_convertor.py::"
+    "ModelArchConfigConvertorBase.is_deepseek_mla, vllm/config/model.py::ModelConfig.use_mla)") {
   std::string config = fixture("fixtures/models/deepseek_v3.json");
   std::string key = "\"model_type\": \"deepseek_v3\"";
   REQUIRE(config.find(key) != std::string::npos);
@@ -353,8 +368,9 @@ TEST_CASE("kv_lora_rank makes MLA only for a model_type on vLLM's list "
 
 // ---- Prefixes are vLLM's prefix= strings (issue 10 item 8) ----
 
-TEST_CASE("MiniMax-M2's MoE is model.layers.{i}.mlp, attn_type_list is unread "
-          "(vllm/model_executor/models/minimax_m2.py::MiniMaxM2DecoderLayer.__init__)") {
+TEST_CASE(
+    "MiniMax-M2's MoE is model.layers.{i}.mlp, attn_type_list is unread "
+    "(vllm/model_executor/models/minimax_m2.py::MiniMaxM2DecoderLayer.__init__)") {
   std::string m2 = R"({"architectures": ["MiniMaxM2ForCausalLM"], "model_type": "minimax_m2",
     "hidden_size": 3072, "num_hidden_layers": 2, "num_attention_heads": 48,
     "num_key_value_heads": 8, "head_dim": 128, "intermediate_size": 1536,
@@ -374,13 +390,15 @@ TEST_CASE("MiniMax-M2's MoE is model.layers.{i}.mlp, attn_type_list is unread "
   CHECK(test::has_code(*lightning, "config-ignored"));
 }
 
-TEST_CASE("Nemotron-H's MTP draft has mtp.embed_tokens and lm_head "
-          "(vllm/model_executor/models/nemotron_h_mtp.py::NemotronHMTP.__init__)") {
+TEST_CASE(
+    "Nemotron-H's MTP draft has mtp.embed_tokens and lm_head "
+    "(vllm/model_executor/models/nemotron_h_mtp.py::NemotronHMTP.__init__)") {
   auto c = compile_text(fixture("fixtures/models/nemotron_h_8b.json"), "");
   REQUIRE(c->model);
   CHECK(count(*c->model, LayerKind::kEmbedding, true) == 0);  // no MTP in Nemotron-H-8B
   std::string config = fixture("fixtures/models/nemotron_h_8b.json");
-  config.replace(config.find('{'), 1, R"({"num_nextn_predict_layers": 1, "mtp_hybrid_override_pattern": "*E",
+  config.replace(config.find('{'), 1,
+                 R"({"num_nextn_predict_layers": 1, "mtp_hybrid_override_pattern": "*E",
     "n_routed_experts": 8, "num_experts_per_tok": 2, "moe_intermediate_size": 512, )");
   auto mtp = compile_text(config, "");
   for (const auto& d : mtp->diags.all()) INFO(d.code << ": " << d.message);

@@ -2,6 +2,8 @@
 // the built-in declarations' `weights` give what lib/engine/vllm_memory.cc decided per family
 // name before, and an --arch-file copy of the declarations under other family names gives the
 // same memory and the same check verdicts (issue 15: a rename silently switched such lists off).
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -9,8 +11,6 @@
 #include <map>
 #include <regex>
 #include <set>
-
-#include <unistd.h>
 
 #include "arch_test_util.h"
 #include "catch.h"
@@ -83,7 +83,8 @@ TEST_CASE("the built-in weights maps say what read_facts said per family name") 
   }
   // Every combination of the config fields the facts read: absent, true / false, other text.
   std::vector<std::string> bodies = {""};
-  for (const char* field : {"attention_bias", "use_qk_norm", "use_routing_bias", "attn_output_gate"}) {
+  for (const char* field :
+       {"attention_bias", "use_qk_norm", "use_routing_bias", "attn_output_gate"}) {
     std::vector<std::string> next;
     for (const auto& b : bodies) {
       next.push_back(b);
@@ -101,8 +102,8 @@ TEST_CASE("the built-in weights maps say what read_facts said per family name") 
   Diagnostics diags;
   int compared = 0;
   for (const auto& body : with_topk) {
-    auto config = parse_hf_config(make_source("config.json", "{\"model_type\": \"x\"" + body + "}"),
-                                  diags);
+    auto config =
+        parse_hf_config(make_source("config.json", "{\"model_type\": \"x\"" + body + "}"), diags);
     REQUIRE(config.has_value());
     for (const auto& decl : builtin.decls()) {
       INFO(decl.family << " on {" << body << "}");
@@ -168,8 +169,9 @@ std::string memory_summary(const Compilation& c) {
   std::string s = "params " + std::to_string(c.memory->params_total);
   for (const auto& st : c.memory->stages) {
     s += " | stage " + std::to_string(st.stage) + ": " + std::to_string(st.weight_bytes) + " " +
-         std::to_string(st.kv_bytes_per_token) + " " + std::to_string(st.sliding_kv_bytes_per_token) +
-         " " + std::to_string(st.state_bytes_per_seq);
+         std::to_string(st.kv_bytes_per_token) + " " +
+         std::to_string(st.sliding_kv_bytes_per_token) + " " +
+         std::to_string(st.state_bytes_per_seq);
   }
   for (const auto& l : c.memory->layers) {
     s += " " + std::to_string(l.params) + "/" + std::to_string(l.weight_bytes) + "/" +
@@ -186,9 +188,9 @@ std::string verdicts(const Compilation& c) {
   return s;
 }
 
-const std::vector<std::string> kFamilyFactAxes = {
-    "    tp: 1\n", "    tp: 8\n", "    tp: 16\n", "    tp: 2\n    pp: 2\n",
-    "    tp: 8\n    dp: 16\n    ep: 128\n"};
+const std::vector<std::string> kFamilyFactAxes = {"    tp: 1\n", "    tp: 8\n", "    tp: 16\n",
+                                                  "    tp: 2\n    pp: 2\n",
+                                                  "    tp: 8\n    dp: 16\n    ep: 128\n"};
 
 std::string rules_for(const std::string& axes) {
   return "parallelism_rules:\n  axes:\n" + axes + "  rules: []\n";

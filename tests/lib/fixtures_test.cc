@@ -6,12 +6,12 @@
 //   # expect-error: code                    anywhere (also @config for config.json)
 // Errors and warnings must match exactly (nothing missing, nothing extra); expected notes must
 // be present. good_* files must have no errors.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <regex>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "catch.h"
 #include "test_util.h"
@@ -55,7 +55,8 @@ Fixture read_fixture(const std::string& name, const std::string& text) {
     }
     if (std::regex_search(line, m, kExpect)) {
       int target = 0;
-      if (m[3].matched) target = m[3].str() == "config" ? -1 : number + std::stoi(m[3].str().substr(1));
+      if (m[3].matched)
+        target = m[3].str() == "config" ? -1 : number + std::stoi(m[3].str().substr(1));
       std::stringstream codes(m[4].str());
       std::string code;
       while (std::getline(codes, code, ',')) {
@@ -71,7 +72,8 @@ Fixture read_fixture(const std::string& name, const std::string& text) {
 
 std::vector<std::string> fixture_names() {
   std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/rules")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/rules")) {
     if (entry.path().extension() == ".yaml") names.push_back(entry.path().filename().string());
   }
   std::sort(names.begin(), names.end());
@@ -94,22 +96,26 @@ void run_fixture(const std::string& name) {
     bool in_config = d.location.file && d.location.file->path == request.config_path;
     auto match = std::find_if(f.expected.begin(), f.expected.end(), [&](const Expectation& e) {
       return !e.met && e.severity == d.severity && e.code == d.code &&
-             (e.line == 0 || (e.line == -1 && in_config) || (!in_config && e.line == d.location.line));
+             (e.line == 0 || (e.line == -1 && in_config) ||
+              (!in_config && e.line == d.location.line));
     });
     if (match != f.expected.end()) {
       match->met = true;
     } else if (d.severity != Severity::kNote) {
-      problems.push_back(fmt::format("unexpected {} [{}] at line {}: {}", severity_name(d.severity), d.code,
-                                     d.location.line, d.message));
+      problems.push_back(fmt::format("unexpected {} [{}] at line {}: {}", severity_name(d.severity),
+                                     d.code, d.location.line, d.message));
     }
   }
   for (const auto& e : f.expected) {
     if (!e.met) {
-      problems.push_back(fmt::format("missing {} [{}] at line {}", severity_name(e.severity), e.code, e.line));
+      problems.push_back(
+          fmt::format("missing {} [{}] at line {}", severity_name(e.severity), e.code, e.line));
     }
   }
-  if (name.rfind("good_", 0) == 0 && c->diags.has_errors()) problems.push_back("a good_ fixture has errors");
-  if (name.rfind("bad_", 0) == 0 && f.expected.empty()) problems.push_back("a bad_ fixture expects nothing");
+  if (name.rfind("good_", 0) == 0 && c->diags.has_errors())
+    problems.push_back("a good_ fixture has errors");
+  if (name.rfind("bad_", 0) == 0 && f.expected.empty())
+    problems.push_back("a bad_ fixture expects nothing");
   INFO(fmt::format("{}:\n  {}", name, fmt::join(problems, "\n  ")));
   CHECK(problems.empty());
 }
@@ -138,7 +144,8 @@ TEST_CASE("every diagnostic code has a test that triggers it") {
   std::vector<std::string> untested;
   for (const auto& info : diagnostic_codes()) {
     std::string code(info.code);
-    bool in_fixture = std::regex_search(all, std::regex("expect-[a-z]+(@[^:]*)?:[^\\n]*\\b" + code + "\\b"));
+    bool in_fixture =
+        std::regex_search(all, std::regex("expect-[a-z]+(@[^:]*)?:[^\\n]*\\b" + code + "\\b"));
     bool in_test = all.find("\"" + code + "\"") != std::string::npos ||
                    all.find("[" + code + "]") != std::string::npos;
     if (!in_fixture && !in_test) untested.push_back(code);

@@ -7,8 +7,8 @@
 #include <map>
 #include <set>
 
-#include "catch.h"
 #include "arch_test_util.h"
+#include "catch.h"
 
 namespace layerplan {
 namespace {
@@ -17,7 +17,7 @@ struct Expected {
   const char* file;  // under hf-configs/ or fixtures/models/
   const char* family;
   bool verified;
-  int layers;  // decoder layers (num_hidden_layers)
+  int layers;                                       // decoder layers (num_hidden_layers)
   int attention, mlp, moe, mamba, linear, indexer;  // decoder layers only, MTP excluded
   int mtp;                                          // MTP (sub-)layers
   const char* flavor;                               // of the decoder attention, or "mixed"

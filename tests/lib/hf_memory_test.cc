@@ -33,7 +33,8 @@ struct Published {
 TEST_CASE("real configs: parameter counts and checkpoint sizes of the model cards, within 0.5 %") {
   std::filesystem::path dir = std::filesystem::path(LAYERPLAN_SHARED_DIR) / "hf-configs";
   if (!std::filesystem::is_directory(dir)) {
-    std::cout << "SKIPPED: " << dir.string() << " is absent; published parameter counts not checked\n";
+    std::cout << "SKIPPED: " << dir.string()
+              << " is absent; published parameter counts not checked\n";
     WARN("SKIPPED: " << dir.string() << " is absent");
     return;
   }
@@ -55,7 +56,8 @@ TEST_CASE("real configs: parameter counts and checkpoint sizes of the model card
       auto c = compile_text(test::read_file((dir / card.file).string()), axes("    tp: 1\n"));
       for (const auto& d : c->diags.all()) INFO(d.code << ": " << d.message);
       REQUIRE(c->memory.has_value());
-      INFO("params " << c->memory->params_total << " bytes " << c->memory->stages.at(0).weight_bytes);
+      INFO("params " << c->memory->params_total << " bytes "
+                     << c->memory->stages.at(0).weight_bytes);
       CHECK(within(static_cast<double>(c->memory->params_total), card.params));
       if (card.weight_bytes > 0) {
         CHECK(within(static_cast<double>(c->memory->stages.at(0).weight_bytes), card.weight_bytes));
@@ -92,10 +94,13 @@ void check_feedback(const std::string& config, const Suggestion& s) {
 
 }  // namespace
 
-TEST_CASE("suggest: every suggestion for every real config at 1, 8 and 16 GPUs checks clean when fed back") {
+TEST_CASE(
+    "suggest: every suggestion for every real config at 1, 8 and 16 GPUs checks clean when fed "
+    "back") {
   std::filesystem::path dir = std::filesystem::path(LAYERPLAN_SHARED_DIR) / "hf-configs";
   if (!std::filesystem::is_directory(dir)) {
-    std::cout << "SKIPPED: " << dir.string() << " is absent; suggestions on real configs not checked\n";
+    std::cout << "SKIPPED: " << dir.string()
+              << " is absent; suggestions on real configs not checked\n";
     WARN("SKIPPED: " << dir.string() << " is absent");
     return;
   }

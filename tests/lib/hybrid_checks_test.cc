@@ -30,8 +30,8 @@ std::unique_ptr<Compilation> compile_rules_fixture(const std::string& name,
   std::smatch m;
   REQUIRE(std::regex_search(rules, m, std::regex("# model: (\\S+)")));
   CheckOptions options;
-  options.allow_unverified = allow_unverified.value_or(
-      rules.find("# flags: allow-unverified") != std::string::npos);
+  options.allow_unverified =
+      allow_unverified.value_or(rules.find("# flags: allow-unverified") != std::string::npos);
   return compile_text(fixture("fixtures/models/" + m[1].str()), rules, options);
 }
 
@@ -62,7 +62,8 @@ TEST_CASE("RFC §3.1 on Llama-3.1-70B checks clean") {
   CHECK(c->layout.has_value());
 }
 
-TEST_CASE("RFC §3.2 on Nemotron-H at tp 8: refused by the whitelist, clean with --allow-unverified") {
+TEST_CASE(
+    "RFC §3.2 on Nemotron-H at tp 8: refused by the whitelist, clean with --allow-unverified") {
   // Neither #42674 nor #48456 migrates Nemotron-H: the attention rule is refused as vLLM would.
   auto strict = compile_rules_fixture("good_rfc_nemotron_h.yaml", false);
   CHECK(codes_of(*strict, Severity::kError) == std::vector<std::string>{"arch-unverified"});
@@ -84,7 +85,8 @@ TEST_CASE("RFC §3.2 verbatim (tp 16) is refused: Nemotron-H's n_groups 8 does n
   CHECK(d->subjects.size() == 24);  // every Mamba layer, reported once
   CHECK(d->location.line == 8);     // the tp axis the Mamba rule names
   bool suggests = false;
-  for (const auto& n : d->notes) suggests |= n.message == "valid Mamba tp_size values with tp 16: 1, 2, 4, 8";
+  for (const auto& n : d->notes)
+    suggests |= n.message == "valid Mamba tp_size values with tp 16: 1, 2, 4, 8";
   CHECK(suggests);
 }
 
@@ -116,12 +118,14 @@ TEST_CASE("RFC §3.4's mtp_* pattern warns and names DeepSeek's real MTP prefixe
 }
 
 TEST_CASE("the indexer: replicated by the global plan, an error when a rule shards it") {
-  auto global = compile_text(fixture("fixtures/models/deepseek_v32.json"), rules("tp: 8", "    []\n"));
+  auto global =
+      compile_text(fixture("fixtures/models/deepseek_v32.json"), rules("tp: 8", "    []\n"));
   CHECK_FALSE(global->diags.has_errors());
   CHECK(global->find_layer("model.layers.5.self_attn.indexer")->plan.tp_size.value == 1);
 
-  auto sharded = compile_text(fixture("fixtures/models/deepseek_v32.json"),
-                              rules("tp: 8", "    - match: {kind: indexer}\n      plan: {tp_size: tp}\n"));
+  auto sharded =
+      compile_text(fixture("fixtures/models/deepseek_v32.json"),
+                   rules("tp: 8", "    - match: {kind: indexer}\n      plan: {tp_size: tp}\n"));
   REQUIRE(has_code(*sharded, "indexer-sharded"));
   CHECK(test::find_code(*sharded, "indexer-sharded")->subjects.size() == 62);
 }
@@ -133,7 +137,8 @@ TEST_CASE("Mamba-2 heads and groups against the layer's TP (vLLM MambaMixer2)") 
     CHECK_FALSE(has_code(*c, "mamba-groups-divisibility"));  // n_groups 1 is replicated
   }
   SECTION("one group is replicated: per rank n_groups 1") {
-    auto c = compile_text(kNemotronH, rules("tp: 8", "    - match: {kind: moe}\n      plan: {tp_size: 1}\n"));
+    auto c = compile_text(kNemotronH,
+                          rules("tp: 8", "    - match: {kind: moe}\n      plan: {tp_size: 1}\n"));
     CHECK_FALSE(has_code(*c, "mamba-tp-divides-heads"));
     auto per_rank = layer_per_rank(*c->find_layer("model.layers.0.mixer"), c->axes);
     CHECK(per_rank.mamba_heads == 6);
@@ -152,24 +157,26 @@ TEST_CASE("Mamba-1 inner width against the layer's TP (Jamba, vLLM MambaMixer)")
   auto c = compile_text(fixture("fixtures/models/jamba_v0_1.json"),
                         rules("tp: 6", "    - match: {kind: mamba}\n      plan: {tp_size: 3}\n"));
   REQUIRE(has_code(*c, "mamba-tp-divides-inner"));
-  CHECK(test::find_code(*c, "mamba-tp-divides-inner")->message.find("mamba_expand * hidden_size (8192)") !=
-        std::string::npos);
+  CHECK(test::find_code(*c, "mamba-tp-divides-inner")
+            ->message.find("mamba_expand * hidden_size (8192)") != std::string::npos);
 }
 
 TEST_CASE("linear attention key and value heads against the layer's TP (Qwen3-Next)") {
   auto ok = compile_text(kQwenNext, rules("tp: 2", "    []\n"));
   CHECK_FALSE(ok->diags.has_errors());
-  auto bad = compile_text(kQwenNext, rules("tp: 32", "    - match: {kind: linear_attention}\n"
-                                                     "      plan: {tp_size: tp}\n"));
+  auto bad = compile_text(kQwenNext, rules("tp: 32",
+                                           "    - match: {kind: linear_attention}\n"
+                                           "      plan: {tp_size: tp}\n"));
   REQUIRE(has_code(*bad, "linear-attn-tp-divides-heads"));
-  CHECK(test::find_code(*bad, "linear-attn-tp-divides-heads")->message.find("linear_num_key_heads (16)") !=
-        std::string::npos);
+  CHECK(test::find_code(*bad, "linear-attn-tp-divides-heads")
+            ->message.find("linear_num_key_heads (16)") != std::string::npos);
 }
 
 TEST_CASE("DCP on a Mamba layer, which keeps no KV cache, is an error") {
   auto c = compile_text(fixture("fixtures/models/nemotron_h_8b.json"),
-                        rules("tp: 8, dcp: 2", "    - match: {kind: mamba}\n"
-                                               "      plan: {tp_size: tp, dcp_size: dcp}\n"));
+                        rules("tp: 8, dcp: 2",
+                              "    - match: {kind: mamba}\n"
+                              "      plan: {tp_size: tp, dcp_size: dcp}\n"));
   CHECK(has_code(*c, "dcp-on-non-attention"));
 }
 
@@ -178,7 +185,8 @@ TEST_CASE("whitelist gate: unverified families run at global TP, per-layer plans
     "num_hidden_layers": 4, "num_attention_heads": 32, "num_key_value_heads": 8,
     "intermediate_size": 14336, "num_local_experts": 8, "num_experts_per_tok": 2,
     "vocab_size": 32000})";
-  auto global = compile_text(mixtral, rules("tp: 8", "    - match: {kind: moe}\n      plan: {tp_size: tp}\n"));
+  auto global = compile_text(
+      mixtral, rules("tp: 8", "    - match: {kind: moe}\n      plan: {tp_size: tp}\n"));
   CHECK_FALSE(global->diags.has_errors());
   CHECK(global->find_layer("model.layers.0.block_sparse_moe") != nullptr);
   auto narrow = compile_text(mixtral, rules("tp: 8, attn_tp: 4, dcp: 2",
@@ -187,9 +195,10 @@ TEST_CASE("whitelist gate: unverified families run at global TP, per-layer plans
   REQUIRE(has_code(*narrow, "arch-unverified"));
   CHECK(test::find_code(*narrow, "arch-unverified")->message.find("MixtralForCausalLM (mixtral)") !=
         std::string::npos);
-  auto allowed = compile_text(mixtral, rules("tp: 8, attn_tp: 4, dcp: 2",
-                                             "    - match: {kind: attention}\n"
-                                             "      plan: {tp_size: attn_tp, dcp_size: dcp}\n"),
+  auto allowed = compile_text(mixtral,
+                              rules("tp: 8, attn_tp: 4, dcp: 2",
+                                    "    - match: {kind: attention}\n"
+                                    "      plan: {tp_size: attn_tp, dcp_size: dcp}\n"),
                               CheckOptions{true});
   CHECK_FALSE(allowed->diags.has_errors());
 }

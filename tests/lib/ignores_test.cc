@@ -1,20 +1,21 @@
 // Inline ignores: which lines a comment covers, unknown codes, and what apply_ignores drops.
-#include "catch.h"
 #include "lib/ignores.h"
+
+#include "catch.h"
 
 namespace layerplan {
 namespace {
 
 const char* kRules =
-    "parallelism_rules:\n"                                              // 1
-    "  axes: {tp: 2}\n"                                                 // 2
-    "  rules:\n"                                                        // 3
+    "parallelism_rules:\n"                                                     // 1
+    "  axes: {tp: 2}\n"                                                        // 2
+    "  rules:\n"                                                               // 3
     "    - name: a  # layerplan: ignore=rule-shadowed,rule-matches-nothing\n"  // 4
-    "      match: {kind: moe}\n"                                        // 5
-    "      plan: {tp_size: 1}\n"                                        // 6
-    "    - name: b\n"                                                   // 7
-    "      match: {kind: moe}   # layerplan: ignore=rule-shadowed\n"    // 8
-    "      plan: {tp_size: 1}\n";                                       // 9
+    "      match: {kind: moe}\n"                                               // 5
+    "      plan: {tp_size: 1}\n"                                               // 6
+    "    - name: b\n"                                                          // 7
+    "      match: {kind: moe}   # layerplan: ignore=rule-shadowed\n"           // 8
+    "      plan: {tp_size: 1}\n";                                              // 9
 
 TEST_CASE("an inline ignore on a rule's first line covers the rule; elsewhere its line") {
   auto file = make_source("r.yaml", kRules);
@@ -49,8 +50,9 @@ TEST_CASE("an inline ignore on a rule's first line covers the rule; elsewhere it
 }
 
 TEST_CASE("an inline ignore of an unknown code warns with a did-you-mean") {
-  auto file = make_source("r.yaml", "parallelism_rules:  # layerplan: ignore=rule-shadow\n"
-                                    "  rules: []  # layerplan: ignroe=x\n");
+  auto file = make_source("r.yaml",
+                          "parallelism_rules:  # layerplan: ignore=rule-shadow\n"
+                          "  rules: []  # layerplan: ignroe=x\n");
   Diagnostics diags;
   auto list = inline_ignores(file, diags);
   CHECK(list.empty());

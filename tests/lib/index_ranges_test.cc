@@ -1,9 +1,10 @@
 // lib/index_ranges.h: layer indices as short text ("0-3,5,8-20 step 2").
+#include "lib/index_ranges.h"
+
 #include <string>
 #include <vector>
 
 #include "catch.h"
-#include "lib/index_ranges.h"
 
 namespace layerplan {
 namespace {

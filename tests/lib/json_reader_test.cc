@@ -1,20 +1,23 @@
+#include "lib/json_reader.h"
+
 #include <cmath>
 
 #include "catch.h"
-#include "lib/json_reader.h"
 
 namespace layerplan {
 namespace {
 
-std::optional<JsonDocument> parse(const std::string& text, Diagnostics& diags, JsonLimits limits = {}) {
+std::optional<JsonDocument> parse(const std::string& text, Diagnostics& diags,
+                                  JsonLimits limits = {}) {
   return parse_json(make_source("config.json", text), diags, limits);
 }
 
 TEST_CASE("Python's non-finite numbers, tabs and nesting are accepted") {
   Diagnostics diags;
-  auto doc = parse("{\n\t\"time_step_limit\": [0.0, Infinity],\n\t\"x\": -Infinity, \"y\": NaN,\n"
-                   "\t\"text_config\": {\"num_attention_heads\": 64}}",
-                   diags);
+  auto doc = parse(
+      "{\n\t\"time_step_limit\": [0.0, Infinity],\n\t\"x\": -Infinity, \"y\": NaN,\n"
+      "\t\"text_config\": {\"num_attention_heads\": 64}}",
+      diags);
   REQUIRE(doc);
   CHECK(std::isinf(doc->value["time_step_limit"][1].get<double>()));
   CHECK(doc->value["x"].get<double>() < 0);
@@ -27,7 +30,9 @@ TEST_CASE("Python's non-finite numbers, tabs and nesting are accepted") {
 
 TEST_CASE("big integers, escapes and unicode") {
   Diagnostics diags;
-  auto doc = parse(R"({"a": 18446744073709551615, "b": -9223372036854775808, "s": "\u00e9\ud83d\ude00\n"})", diags);
+  auto doc = parse(
+      R"({"a": 18446744073709551615, "b": -9223372036854775808, "s": "\u00e9\ud83d\ude00\n"})",
+      diags);
   REQUIRE(doc);
   CHECK(doc->value["a"].get<std::uint64_t>() == 18446744073709551615ull);
   CHECK(doc->value["b"].get<std::int64_t>() == INT64_MIN);
@@ -44,8 +49,9 @@ TEST_CASE("syntax errors are reported at their line and column") {
 }
 
 TEST_CASE("malformed documents of every kind are refused, not crashed on") {
-  for (const char* text : {"", "{", "[1,]", "{\"a\":}", "\"unterminated", "{\"a\": tru}", "01x",
-                           "{\"a\": \"\\q\"}", "{\"a\": \"\\ud800\"}", "{} trailing", "-", "{\"a\":1,}"}) {
+  for (const char* text :
+       {"", "{", "[1,]", "{\"a\":}", "\"unterminated", "{\"a\": tru}", "01x", "{\"a\": \"\\q\"}",
+        "{\"a\": \"\\ud800\"}", "{} trailing", "-", "{\"a\":1,}"}) {
     Diagnostics diags;
     INFO(text);
     CHECK_FALSE(parse(text, diags));

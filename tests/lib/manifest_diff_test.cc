@@ -1,5 +1,6 @@
-#include "catch.h"
 #include "lib/manifest_diff.h"
+
+#include "catch.h"
 #include "test_util.h"
 
 namespace layerplan {

@@ -72,37 +72,54 @@ std::string reference_dump(const ojson& value) {
 
 // A random JSON value of bounded depth: numbers of every kind, awkward strings, nesting.
 ojson random_value(std::mt19937_64& rng, int depth) {
-  const char* strings[] = {"", "plain", "[1, 2]", "quote \" and \\ backslash", "tab\tnew\nline",
-                           "\x01\x1f control", "caf\xc3\xa9 \xe2\x9c\x93", "bad \xff\xfe utf-8",
-                           "{\"not\": [\"json\"]}", "del \x7f"};
+  const char* strings[] = {"",
+                           "plain",
+                           "[1, 2]",
+                           "quote \" and \\ backslash",
+                           "tab\tnew\nline",
+                           "\x01\x1f control",
+                           "caf\xc3\xa9 \xe2\x9c\x93",
+                           "bad \xff\xfe utf-8",
+                           "{\"not\": [\"json\"]}",
+                           "del \x7f"};
   std::uniform_int_distribution<int> kind(0, depth > 0 ? 11 : 7);
   switch (kind(rng)) {
-    case 0: return nullptr;
-    case 1: return (rng() & 1) != 0;
-    case 2: return static_cast<std::int64_t>(rng() % 2000001) - 1000000;
-    case 3: return static_cast<std::int64_t>(rng());
-    case 4: return static_cast<std::uint64_t>(rng());
+    case 0:
+      return nullptr;
+    case 1:
+      return (rng() & 1) != 0;
+    case 2:
+      return static_cast<std::int64_t>(rng() % 2000001) - 1000000;
+    case 3:
+      return static_cast<std::int64_t>(rng());
+    case 4:
+      return static_cast<std::uint64_t>(rng());
     case 5: {
-      const double floats[] = {0.5, -2.25, 1e20, 1e-7, 0.1, 3.0, -0.0, 123456.789,
-                               std::numeric_limits<double>::quiet_NaN(), HUGE_VAL};
+      const double floats[] = {0.5,     -2.25,      1e20,
+                               1e-7,    0.1,        3.0,
+                               -0.0,    123456.789, std::numeric_limits<double>::quiet_NaN(),
+                               HUGE_VAL};
       return floats[rng() % 10];
     }
     case 6:
-    case 7: return strings[rng() % 10];
+    case 7:
+      return strings[rng() % 10];
     case 8:
     case 9: {  // an array, often of integers only (the one-line case)
       ojson a = ojson::array();
       std::size_t n = rng() % 6;
       bool ints = (rng() & 1) != 0;
       for (std::size_t i = 0; i < n; ++i) {
-        a.push_back(ints ? ojson(static_cast<std::int64_t>(rng() % 100) - 10) : random_value(rng, depth - 1));
+        a.push_back(ints ? ojson(static_cast<std::int64_t>(rng() % 100) - 10)
+                         : random_value(rng, depth - 1));
       }
       return a;
     }
     default: {
       ojson o = ojson::object();
       std::size_t n = rng() % 5;
-      for (std::size_t i = 0; i < n; ++i) o[strings[rng() % 10] + std::to_string(i)] = random_value(rng, depth - 1);
+      for (std::size_t i = 0; i < n; ++i)
+        o[strings[rng() % 10] + std::to_string(i)] = random_value(rng, depth - 1);
       return o;
     }
   }
@@ -145,9 +162,10 @@ TEST_CASE("dump_json agrees with the reference on random values") {
 
 TEST_CASE("write_manifest streams the groups into the text dump_json gives for the lists") {
   // The groups of a world large enough that the lists span many chunks of the sink.
-  auto c = compile_text(fixture("fixtures/models/llama3_8b.json"),
-                        "parallelism_rules:\n  axes: {tp: 8, attn_tp: 4, dcp: 2, pp: 2, dp: 512}\n"
-                        "  rules:\n    - match: {kind: attention}\n      plan: {tp_size: attn_tp, dcp_size: dcp}\n");
+  auto c = compile_text(
+      fixture("fixtures/models/llama3_8b.json"),
+      "parallelism_rules:\n  axes: {tp: 8, attn_tp: 4, dcp: 2, pp: 2, dp: 512}\n"
+      "  rules:\n    - match: {kind: attention}\n      plan: {tp_size: attn_tp, dcp_size: dcp}\n");
   REQUIRE(c->layout);
   ManifestInputs listed{"config.json", "rules.yaml"};
   std::string want = reference_dump(c->manifest(listed)) + "\n";
@@ -164,8 +182,7 @@ TEST_CASE("write_manifest streams the groups into the text dump_json gives for t
   CHECK(chunks > 1);
   // A sink that fails half way: false, and nothing more is handed to it.
   int calls = 0;
-  CHECK_FALSE(write_manifest(c->manifest(streamed), *c->layout, [&](std::string_view) {
-    return ++calls < 2;
-  }));
+  CHECK_FALSE(write_manifest(c->manifest(streamed), *c->layout,
+                             [&](std::string_view) { return ++calls < 2; }));
   CHECK(calls == 2);
 }

@@ -1,13 +1,14 @@
 // HuggingFace model ids resolved offline, against a fake cache tree made here: refs -> snapshots,
 // revisions, the three environment variables in their order, the repo folder named as a path,
 // and the error that lists the places tried.
+#include "lib/model_resolver.h"
+
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "catch.h"
-#include "lib/model_resolver.h"
 
 namespace layerplan {
 namespace {
@@ -31,7 +32,8 @@ struct FakeCache {
   // A repo folder with refs/<ref> -> snapshots/<commit>/config.json for each pair.
   fs::path repo(const fs::path& hub, const std::string& id,
                 const std::vector<std::pair<std::string, std::string>>& refs) {
-    std::string folder = "models--" + id.substr(0, id.find('/')) + "--" + id.substr(id.find('/') + 1);
+    std::string folder =
+        "models--" + id.substr(0, id.find('/')) + "--" + id.substr(id.find('/') + 1);
     fs::path r = hub / folder;
     for (const auto& [ref, commit] : refs) {
       write(r / "refs" / ref, commit + "\n");
@@ -44,7 +46,8 @@ struct FakeCache {
 TEST_CASE("resolve_model: an id is found through refs/main, an @revision through its ref") {
   FakeCache cache;
   fs::path hub = cache.root / "hub";
-  fs::path repo = cache.repo(hub, "deepseek-ai/DeepSeek-V3", {{"main", "aaa111"}, {"v2", "bbb222"}});
+  fs::path repo =
+      cache.repo(hub, "deepseek-ai/DeepSeek-V3", {{"main", "aaa111"}, {"v2", "bbb222"}});
   HfCacheEnv env{hub.string(), "", ""};
   ModelResolveError error;
   auto main = resolve_model("deepseek-ai/DeepSeek-V3", "", env, error);
@@ -63,8 +66,8 @@ TEST_CASE("resolve_model: HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingf
   cache.repo(cache.root / "hubcache", "org/a", {{"main", "c1"}});
   cache.repo(cache.root / "hfhome" / "hub", "org/a", {{"main", "c2"}});
   cache.repo(cache.root / "home" / ".cache" / "huggingface" / "hub", "org/a", {{"main", "c3"}});
-  std::string hubcache = (cache.root / "hubcache").string(), hfhome = (cache.root / "hfhome").string(),
-              home = (cache.root / "home").string();
+  std::string hubcache = (cache.root / "hubcache").string(),
+              hfhome = (cache.root / "hfhome").string(), home = (cache.root / "home").string();
   ModelResolveError error;
   auto via = [&](HfCacheEnv env) {
     auto p = resolve_model("org/a", "", env, error);
@@ -73,7 +76,8 @@ TEST_CASE("resolve_model: HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingf
   CHECK(via({hubcache, hfhome, home}) == "c1");
   CHECK(via({"", hfhome, home}) == "c2");
   CHECK(via({"", "", home}) == "c3");
-  CHECK(hf_cache_dir({"", "", home}) == (cache.root / "home" / ".cache" / "huggingface" / "hub").string());
+  CHECK(hf_cache_dir({"", "", home}) ==
+        (cache.root / "home" / ".cache" / "huggingface" / "hub").string());
 }
 
 TEST_CASE("resolve_model: an existing path wins; the cache's repo folder works as a path") {
@@ -117,7 +121,8 @@ TEST_CASE("resolve_model: a missing id lists the places tried and the download c
   CHECK(no_cache.message.find("HF_HUB_CACHE, HF_HOME and HOME are all unset") != std::string::npos);
 }
 
-TEST_CASE("resolve_model: what is not an id goes to the reader as a path; hostile refs stay inside") {
+TEST_CASE(
+    "resolve_model: what is not an id goes to the reader as a path; hostile refs stay inside") {
   FakeCache cache;
   fs::path hub = cache.root / "hub";
   HfCacheEnv env{hub.string(), "", ""};
@@ -150,7 +155,8 @@ TEST_CASE("resolve_model: a snapshot linking out of the cache, or in a loop, is 
   ModelResolveError error;
   CHECK_FALSE(resolve_model("org/m", "", env, error));
   bool said = false;
-  for (const auto& note : error.notes) said = said || note.find("links out of the cache folder") != std::string::npos;
+  for (const auto& note : error.notes)
+    said = said || note.find("links out of the cache folder") != std::string::npos;
   CHECK(said);
   ModelResolveError loop_error;
   CHECK_FALSE(resolve_model("org/m@loop", "", env, loop_error));

@@ -1,9 +1,8 @@
 // The diagnostic output formats of `layerplan check` (lib/output/formats.h), each written from
 // one small BatchReport built here: two files, three diagnostics.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "catch.h"
 #include "lib/output/formats.h"
@@ -88,7 +87,8 @@ TEST_CASE("github format: one annotation per diagnostic, properties escaped") {
   BatchReport report = formats_sample_report();
   std::string out = render_report_github(report, RenderOptions{});
   CHECK(formats_has_line(
-      out, "::error file=plans/a.yaml,line=2,col=14,endColumn=14,title=error [yaml-syntax]::bad value"));
+      out,
+      "::error file=plans/a.yaml,line=2,col=14,endColumn=14,title=error [yaml-syntax]::bad value"));
   CHECK(formats_has_line(out,
                          "::warning file=plans/a.yaml,line=3,col=3,endColumn=8,"
                          "title=warning [rule-shadowed]::50%25 of a:b,c%0D%0Anext"));

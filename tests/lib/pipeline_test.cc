@@ -1,9 +1,10 @@
 // lib/pipeline.h's compile(): the whole pipeline from in-memory inputs, a rules file or a vLLM
 // launch line as the plan.
+#include "lib/pipeline.h"
+
 #include <string>
 
 #include "catch.h"
-#include "lib/pipeline.h"
 #include "test_util.h"
 
 namespace layerplan {
@@ -23,8 +24,8 @@ CompileRequest pipeline_request_for_llama() {
 TEST_CASE("compile: a good plan gives a model, a layout and no errors") {
   CompileRequest request = pipeline_request_for_llama();
   request.rules_path = "rules.yaml";
-  request.rules = make_source("rules.yaml",
-                              "parallelism_rules:\n  axes: {tp: 2, pp: 2}\n  rules: []\n");
+  request.rules =
+      make_source("rules.yaml", "parallelism_rules:\n  axes: {tp: 2, pp: 2}\n  rules: []\n");
   auto c = compile(request);
   REQUIRE(c);
   CHECK(c->diags.count(Severity::kError) == 0);
@@ -45,8 +46,8 @@ TEST_CASE("compile: a good plan gives a model, a layout and no errors") {
 TEST_CASE("compile: a bad rules file gives errors and no layout") {
   CompileRequest request = pipeline_request_for_llama();
   request.rules_path = "rules.yaml";
-  request.rules = make_source("rules.yaml",
-                              "parallelism_rules:\n  axes: {tp: 8, attn_tp: 3}\n  rules: []\n");
+  request.rules =
+      make_source("rules.yaml", "parallelism_rules:\n  axes: {tp: 8, attn_tp: 3}\n  rules: []\n");
   auto c = compile(request);
   REQUIRE(c);
   CHECK(has_code(*c, "attn-tp-divides-tp"));

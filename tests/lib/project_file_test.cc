@@ -1,5 +1,7 @@
 // lib/project_file.h: `.layerplan.yaml`, its bindings of rules paths to models, its ignores, and
 // where it is found.
+#include "lib/project_file.h"
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -8,7 +10,6 @@
 #include <string>
 
 #include "catch.h"
-#include "lib/project_file.h"
 
 namespace layerplan {
 namespace {
@@ -60,7 +61,8 @@ TEST_CASE("an empty project file is valid and binds nothing") {
 TEST_CASE("parse_project_file reports every problem and returns nothing") {
   {
     Diagnostics diags;
-    auto p = parse_project_file(make_source("/p/.layerplan.yaml", "ignore: [no-such-code]\n"), diags);
+    auto p =
+        parse_project_file(make_source("/p/.layerplan.yaml", "ignore: [no-such-code]\n"), diags);
     CHECK_FALSE(p.has_value());
     CHECK(project_has_code(diags, "invalid-value"));
   }

@@ -1,5 +1,6 @@
 // Replays every input a fuzz target once crashed on (fixtures/fuzz-regressions/TARGET/*) through
-// the same body the fuzzer runs (fuzz/targets.h, fuzz/surfaces.h): none may throw, whatever it reports.
+// the same body the fuzzer runs (fuzz/targets.h, fuzz/surfaces.h): none may throw, whatever it
+// reports.
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -20,7 +21,8 @@ std::vector<std::string> inputs_of(const std::string& target) {
   if (!std::filesystem::exists(dir)) return names;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.is_regular_file() && entry.path().filename() != "README.md") {
-      names.push_back("fixtures/fuzz-regressions/" + target + "/" + entry.path().filename().string());
+      names.push_back("fixtures/fuzz-regressions/" + target + "/" +
+                      entry.path().filename().string());
     }
   }
   std::sort(names.begin(), names.end());
@@ -65,7 +67,9 @@ TEST_CASE("fuzz regressions: a manifest claiming a huge world costs what its byt
 
 TEST_CASE("fuzz regressions: check's output formats") { replay("outputs", fuzz::run_outputs); }
 
-TEST_CASE("fuzz regressions: HuggingFace cache resolver") { replay("resolver", fuzz::run_resolver); }
+TEST_CASE("fuzz regressions: HuggingFace cache resolver") {
+  replay("resolver", fuzz::run_resolver);
+}
 
 TEST_CASE("fuzz regressions: layerplan diff") { replay("diff", fuzz::run_diff); }
 
@@ -95,7 +99,8 @@ TEST_CASE("the diff target's invariants hold on the golden manifests") {
 
 TEST_CASE("fuzz regressions are there to replay") {
   std::size_t total = 0;
-  for (const char* target : {"config", "rules", "pipeline", "vllm_args", "manifest", "diff", "outputs", "resolver"}) {
+  for (const char* target :
+       {"config", "rules", "pipeline", "vllm_args", "manifest", "diff", "outputs", "resolver"}) {
     total += inputs_of(target).size();
   }
   CHECK(total > 0);

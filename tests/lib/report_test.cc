@@ -1,7 +1,8 @@
+#include "lib/report.h"
+
 #include <fmt/format.h>
 
 #include "catch.h"
-#include "lib/report.h"
 #include "report_dom.h"
 #include "test_util.h"
 
@@ -24,14 +25,17 @@ nlohmann::ordered_json manifest_of(const std::string& model, const std::string& 
 std::string html_of(const nlohmann::ordered_json& manifest, ReportOptions options = {}) {
   std::vector<ManifestProblem> problems;
   auto model = read_report_model(manifest, problems);
-  INFO(problems.size() << " problems, first: " << (problems.empty() ? "" : problems[0].pointer + " " + problems[0].message));
+  INFO(
+      problems.size() << " problems, first: "
+                      << (problems.empty() ? "" : problems[0].pointer + " " + problems[0].message));
   REQUIRE(model);
   return render_report_html(*model, options);
 }
 
 std::size_t count(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
-  for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+    ++n;
   return n;
 }
 
@@ -56,15 +60,17 @@ TEST_CASE("report: every group of every set of small plans is drawn with its mem
   }
 }
 
-TEST_CASE("report: a set of one-rank groups is stated, not drawn; node-spanning groups are marked") {
+TEST_CASE(
+    "report: a set of one-rank groups is stated, not drawn; node-spanning groups are marked") {
   auto manifest = manifest_of("llama3_8b.json", "good_llama8b_tpa.yaml");  // tp 8, dcp 2, attn_tp 4
   ReportOptions options;
   options.gpus_per_node = 4;
   std::string html = html_of(manifest, options);
   CHECK(html.find("data-set=\"pcp\" data-singleton=\"8\"") != std::string::npos);
   // tp (0-7) spans both nodes, dcp pairs do not, attn_tp {0,2,4,6} and {1,3,5,7} do.
-  CHECK(html.find("<rect class=\"x\" x=\"78\" y=\"0\" width=\"34\" height=\"22\" fill=\"hsl(0,70%,68%)\" "
-                  "data-rank=\"0\" data-group=\"0\" data-pos=\"0\"/>") != std::string::npos);
+  CHECK(html.find(
+            "<rect class=\"x\" x=\"78\" y=\"0\" width=\"34\" height=\"22\" fill=\"hsl(0,70%,68%)\" "
+            "data-rank=\"0\" data-group=\"0\" data-pos=\"0\"/>") != std::string::npos);
   auto views = test::drawn_views(html);
   std::size_t crossing = 0;
   for (const auto& v : views) {
@@ -97,8 +103,8 @@ TEST_CASE("report: every string from the manifest is escaped") {
 TEST_CASE("report: the page fetches nothing") {
   std::string html = html_of(manifest_of("deepseek_v3.json", "good_deepseek_dcp_ep.yaml"));
   CHECK(html.find("default-src 'none'") != std::string::npos);
-  for (const char* fetch : {"http://", "https://", " src=", "<link", "@import", "url(", "fetch(",
-                            "XMLHttpRequest"}) {
+  for (const char* fetch :
+       {"http://", "https://", " src=", "<link", "@import", "url(", "fetch(", "XMLHttpRequest"}) {
     INFO(fetch);
     CHECK(html.find(fetch) == std::string::npos);
   }
@@ -106,10 +112,13 @@ TEST_CASE("report: the page fetches nothing") {
 
 TEST_CASE("report: layers fold into ranges with rule, plan, per-rank sizes and collectives") {
   std::string html = html_of(manifest_of("llama3_8b.json", "good_llama8b_tpa.yaml"));
-  CHECK(html.find("model.layers.<b>{0-31}</b>.self_attn <small>(32 layers)</small>") != std::string::npos);
-  CHECK(html.find("<td>4 <small>on attn_tp</small></td><td>2 <small>on dcp</small></td>") != std::string::npos);
+  CHECK(html.find("model.layers.<b>{0-31}</b>.self_attn <small>(32 layers)</small>") !=
+        std::string::npos);
+  CHECK(html.find("<td>4 <small>on attn_tp</small></td><td>2 <small>on dcp</small></td>") !=
+        std::string::npos);
   CHECK(html.find("#0, line 10") != std::string::npos);
-  CHECK(html.find("all_to_all <small>on</small> dcp <small>1024/token</small>") != std::string::npos);
+  CHECK(html.find("all_to_all <small>on</small> dcp <small>1024/token</small>") !=
+        std::string::npos);
   CHECK(html.find("<span class=\"kv\">q_heads <b>8</b></span>") != std::string::npos);
   CHECK(html.find("<i>global plan</i> (no rule matched)") != std::string::npos);
   // compile writes each layer's memory: the report draws it.
@@ -129,7 +138,8 @@ TEST_CASE("report: nodes and memory are drawn when the manifest has them") {
   CHECK(html.find("<th>bytes per rank</th>") != std::string::npos);
   CHECK(html.find("weights_bytes 3.00 MiB") != std::string::npos);
   CHECK(html.find("<td>per_rank.weights_bytes</td><td>2.00 GiB</td>") != std::string::npos);
-  CHECK(html.find("<span style=\"width:50.0%\">") != std::string::npos);  // kv cache: half the weights
+  CHECK(html.find("<span style=\"width:50.0%\">") !=
+        std::string::npos);  // kv cache: half the weights
   // --gpus-per-node draws other nodes than the manifest's.
   ReportOptions options;
   options.gpus_per_node = 2;
@@ -138,8 +148,10 @@ TEST_CASE("report: nodes and memory are drawn when the manifest has them") {
 
 TEST_CASE("report: world 65,536 draws one DP replica and says how the rest follows") {
   std::string rules =
-      "parallelism_rules:\n  axes: {tp: 8, attn_tp: 1, dcp: 8, dp: 1024, pp: 8, ep: 256}\n  rules:\n"
-      "    - match: {kind: attention, attention_flavor: mla}\n      plan: {tp_size: tp, dcp_size: dcp}\n"
+      "parallelism_rules:\n  axes: {tp: 8, attn_tp: 1, dcp: 8, dp: 1024, pp: 8, ep: 256}\n  "
+      "rules:\n"
+      "    - match: {kind: attention, attention_flavor: mla}\n      plan: {tp_size: tp, dcp_size: "
+      "dcp}\n"
       "    - match: {kind: moe}\n      plan: {tp_size: tp, ep_size: ep}\n"
       "    - match: {kind: mlp}\n      plan: {tp_size: tp}\n";
   auto c = test::compile_text(test::fixture("fixtures/models/deepseek_v3.json"), rules);
@@ -158,7 +170,8 @@ TEST_CASE("report: world 65,536 draws one DP replica and says how the rest follo
     INFO(v.view);
     if (!v.singleton) CHECK(v.rects == 64);
   }
-  CHECK(html.find("0, 1, 2, 3, 4, 5, 6, 7, ..., 65532, 65533, 65534, 65535 (65536 ranks)") != std::string::npos);
+  CHECK(html.find("0, 1, 2, 3, 4, 5, 6, 7, ..., 65532, 65533, 65534, 65535 (65536 ranks)") !=
+        std::string::npos);
   CHECK(html.find("8192 groups of 8") != std::string::npos);  // tp: counted over the whole world
 }
 
@@ -178,7 +191,8 @@ TEST_CASE("report: a manifest's problems are errors at file:line:col, every one 
   }
   INFO(fmt::format("{}", fmt::join(seen, "\n")));
   REQUIRE(seen.size() == 3);
-  CHECK(seen[0].find("at /groups/tp/0/3: rank 0 is already in group 0 of set \"tp\"") != std::string::npos);
+  CHECK(seen[0].find("at /groups/tp/0/3: rank 0 is already in group 0 of set \"tp\"") !=
+        std::string::npos);
   CHECK(seen[0].rfind("plan.json:44:17: ", 0) == 0);  // the fourth rank of [0, 1, 2, 0, ...]
   CHECK(seen[1].find("at /groups/dcp/1/1: rank 9 is not below world_size 8") != std::string::npos);
   CHECK(seen[2].find("at /layers/0: missing key \"plan\"") != std::string::npos);
@@ -189,7 +203,8 @@ TEST_CASE("report: a manifest's problems are errors at file:line:col, every one 
   CHECK(result.diags.all()[0].code == "json-syntax");
   CHECK(result.diags.all()[0].location.to_string() == "plan.json:4:1");
 
-  request.manifest = make_source("plan.json", "{\"world_size\": 4, \"axes\": {\"tp\": 2, \"pcp\": 1, \"pp\": 1, \"dp\": 1}}");
+  request.manifest = make_source(
+      "plan.json", "{\"world_size\": 4, \"axes\": {\"tp\": 2, \"pcp\": 1, \"pp\": 1, \"dp\": 1}}");
   result = report_manifest(request);
   REQUIRE_FALSE(result.html);
   std::string messages;

@@ -34,8 +34,9 @@ TEST_CASE("the first matching rule wins and every match is recorded") {
 }
 
 TEST_CASE("unmatched layers fall back to vLLM's global wiring") {
-  auto c = compile_text(fixture("fixtures/models/deepseek_v3.json"),
-                        "parallelism_rules:\n  axes: {tp: 8, dcp: 8, attn_tp: 1, ep: 8}\n  rules: []\n");
+  auto c =
+      compile_text(fixture("fixtures/models/deepseek_v3.json"),
+                   "parallelism_rules:\n  axes: {tp: 8, dcp: 8, attn_tp: 1, ep: 8}\n  rules: []\n");
   const LayerPlan& attn = layer_at(*c, "model.layers.0.self_attn");
   CHECK(attn.fallback());
   CHECK(attn.plan.tp_size.value == 8);

@@ -1,6 +1,7 @@
+#include "lib/rules.h"
+
 #include "catch.h"
 #include "lib/glob.h"
-#include "lib/rules.h"
 
 namespace layerplan {
 namespace {
@@ -31,8 +32,10 @@ TEST_CASE("the RFC's examples parse, with positions") {
 TEST_CASE("matchers: layer ranges, mtp and empty match") {
   Diagnostics diags;
   auto rules = parse(
-      "parallelism_rules:\n  rules:\n    - match: {layers: \"3-60\", mtp: false}\n      plan: {tp_size: 1}\n"
-      "    - match: {layers: [0, 2]}\n      plan: {tp_size: 1}\n    - match: {layers: 7}\n      plan: {tp_size: 1}\n"
+      "parallelism_rules:\n  rules:\n    - match: {layers: \"3-60\", mtp: false}\n      plan: "
+      "{tp_size: 1}\n"
+      "    - match: {layers: [0, 2]}\n      plan: {tp_size: 1}\n    - match: {layers: 7}\n      "
+      "plan: {tp_size: 1}\n"
       "    - match:\n      plan: {tp_size: 1}\n",
       diags);
   REQUIRE(rules);
@@ -45,9 +48,10 @@ TEST_CASE("matchers: layer ranges, mtp and empty match") {
 
 TEST_CASE("every error of a file is reported in one pass") {
   Diagnostics diags;
-  CHECK_FALSE(parse("parallelism_rules:\n  axes: {tp: 0, pp: x}\n  rules:\n    - match: {kind: mpl}\n"
-                    "      plan: {tp_size: nope}\n",
-                    diags));
+  CHECK_FALSE(
+      parse("parallelism_rules:\n  axes: {tp: 0, pp: x}\n  rules:\n    - match: {kind: mpl}\n"
+            "      plan: {tp_size: nope}\n",
+            diags));
   CHECK(diags.count(Severity::kError) == 4);
 }
 
@@ -98,9 +102,10 @@ TEST_CASE("globs match whole prefixes") {
 }
 
 TEST_CASE("a tab in YAML indentation gets a hint at the tab") {
-  for (const std::string& text : {std::string("parallelism_rules:\n  axes:\n\ttp: 8\n  rules: []\n"),
-                                  std::string("parallelism_rules:\n\taxes: {tp: 8}\n\trules: []\n"),
-                                  std::string("parallelism_rules:\n  axes: {tp: 8}\n  rules:\n  \t- match: {}\n")}) {
+  for (const std::string& text :
+       {std::string("parallelism_rules:\n  axes:\n\ttp: 8\n  rules: []\n"),
+        std::string("parallelism_rules:\n\taxes: {tp: 8}\n\trules: []\n"),
+        std::string("parallelism_rules:\n  axes: {tp: 8}\n  rules:\n  \t- match: {}\n")}) {
     Diagnostics diags;
     CHECK_FALSE(parse(text, diags));
     REQUIRE(diags.all().size() == 1);
@@ -109,7 +114,9 @@ TEST_CASE("a tab in YAML indentation gets a hint at the tab") {
     REQUIRE(d.notes.size() == 1);
     INFO(text);
     CHECK(d.notes[0].message.find("indented with a tab") != std::string::npos);
-    CHECK(d.notes[0].location.line == (text.find("\n  \t") != std::string::npos ? 4 : text.find("\n\ttp") != std::string::npos ? 3 : 2));
+    CHECK(d.notes[0].location.line == (text.find("\n  \t") != std::string::npos   ? 4
+                                       : text.find("\n\ttp") != std::string::npos ? 3
+                                                                                  : 2));
   }
   Diagnostics plain;
   CHECK_FALSE(parse("parallelism_rules: [\n", plain));
@@ -130,9 +137,10 @@ TEST_CASE("axes of the file's own: near misses of built-in axes, and axes no pla
   CHECK(builtin_axis_near("wide").empty());
 
   Diagnostics diags;
-  auto rules = parse("parallelism_rules:\n  axes: {tp: 8, atn_tp: 8, spare: 2, wide: 8}\n  rules:\n"
-                     "    - match: {kind: mlp}\n      plan: {tp_size: wide}\n",
-                     diags);
+  auto rules = parse(
+      "parallelism_rules:\n  axes: {tp: 8, atn_tp: 8, spare: 2, wide: 8}\n  rules:\n"
+      "    - match: {kind: mlp}\n      plan: {tp_size: wide}\n",
+      diags);
   REQUIRE(rules);
   REQUIRE(diags.all().size() == 2);
   CHECK(diags.all()[0].code == "axis-near-builtin");
@@ -146,9 +154,10 @@ TEST_CASE("axes of the file's own: near misses of built-in axes, and axes no pla
 
   // A file with errors may have lost the rules that name an axis: no axis-unused then.
   Diagnostics broken;
-  CHECK_FALSE(parse("parallelism_rules:\n  axes: {tp: 8, wide: 8}\n  rules:\n"
-                    "    - match: {kind: nope}\n      plan: {tp_size: wide}\n",
-                    broken));
+  CHECK_FALSE(
+      parse("parallelism_rules:\n  axes: {tp: 8, wide: 8}\n  rules:\n"
+            "    - match: {kind: nope}\n      plan: {tp_size: wide}\n",
+            broken));
   for (const auto& d : broken.all()) CHECK(d.code != "axis-unused");
 }
 

@@ -2,11 +2,11 @@
 // validates against schemas/manifest.schema.json, and every good rules fixture against
 // schemas/rules.schema.json. Needs valijson (Debian: libvalijson-dev); without it the test
 // reports itself skipped.
+#include <yaml-cpp/yaml.h>
+
 #include <filesystem>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include "catch.h"
 #include "lib/yaml_source.h"
@@ -43,9 +43,11 @@ std::vector<std::string> validate(const std::string& schema_path, const nlohmann
 
 TEST_CASE("golden manifests validate against the manifest schema") {
   int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/golden")) {
+  for (const auto& e : std::filesystem::directory_iterator(std::string(LAYERPLAN_SOURCE_DIR) +
+                                                           "/fixtures/golden")) {
     if (e.path().extension() != ".json") continue;
-    auto doc = nlohmann::json::parse(test::fixture("fixtures/golden/" + e.path().filename().string()));
+    auto doc =
+        nlohmann::json::parse(test::fixture("fixtures/golden/" + e.path().filename().string()));
     auto errors = validate("schemas/manifest.schema.json", doc);
     INFO(e.path().filename().string() << ": " << (errors.empty() ? "" : errors.front()));
     CHECK(errors.empty());
@@ -63,7 +65,8 @@ TEST_CASE("the manifest schema rejects a broken manifest") {
 
 TEST_CASE("good rules fixtures validate against the rules schema; a typo does not") {
   int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/rules")) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/rules")) {
     std::string name = e.path().filename().string();
     if (name.rfind("good_", 0) != 0) continue;
     auto doc = yaml_to_json(YAML::Load(test::fixture("fixtures/rules/" + name)));

@@ -1,5 +1,6 @@
-#include "catch.h"
 #include "lib/sha256.h"
+
+#include "catch.h"
 
 namespace layerplan {
 namespace {

@@ -1,5 +1,7 @@
 // The source-text stage (lib/source.h, lib/yaml_source.h): reading files, positions in them,
 // UTF-8 validation (RFC 3629) and the checks load_yaml makes before yaml-cpp sees the text.
+#include "lib/source.h"
+
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -11,7 +13,6 @@
 #include <string>
 
 #include "catch.h"
-#include "lib/source.h"
 #include "lib/yaml_source.h"
 
 namespace layerplan {
@@ -148,8 +149,8 @@ TEST_CASE("utf8_sequence_length follows RFC 3629") {
   CHECK(utf8_sequence_length("\xED\x9F\xBF", 0) == 3);      // U+D7FF, just below them
   CHECK(utf8_sequence_length("\xF4\x90\x80\x80", 0) == 0);  // U+110000
   CHECK(utf8_sequence_length("\xF5\x80\x80\x80", 0) == 0);
-  CHECK(utf8_sequence_length("\x80", 0) == 0);              // a lone continuation byte
-  CHECK(utf8_sequence_length("\xE2\x82", 0) == 0);          // cut short
+  CHECK(utf8_sequence_length("\x80", 0) == 0);      // a lone continuation byte
+  CHECK(utf8_sequence_length("\xE2\x82", 0) == 0);  // cut short
   CHECK(utf8_sequence_length("\xFF", 0) == 0);
 }
 

@@ -1,14 +1,17 @@
 // lib/suggest.cc: the enumeration, the same checks as compile(), and feeding suggestions back.
+#include "lib/suggest.h"
+
 #include <string>
 
 #include "catch.h"
-#include "lib/suggest.h"
 #include "test_util.h"
 
 namespace layerplan {
 namespace {
 
-std::string model(const char* name) { return std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/models/" + name; }
+std::string model(const char* name) {
+  return std::string(LAYERPLAN_SOURCE_DIR) + "/fixtures/models/" + name;
+}
 
 void check_feedback(const std::string& config, const Suggestion& s) {
   CompileRequest request;
@@ -26,7 +29,8 @@ void check_feedback(const std::string& config, const Suggestion& s) {
   CHECK(c->axes.dp == s.dp);
 }
 
-TEST_CASE("suggest enumerates tp*pp*pcp*dp = N with vLLM's dcp choices and the RFC's attention TP") {
+TEST_CASE(
+    "suggest enumerates tp*pp*pcp*dp = N with vLLM's dcp choices and the RFC's attention TP") {
   SuggestRequest r;
   r.config_path = model("llama3_8b.json");
   r.gpus = 1;
@@ -42,7 +46,8 @@ TEST_CASE("suggest enumerates tp*pp*pcp*dp = N with vLLM's dcp choices and the R
   CHECK(two.valid == 4);
 }
 
-TEST_CASE("every suggestion for Llama-3.1-8B on 8 GPUs and DeepSeek-V3 on 16 checks clean fed back") {
+TEST_CASE(
+    "every suggestion for Llama-3.1-8B on 8 GPUs and DeepSeek-V3 on 16 checks clean fed back") {
   for (const char* name : {"llama3_8b.json", "deepseek_v3.json"}) {
     SuggestRequest r;
     r.config_path = model(name);

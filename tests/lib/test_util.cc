@@ -1,11 +1,11 @@
 #include "test_util.h"
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace layerplan::test {
 
@@ -44,7 +44,9 @@ std::vector<std::string> codes(const Compilation& c) {
   return out;
 }
 
-bool has_code(const Compilation& c, const std::string& code) { return find_code(c, code) != nullptr; }
+bool has_code(const Compilation& c, const std::string& code) {
+  return find_code(c, code) != nullptr;
+}
 
 const Diagnostic* find_code(const Compilation& c, const std::string& code) {
   for (const auto& d : c.diags.all()) {

@@ -11,8 +11,7 @@ namespace layerplan::test {
 
 // Compiles a config and a rules file given as text (paths only name them in messages).
 std::unique_ptr<Compilation> compile_text(const std::string& config_json,
-                                          const std::string& rules_yaml,
-                                          CheckOptions options = {});
+                                          const std::string& rules_yaml, CheckOptions options = {});
 // The same with extra --arch-file paths.
 std::unique_ptr<Compilation> compile_with_arch(const std::string& config_json,
                                                const std::string& rules_yaml,

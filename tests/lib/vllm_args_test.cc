@@ -2,10 +2,11 @@
 // argument parser accepts (engine/arg_utils.py::EngineArgs.add_cli_args,
 // utils/argparse_utils.py::FlexibleArgumentParser.parse_args at f067737b), the columns
 // diagnostics point at, and the values vLLM refuses.
+#include "lib/engine/vllm_args.h"
+
 #include <string>
 
 #include "catch.h"
-#include "lib/engine/vllm_args.h"
 #include "lib/engine/vllm_layout.h"
 #include "test_util.h"
 
@@ -49,9 +50,10 @@ TEST_CASE("arg_utils.py::EngineArgs.add_cli_args: every spelling of a parallel f
   CHECK(axis(p, "dcp") == 4);
   CHECK(axis(p, "pcp") == 2);
   CHECK(axis(p, "attn_tp") == 2);
-  Parsed longs = parse("--pipeline-parallel-size 2 --data-parallel-size 3 "
-                       "--decode-context-parallel-size 4 --prefill-context-parallel-size 2 "
-                       "--tensor-parallel-size-attention 2");
+  Parsed longs = parse(
+      "--pipeline-parallel-size 2 --data-parallel-size 3 "
+      "--decode-context-parallel-size 4 --prefill-context-parallel-size 2 "
+      "--tensor-parallel-size-attention 2");
   CHECK(axis(longs, "pp") == 2);
   CHECK(axis(longs, "dp") == 3);
   CHECK(axis(longs, "dcp") == 4);
@@ -83,8 +85,9 @@ TEST_CASE("vllm serve MODEL: the model, from the positional or from --model") {
 }
 
 TEST_CASE("flags that shape no rank group are listed once, in one note") {
-  Parsed p = parse("vllm serve m -tp 2 --max-model-len 4096 --enforce-eager --port 8000 "
-                   "--data-parallel-backend mp");
+  Parsed p = parse(
+      "vllm serve m -tp 2 --max-model-len 4096 --enforce-eager --port 8000 "
+      "--data-parallel-backend mp");
   REQUIRE(p.launch);
   const Diagnostic* note = first(p, "vllm-args-ignored");
   REQUIRE(note != nullptr);
@@ -105,7 +108,8 @@ TEST_CASE("a flag that looks like a parallel flag but is not one: did you mean, 
   CHECK(found[0]->location.column == 14);
   CHECK(found[0]->message.find("did you mean '--tensor-parallel-size'?") != std::string::npos);
   CHECK(found[1]->message.find("did you mean '-tp'") != std::string::npos);
-  CHECK(found[2]->message.find("'--expert-parallel-size' is not a vLLM parallel flag") != std::string::npos);
+  CHECK(found[2]->message.find("'--expert-parallel-size' is not a vLLM parallel flag") !=
+        std::string::npos);
 }
 
 TEST_CASE("values vLLM's ParallelConfig rejects are errors at the value's column") {

@@ -56,7 +56,8 @@ TEST_CASE("Llama-3.1-8B at tp 8 keeps 128,256 rows, 16,032 per rank, and earns n
   CHECK_FALSE(has_code(*c, "vocab-divides-tp"));
 }
 
-TEST_CASE("VocabParallelEmbedding.__init__: a vocab of 32,064 at tp 10 is an error (divide asserts)") {
+TEST_CASE(
+    "VocabParallelEmbedding.__init__: a vocab of 32,064 at tp 10 is an error (divide asserts)") {
   // Phi-3-medium's numbers: 40 heads, 10 KV heads, hidden 5120, MLP 17920, vocab 32064.
   auto c = compile_text(
       "{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": 5120, "
@@ -98,7 +99,8 @@ TEST_CASE("ParallelConfig._validate_parallel_config: with pcp 1, dcp must divide
 TEST_CASE("ParallelConfig._validate_parallel_config: with pcp > 1, dcp is 1, pcp or tp*pcp") {
   const std::string mla = test::fixture("fixtures/models/deepseek_v3.json");
   for (int dcp : {1, 2, 8}) {
-    auto c = compile_text(mla, axes("    tp: 4\n    pcp: 2\n    dcp: " + std::to_string(dcp) + "\n"));
+    auto c =
+        compile_text(mla, axes("    tp: 4\n    pcp: 2\n    dcp: " + std::to_string(dcp) + "\n"));
     INFO("dcp " << dcp);
     CHECK_FALSE(has_code(*c, "dcp-with-pcp"));
     CHECK_FALSE(has_code(*c, "dcp-divides-tp"));
@@ -107,7 +109,8 @@ TEST_CASE("ParallelConfig._validate_parallel_config: with pcp > 1, dcp is 1, pcp
   const Diagnostic* d = find_code(*c, "dcp-with-pcp");
   REQUIRE(d != nullptr);
   bool lists = false;
-  for (const auto& n : d->notes) lists = lists || n.message == "valid dcp values for tp 4 and pcp 2: 1, 2, 8";
+  for (const auto& n : d->notes)
+    lists = lists || n.message == "valid dcp values for tp 4 and pcp 2: 1, 2, 8";
   CHECK(lists);
 }
 
@@ -161,9 +164,11 @@ TEST_CASE("SlidingWindowSpec.max_memory_usage_bytes asserts when DCP shards a sl
   REQUIRE(d != nullptr);
   CHECK(d->severity == Severity::kWarning);
   bool names_flag = false;
-  for (const auto& n : d->notes) names_flag = names_flag || n.message.find("--disable-sliding-window") != std::string::npos;
+  for (const auto& n : d->notes)
+    names_flag = names_flag || n.message.find("--disable-sliding-window") != std::string::npos;
   CHECK(names_flag);
-  auto no_dcp = compile_text(test::fixture("fixtures/models/mistral_7b_v01.json"), axes("    tp: 16\n"));
+  auto no_dcp =
+      compile_text(test::fixture("fixtures/models/mistral_7b_v01.json"), axes("    tp: 16\n"));
   CHECK_FALSE(has_code(*no_dcp, "dcp-sliding-window"));
 }
 

@@ -3,10 +3,11 @@
 // gather (logits_processor.py::LogitsProcessor._gather_logits) and the MoE layer's sizes and
 // collectives (fused_moe/config.py::FusedMoEParallelConfig.make, runner/moe_runner.py,
 // device_communicators/all2all.py::AgRsAll2AllManager).
+#include "lib/engine/vllm_layers.h"
+
 #include <set>
 
 #include "catch.h"
-#include "lib/engine/vllm_layers.h"
 #include "lib/engine/vllm_layout.h"
 #include "test_util.h"
 

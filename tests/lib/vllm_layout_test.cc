@@ -1,10 +1,11 @@
 // Rank groups against the worked examples of vllm-semantics.md §2.3 (computed from vLLM's
 // initialize_model_parallel and the TPA rank mapping of PR #42674).
+#include "lib/engine/vllm_layout.h"
+
 #include <array>
 
 #include "catch.h"
 #include "lib/engine/vllm_layers.h"
-#include "lib/engine/vllm_layout.h"
 #include "lib/manifest.h"
 #include "test_util.h"
 
@@ -17,9 +18,10 @@ using test::groups_string;
 using test::layer_at;
 
 std::string tpa_rules(int tp, int attn_tp, int dcp) {
-  return "parallelism_rules:\n  axes: {tp: " + std::to_string(tp) + ", attn_tp: " +
-         std::to_string(attn_tp) + ", dcp: " + std::to_string(dcp) +
-         "}\n  rules:\n    - match: {kind: attention}\n      plan: {tp_size: attn_tp, dcp_size: dcp}\n"
+  return "parallelism_rules:\n  axes: {tp: " + std::to_string(tp) +
+         ", attn_tp: " + std::to_string(attn_tp) + ", dcp: " + std::to_string(dcp) +
+         "}\n  rules:\n    - match: {kind: attention}\n      plan: {tp_size: attn_tp, dcp_size: "
+         "dcp}\n"
          "    - match: {kind: mlp}\n      plan: {tp_size: tp}\n";
 }
 
@@ -55,15 +57,17 @@ TEST_CASE("example B without TPA fails vLLM's standard DCP rule tp > kv heads") 
   const Diagnostic* d = test::find_code(*c, "dcp-gqa-kv-heads");
   CHECK(d->subjects.size() == 32);  // one diagnostic for all attention layers
   bool suggests_tpa = false;
-  for (const auto& n : d->notes) suggests_tpa |= n.message.find("attn_tp 4 with dcp 2") != std::string::npos;
+  for (const auto& n : d->notes)
+    suggests_tpa |= n.message.find("attn_tp 4 with dcp 2") != std::string::npos;
   CHECK(suggests_tpa);
 }
 
 TEST_CASE("example C: dp=2 pp=2 tp=4 dcp=2 attn_tp=2") {
-  auto c = compile_text(fixture("fixtures/models/deepseek_v3.json"),
-                        "parallelism_rules:\n  axes: {dp: 2, pp: 2, tp: 4, dcp: 2, attn_tp: 2, ep: 8}\n"
-                        "  rules:\n    - match: {kind: attention}\n      plan: {tp_size: tp, dcp_size: dcp}\n"
-                        "    - match: {kind: moe}\n      plan: {tp_size: tp, ep_size: ep}\n");
+  auto c = compile_text(
+      fixture("fixtures/models/deepseek_v3.json"),
+      "parallelism_rules:\n  axes: {dp: 2, pp: 2, tp: 4, dcp: 2, attn_tp: 2, ep: 8}\n"
+      "  rules:\n    - match: {kind: attention}\n      plan: {tp_size: tp, dcp_size: dcp}\n"
+      "    - match: {kind: moe}\n      plan: {tp_size: tp, ep_size: ep}\n");
   REQUIRE_FALSE(c->diags.has_errors());
   CHECK(c->axes.world_size == 16);
   CHECK(groups_string(*c, "tp") == "[0,1,2,3] [4,5,6,7] [8,9,10,11] [12,13,14,15]");
@@ -148,7 +152,7 @@ TEST_CASE("initialize_model_parallel: DCP groups with pcp > 1 span PCP first, th
   CHECK(layout_of(4, 2, 2) == "[0,4] [1,5] [2,6] [3,7]");  // the worked example: = PCP groups
   CHECK(layout_of(4, 2, 8) == "[0,4,1,5,2,6,3,7]");        // dcp = tp*pcp
   CHECK(layout_of(4, 2, 1) == "[0] [1] [2] [3] [4] [5] [6] [7]");
-  CHECK(layout_of(4, 1, 2) == "[0,1] [2,3]");  // pcp = 1: consecutive chunks, as before
+  CHECK(layout_of(4, 1, 2) == "[0,1] [2,3]");          // pcp = 1: consecutive chunks, as before
   CHECK(layout_of(4, 2, 4) == "[0,4,1,5] [2,6,3,7]");  // invalid for vLLM, laid out all the same
   CHECK(layout_of(4, 2, 3) == "[0,4,1] [5,2,6]");      // does not divide: whole chunks only
 }
@@ -177,9 +181,10 @@ TEST_CASE("pipeline stages split the way vLLM's get_pp_indices does") {
 }
 
 TEST_CASE("every group set partitions the world") {
-  auto c = compile_text(fixture("fixtures/models/deepseek_v3.json"),
-                        "parallelism_rules:\n  axes: {dp: 2, pp: 3, tp: 8, dcp: 8, attn_tp: 1, ep: 16}\n"
-                        "  rules:\n    - match: {kind: moe}\n      plan: {ep_size: ep}\n");
+  auto c =
+      compile_text(fixture("fixtures/models/deepseek_v3.json"),
+                   "parallelism_rules:\n  axes: {dp: 2, pp: 3, tp: 8, dcp: 8, attn_tp: 1, ep: 16}\n"
+                   "  rules:\n    - match: {kind: moe}\n      plan: {ep_size: ep}\n");
   REQUIRE(c->layout);
   for (const auto& set : c->layout->sets) {
     std::vector<int> seen(static_cast<std::size_t>(c->axes.world_size), 0);
@@ -212,7 +217,8 @@ TEST_CASE("the streamed manifest equals the listed one, and --group-lists none d
     }));
     CHECK(got == want);
     // A failing sink stops the write and says so.
-    CHECK_FALSE(write_manifest(c->manifest(streamed), *c->layout, [](std::string_view) { return false; }));
+    CHECK_FALSE(
+        write_manifest(c->manifest(streamed), *c->layout, [](std::string_view) { return false; }));
     streamed.group_lists = false;
     auto compact = c->manifest(streamed);
     CHECK_FALSE(compact.contains("groups"));

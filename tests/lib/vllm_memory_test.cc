@@ -47,16 +47,19 @@ TEST_CASE("Llama-3.1-8B: 8,030,261,248 parameters and 131,072 KV bytes per token
 TEST_CASE("stages follow the pipeline partition (VLLM_PP_LAYER_PARTITION), not the even split") {
   std::string model = test::fixture("fixtures/models/llama3_8b.json");
   auto even = compile_text(model, axes("    tp: 2\n    pp: 2\n"));
-  auto uneven = compile_text(model, "parallelism_rules:\n  axes: {tp: 2, pp: 2}\n"
-                                    "  pipeline: {partition: [17, 15]}\n  rules: []\n");
+  auto uneven = compile_text(model,
+                             "parallelism_rules:\n  axes: {tp: 2, pp: 2}\n"
+                             "  pipeline: {partition: [17, 15]}\n  rules: []\n");
   REQUIRE(even->memory.has_value());
   REQUIRE(uneven->memory.has_value());
   const LayerMemory& attention = memory_of(*even, "model.layers.0.self_attn");
   const LayerMemory& mlp = memory_of(*even, "model.layers.0.mlp");
   std::int64_t layer = attention.weight_bytes + mlp.weight_bytes;
   // Layer 16 moves from stage 1 to stage 0.
-  CHECK(uneven->memory->stages.at(0).weight_bytes == even->memory->stages.at(0).weight_bytes + layer);
-  CHECK(uneven->memory->stages.at(1).weight_bytes == even->memory->stages.at(1).weight_bytes - layer);
+  CHECK(uneven->memory->stages.at(0).weight_bytes ==
+        even->memory->stages.at(0).weight_bytes + layer);
+  CHECK(uneven->memory->stages.at(1).weight_bytes ==
+        even->memory->stages.at(1).weight_bytes - layer);
   CHECK(uneven->memory->stages.at(0).kv_bytes_per_token ==
         even->memory->stages.at(0).kv_bytes_per_token + attention.kv_bytes_per_token);
 }
@@ -81,7 +84,9 @@ TEST_CASE("linear.py::QKVParallelLinear: Llama-3.1-8B at tp 8 and tp 16 (KV head
   CHECK(tp16->memory->params_total == 8030261248);  // sharding does not change the count
 }
 
-TEST_CASE("MLAAttentionSpec: DeepSeek-V3 caches kv_lora_rank + qk_rope_head_dim = 576 values, 1,152 bytes") {
+TEST_CASE(
+    "MLAAttentionSpec: DeepSeek-V3 caches kv_lora_rank + qk_rope_head_dim = 576 values, 1,152 "
+    "bytes") {
   auto c = compile_text(test::fixture("fixtures/models/deepseek_v3.json"), axes("    tp: 8\n"));
   REQUIRE(c->memory.has_value());
   const LayerMemory& attn = memory_of(*c, "model.layers.0.self_attn");
@@ -110,7 +115,8 @@ TEST_CASE("DeepSeek-V3: 671 B parameters and 14 B of MTP, 685 B in the checkpoin
   CHECK(memory_of(*c, "model.layers.61.head").weight_bytes == 2 * 7168);  // shared_head.norm only
 }
 
-TEST_CASE("vllm_fit: requested = ceil(total * utilization), blocks of 16 tokens from what is left") {
+TEST_CASE(
+    "vllm_fit: requested = ceil(total * utilization), blocks of 16 tokens from what is left") {
   FitRequest r;
   r.gpu_memory = std::int64_t{80} << 30;
   r.max_model_len = 131072;
@@ -162,7 +168,8 @@ TEST_CASE("FullAttentionSpec.max_memory_usage_bytes: DCP multiplies the tokens a
   auto run = [&](const std::string& ax) {
     CompileRequest request;
     request.config_path = "deepseek_v3.json";
-    request.config = make_source("deepseek_v3.json", test::fixture("fixtures/models/deepseek_v3.json"));
+    request.config =
+        make_source("deepseek_v3.json", test::fixture("fixtures/models/deepseek_v3.json"));
     request.rules_path = "rules.yaml";
     request.rules = make_source("rules.yaml", axes(ax));
     request.fit = r;
@@ -188,7 +195,8 @@ TEST_CASE("quantization_config: fp8 blocks, fbgemm fp8, mxfp4, nvfp4 bytes of on
   // Mxfp4MoEMethod: two values a byte, a uint8 scale per 32.
   CHECK(matrix_bytes(s, QuantFormat::kMxfp4, 5760, 2880, 2) == 5760 * 2880 / 2 + 5760 * 2880 / 32);
   // NVFP4: two values a byte, an fp8 scale per 16, float32 global and input scales.
-  CHECK(matrix_bytes(s, QuantFormat::kNvfp4, 1024, 4096, 2) == 1024 * 4096 / 2 + 1024 * 4096 / 16 + 8);
+  CHECK(matrix_bytes(s, QuantFormat::kNvfp4, 1024, 4096, 2) ==
+        1024 * 4096 / 2 + 1024 * 4096 / 16 + 8);
   CHECK(matrix_bytes(s, QuantFormat::kNone, 3, 5, 2) == 30);
 }
 
@@ -196,7 +204,8 @@ std::string llama_with_quant(const std::string& quant) {
   return "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\", "
          "\"hidden_size\": 4096, \"intermediate_size\": 14336, \"num_attention_heads\": 32, "
          "\"num_key_value_heads\": 8, \"num_hidden_layers\": 2, \"vocab_size\": 128256, "
-         "\"quantization_config\": " + quant + "}";
+         "\"quantization_config\": " +
+         quant + "}";
 }
 
 TEST_CASE("fbgemm_fp8 with modules_to_not_convert: listed projections stay bf16") {
@@ -216,8 +225,10 @@ TEST_CASE("fbgemm_fp8 with modules_to_not_convert: listed projections stay bf16"
   CHECK_FALSE(test::has_code(*c, "quant-unknown"));
 }
 
-TEST_CASE("an unknown quantization scheme is a warning, and the weights are said to be the model dtype") {
-  auto c = compile_text(llama_with_quant("{\"quant_method\": \"awq\", \"bits\": 4}"), axes("    tp: 1\n"));
+TEST_CASE(
+    "an unknown quantization scheme is a warning, and the weights are said to be the model dtype") {
+  auto c = compile_text(llama_with_quant("{\"quant_method\": \"awq\", \"bits\": 4}"),
+                        axes("    tp: 1\n"));
   REQUIRE(c->memory.has_value());
   const Diagnostic* d = test::find_code(*c, "quant-unknown");
   REQUIRE(d != nullptr);
@@ -278,7 +289,8 @@ TEST_CASE("SlidingWindowSpec: gpt-oss's sliding layers are kept apart and the fi
   r.gpu_memory = std::int64_t{80} << 30;
   CompileRequest request;
   request.config_path = "gpt_oss_120b.json";
-  request.config = make_source("gpt_oss_120b.json", test::fixture("fixtures/models/gpt_oss_120b.json"));
+  request.config =
+      make_source("gpt_oss_120b.json", test::fixture("fixtures/models/gpt_oss_120b.json"));
   request.rules_path = "rules.yaml";
   request.rules = make_source("rules.yaml", axes("    tp: 1\n"));
   request.fit = r;
@@ -322,8 +334,10 @@ TEST_CASE("Qwen3, Qwen3-MoE: attention_bias biases q, k, v but never o_proj (Qwe
     nlohmann::json base = {{"architectures", {arch}}, {"model_type", type}};
     nlohmann::json biased = base;
     biased["attention_bias"] = true;
-    auto plain = compile_unverified(edited_fixture("fixtures/models/small_qwen3_moe.json", base), "    tp: 1\n");
-    auto bias = compile_unverified(edited_fixture("fixtures/models/small_qwen3_moe.json", biased), "    tp: 1\n");
+    auto plain = compile_unverified(edited_fixture("fixtures/models/small_qwen3_moe.json", base),
+                                    "    tp: 1\n");
+    auto bias = compile_unverified(edited_fixture("fixtures/models/small_qwen3_moe.json", biased),
+                                   "    tp: 1\n");
     REQUIRE(plain->model->family == type);
     const LayerMemory& a = memory_of(*plain, "model.layers.0.self_attn");
     const LayerMemory& b = memory_of(*bias, "model.layers.0.self_attn");
@@ -333,13 +347,17 @@ TEST_CASE("Qwen3, Qwen3-MoE: attention_bias biases q, k, v but never o_proj (Qwe
   }
 }
 
-TEST_CASE("Qwen3-MoE: a shared expert and its shared_expert_gate iff shared_expert_intermediate_size > 0") {
+TEST_CASE(
+    "Qwen3-MoE: a shared expert and its shared_expert_gate iff shared_expert_intermediate_size > "
+    "0") {
   // qwen3_moe.py::Qwen3MoeSparseMoeBlock.__init__: Qwen3MoeMLP(hidden, width) and
   // ReplicatedLinear(hidden, 1) shared_expert_gate.
   const char* path = "fixtures/models/small_qwen3_moe.json";
   auto none = compile_unverified(test::fixture(path), "    tp: 1\n");
-  auto zero = compile_unverified(edited_fixture(path, {{"shared_expert_intermediate_size", 0}}), "    tp: 1\n");
-  auto with = compile_unverified(edited_fixture(path, {{"shared_expert_intermediate_size", 512}}), "    tp: 1\n");
+  auto zero = compile_unverified(edited_fixture(path, {{"shared_expert_intermediate_size", 0}}),
+                                 "    tp: 1\n");
+  auto with = compile_unverified(edited_fixture(path, {{"shared_expert_intermediate_size", 512}}),
+                                 "    tp: 1\n");
   const LayerMemory& n = memory_of(*none, "model.layers.0.mlp");
   CHECK(memory_of(*zero, "model.layers.0.mlp").weight_bytes == n.weight_bytes);
   const LayerMemory& w = memory_of(*with, "model.layers.0.mlp");
@@ -347,29 +365,35 @@ TEST_CASE("Qwen3-MoE: a shared expert and its shared_expert_gate iff shared_expe
   CHECK(w.weight_bytes - n.weight_bytes == 2 * (3 * 2048 * 512 + 2048));
 }
 
-TEST_CASE("e_score_correction_bias: GLM-4.7-Flash always (Glm4MoE), GLM-5 iff noaux_tc (DeepseekV2MoE)") {
+TEST_CASE(
+    "e_score_correction_bias: GLM-4.7-Flash always (Glm4MoE), GLM-5 iff noaux_tc (DeepseekV2MoE)") {
   // glm4_moe_lite.py::Glm4MoeLite is glm4_moe.py::Glm4MoE: the bias whatever topk_method says.
   const char* flash = "fixtures/models/glm_4_7_flash.json";
-  auto greedy = compile_unverified(edited_fixture(flash, {{"topk_method", "greedy"}}), "    tp: 1\n");
-  auto noaux = compile_unverified(edited_fixture(flash, {{"topk_method", "noaux_tc"}}), "    tp: 1\n");
+  auto greedy =
+      compile_unverified(edited_fixture(flash, {{"topk_method", "greedy"}}), "    tp: 1\n");
+  auto noaux =
+      compile_unverified(edited_fixture(flash, {{"topk_method", "noaux_tc"}}), "    tp: 1\n");
   // The same numbers run as DeepSeek-V3 (DeepseekV2MoE) with greedy routing: no bias.
-  auto as_deepseek = compile_unverified(
-      edited_fixture(flash, {{"topk_method", "greedy"},
-                             {"architectures", {"DeepseekV3ForCausalLM"}},
-                             {"model_type", "deepseek_v3"}}),
-      "    tp: 1\n");
+  auto as_deepseek =
+      compile_unverified(edited_fixture(flash, {{"topk_method", "greedy"},
+                                                {"architectures", {"DeepseekV3ForCausalLM"}},
+                                                {"model_type", "deepseek_v3"}}),
+                         "    tp: 1\n");
   const LayerMemory& g = memory_of(*greedy, "model.layers.1.mlp");
   CHECK(memory_of(*noaux, "model.layers.1.mlp").weight_bytes == g.weight_bytes);
   const LayerMemory& d = memory_of(*as_deepseek, "model.layers.1.mlp");
   CHECK(g.params - d.params == 64);
   CHECK(g.weight_bytes - d.weight_bytes == 64 * 4);  // 64 experts, float32
   // GLM-5 (GlmMoeDsaForCausalLM, a DeepseekV2ForCausalLM): the bias only with noaux_tc.
-  nlohmann::json glm5 = {{"architectures", {"GlmMoeDsaForCausalLM"}}, {"model_type", "glm_moe_dsa"}};
+  nlohmann::json glm5 = {{"architectures", {"GlmMoeDsaForCausalLM"}},
+                         {"model_type", "glm_moe_dsa"}};
   nlohmann::json glm5_noaux = glm5;
   glm5_noaux["topk_method"] = "noaux_tc";
   glm5["topk_method"] = "greedy";
-  auto g5 = compile_unverified(edited_fixture("fixtures/models/deepseek_v32.json", glm5), "    tp: 1\n");
-  auto g5n = compile_unverified(edited_fixture("fixtures/models/deepseek_v32.json", glm5_noaux), "    tp: 1\n");
+  auto g5 =
+      compile_unverified(edited_fixture("fixtures/models/deepseek_v32.json", glm5), "    tp: 1\n");
+  auto g5n = compile_unverified(edited_fixture("fixtures/models/deepseek_v32.json", glm5_noaux),
+                                "    tp: 1\n");
   REQUIRE(g5->model->family == "glm_moe_dsa");
   CHECK(memory_of(*g5n, "model.layers.3.mlp").weight_bytes -
             memory_of(*g5, "model.layers.3.mlp").weight_bytes ==

@@ -89,7 +89,8 @@ TEST_CASE("sets of one rank per group are derived too: pcp, pp, dp, dcp at 1", "
   CHECK(derive(v, "ep") == Groups{{0, 1}});
   // A set of singletons that partitions the world always matches; a wrong size does not.
   CHECK(compare_with_derivation(GroupSet{"pcp", {{1}, {0}}}, derive_vllm_groups(v, "pcp")).empty());
-  CHECK(compare_with_derivation(GroupSet{"pcp", {{0, 1}}}, derive_vllm_groups(v, "pcp")).size() == 1);
+  CHECK(compare_with_derivation(GroupSet{"pcp", {{0, 1}}}, derive_vllm_groups(v, "pcp")).size() ==
+        1);
   // A rank outside the derivation (read_manifest refuses it first) is a finding, not a crash.
   CHECK(compare_with_derivation(GroupSet{"pcp", {{0}, {5}}}, derive_vllm_groups(v, "pcp")).size() ==
         1);

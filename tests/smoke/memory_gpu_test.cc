@@ -34,9 +34,12 @@ int main() {
   }
   const auto& r = std::get<MemoryProbeResult>(result);
   std::cout << render_memory_probe(plan, r);
-  const std::int64_t slack = static_cast<std::int64_t>(plan.weights.size()) * (std::int64_t{2} << 20);
+  const std::int64_t slack =
+      static_cast<std::int64_t>(plan.weights.size()) * (std::int64_t{2} << 20);
   bool ok = r.allocated_weight_bytes >= plan.predicted_weight_bytes &&
             r.allocated_weight_bytes <= plan.predicted_weight_bytes + slack && r.kv_blocks > 0;
-  std::cout << (ok ? "OK" : "FAILED: allocated bytes outside [predicted, predicted + 2 MiB per buffer]") << "\n";
+  std::cout << (ok ? "OK"
+                   : "FAILED: allocated bytes outside [predicted, predicted + 2 MiB per buffer]")
+            << "\n";
   return ok ? 0 : 1;
 }

@@ -1,8 +1,9 @@
 // smoke --memory's plan of allocations, read from compiled manifests (no GPU needed).
+#include "smoke/memory_probe.h"
+
 #include <fstream>
 
 #include "catch.h"
-#include "smoke/memory_probe.h"
 
 namespace layerplan::smoke {
 namespace {
@@ -12,7 +13,8 @@ nlohmann::ordered_json golden(const std::string& name) {
   return nlohmann::ordered_json::parse(f);
 }
 
-TEST_CASE("memory_probe_plan: the rank's pipeline stage, one buffer per layer, the manifest's totals") {
+TEST_CASE(
+    "memory_probe_plan: the rank's pipeline stage, one buffer per layer, the manifest's totals") {
   auto m = golden("llama8b_tp2_pp2");  // Llama-3.1-8B, tp 2, pp 2: ranks 0, 1 stage 0; 2, 3 stage 1
   auto p0 = memory_probe_plan(m, 0);
   auto p3 = memory_probe_plan(m, 3);
@@ -28,9 +30,9 @@ TEST_CASE("memory_probe_plan: the rank's pipeline stage, one buffer per layer, t
   CHECK(a.predicted_weight_bytes == m["memory"]["stages"][0]["weight_bytes"].get<std::int64_t>());
   CHECK(a.weights.front().prefix == "model.embed_tokens");
   CHECK(b.weights.back().prefix == "lm_head");
-  CHECK(a.kv_bytes_per_token.size() == 16);  // 16 attention layers a stage
+  CHECK(a.kv_bytes_per_token.size() == 16);                // 16 attention layers a stage
   CHECK(a.kv_bytes_per_token.front() == 2 * 4 * 128 * 2);  // 4 KV heads a rank at tp 2
-  CHECK(a.predicted_kv_tokens == -1);  // compiled without --gpu-memory
+  CHECK(a.predicted_kv_tokens == -1);                      // compiled without --gpu-memory
 }
 
 TEST_CASE("memory_probe_plan refuses a manifest without memory and a rank outside the world") {

@@ -66,7 +66,8 @@ int main() {
                      "group set \"dcp\" group 0: expected [0, 1], the manifest lists [1, 0]", ""});
     // tp 2, pcp 2, dcp 2: vLLM's DCP groups span PCP first (parallel_state.py, PR #46570).
     cases.push_back({"good_compiled_deepseek_v3_tp2_pcp2_dcp2",
-                     load("good_compiled_deepseek_v3_tp2_pcp2_dcp2"), 0, "layerplan smoke: PASS", ""});
+                     load("good_compiled_deepseek_v3_tp2_pcp2_dcp2"), 0, "layerplan smoke: PASS",
+                     ""});
     cases.push_back({"bad_dcp_consecutive_with_pcp", load("bad_dcp_consecutive_with_pcp"), 3,
                      "group set \"dcp\" group 0: expected [0, 2], the manifest lists [0, 1]", ""});
   }
