@@ -198,8 +198,8 @@ int main(int argc, char** argv) {
               all, "-");
     print_row(fmt::format("layers of the {} configs in one run", paths.size()),
               measure({bin, "layers", configs}, reps), "-");
-    print_row(fmt::format("layers --format json of the {} configs in one run", paths.size()),
-              measure({bin, "layers", "--format", "json", configs}, reps), "-");
+    print_row(fmt::format("layers --emit json of the {} configs in one run", paths.size()),
+              measure({bin, "layers", "--emit", "json", configs}, reps), "-");
   }
   print_row("--version", measure({bin, "--version"}, reps), "-");
   fs::remove_all(dir, ec);
