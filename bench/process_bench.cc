@@ -9,6 +9,9 @@
 // machine). Columns: median wall, fastest wall, median CPU (ms), peak RSS, manifest size, exit.
 // Usage: layerplan-process-bench [repetitions] [hf-configs folder] [layerplan binary]
 // (the binary defaults to the one built beside this bench; name another to compare builds)
+//    or: layerplan-process-bench --run REPETITIONS LABEL PROGRAM [ARGS...]
+// (one row for any command, found on PATH like a shell would: bench/peers/compare.sh times
+// layerplan and a peer's script this way, side by side, with nothing else around either)
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -48,7 +51,7 @@ Run run_once(const std::vector<std::string>& args) {
     int null = ::open("/dev/null", O_WRONLY);
     ::dup2(null, STDOUT_FILENO);
     ::dup2(null, STDERR_FILENO);
-    ::execv(argv[0], argv.data());
+    ::execvp(argv[0], argv.data());
     _exit(127);
   }
   int status = 0;
@@ -107,6 +110,18 @@ double file_mb(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--run") {
+    if (argc < 5) {
+      std::fprintf(stderr,
+                   "usage: layerplan-process-bench --run REPETITIONS LABEL PROGRAM [ARGS...]\n");
+      return 2;
+    }
+    const int reps = std::max(1, std::atoi(argv[2]));
+    const std::vector<std::string> args(argv + 4, argv + argc);
+    const Figures f = measure(args, reps);
+    print_row(argv[3], f, "-");
+    return f.status == 0 ? 0 : 1;
+  }
   int reps = argc > 1 ? std::atoi(argv[1]) : 5;
   std::string configs =
       argc > 2 ? argv[2] : std::string(LAYERPLAN_SOURCE_DIR) + "/../shared/hf-configs";

@@ -107,7 +107,6 @@ void register_compile(CLI::App& app) {
     }
     ManifestInputs inputs = manifest_inputs(flags->inputs);
     ManifestInputs streamed = inputs;
-    streamed.stream_groups = true;
     streamed.group_lists = request.group_lists;
     if (emit_html) {
       ReportOptions options;
@@ -118,7 +117,7 @@ void register_compile(CLI::App& app) {
       if (written != kExitOk) throw CLI::RuntimeError(written);
     }
     if (flags->output == "-") {
-      bool ok = write_manifest(c->manifest(streamed), *c->layout, [](std::string_view piece) {
+      bool ok = c->write_manifest(streamed, [](std::string_view piece) {
         std::cout.write(piece.data(), static_cast<std::streamsize>(piece.size()));
         return static_cast<bool>(std::cout);
       });
@@ -130,9 +129,7 @@ void register_compile(CLI::App& app) {
       throw CLI::RuntimeError(kExitOk);
     }
     if (!flags->output.empty()) {
-      auto produce = [&](const ChunkSink& write) {
-        return write_manifest(c->manifest(streamed), *c->layout, write);
-      };
+      auto produce = [&](const ChunkSink& write) { return c->write_manifest(streamed, write); };
       if (auto error = write_file_atomically(flags->output, produce)) {
         std::cerr << "layerplan: error: " << *error << "\n";
         throw CLI::RuntimeError(kExitUsage);

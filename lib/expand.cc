@@ -333,6 +333,10 @@ std::optional<Model> expand_model(const HfConfig& config, const ArchRegistry& re
     return l;
   };
   Assembler assemble(*decl, n, r, model);
+  // Room for every layer at once (a decoder layer gives at most three: mixer, indexer, ffn;
+  // an MTP layer also a head, an embedding and an LM head): a Layer is large, and a vector
+  // that grows copies them all and touches fresh memory each time.
+  model.layers.reserve(static_cast<std::size_t>(3 * count + 6 * model.num_mtp_layers + 2));
   model.layers.push_back(simple(LayerKind::kEmbedding, decl->prefixes.embedding));
   for (int i = 0; i < count; ++i) {
     std::string root = format_prefix(decl->prefixes.layer, "", i, i);

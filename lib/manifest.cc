@@ -121,9 +121,32 @@ std::string recorded_path(const std::string& path, const std::string& cwd) {
   return normal.empty() ? path : normal;
 }
 
+ojson manifest_layer_json(const LayerFacts& f, const RulesFile& rules) {
+  const LayerPlan& p = *f.plan;
+  ojson j = layer_identity(*p.layer);
+  j["stage"] = f.stage.value_or(0);
+  if (p.fallback()) {
+    j["rule"] = nullptr;
+  } else {
+    const Rule& rule = rules.rules[static_cast<std::size_t>(p.rule)];
+    ojson r;
+    r["position"] = rule.position;
+    r["line"] = rule.location.line;
+    if (!rule.name.empty()) r["name"] = rule.name;
+    j["rule"] = std::move(r);
+  }
+  j["fallback"] = p.fallback();
+  j["plan"] = plan_fields_json(f.fields);
+  j["shape"] = layer_shape(*p.layer);
+  j["per_rank"] = per_rank_json(f.per_rank);
+  j["comms"] = collectives_json(f.comms);
+  return j;
+}
+
 ojson build_manifest(const Engine& engine, const Model& model, const RulesFile& rules,
                      const AxisValues& axes, const std::vector<LayerPlan>& plans,
-                     const Layout& layout, const ManifestInputs& inputs) {
+                     const Layout& layout, const ManifestInputs& inputs,
+                     const PlanFacts* given_facts) {
   ojson m;
   m["schema_version"] = kManifestSchemaVersion;
   m["generator"] = {{"name", "layerplan"}, {"version", LAYERPLAN_VERSION}};
@@ -159,30 +182,16 @@ ojson build_manifest(const Engine& engine, const Model& model, const RulesFile& 
   }
   m["group_layout"] = group_layout_json(layout);
 
-  PlanFacts facts = plan_facts(engine, model, axes, plans, layout);
-  ojson layers = ojson::array();
-  for (const auto& f : facts.layers) {
-    const LayerPlan& p = *f.plan;
-    ojson j = layer_identity(*p.layer);
-    j["stage"] = f.stage.value_or(0);
-    if (p.fallback()) {
-      j["rule"] = nullptr;
-    } else {
-      const Rule& rule = rules.rules[static_cast<std::size_t>(p.rule)];
-      ojson r;
-      r["position"] = rule.position;
-      r["line"] = rule.location.line;
-      if (!rule.name.empty()) r["name"] = rule.name;
-      j["rule"] = std::move(r);
-    }
-    j["fallback"] = p.fallback();
-    j["plan"] = plan_fields_json(f.fields);
-    j["shape"] = layer_shape(*p.layer);
-    j["per_rank"] = per_rank_json(f.per_rank);
-    j["comms"] = collectives_json(f.comms);
-    layers.push_back(std::move(j));
+  PlanFacts own_facts;
+  if (given_facts == nullptr) own_facts = plan_facts(engine, model, axes, plans, layout);
+  const PlanFacts& facts = given_facts != nullptr ? *given_facts : own_facts;
+  if (inputs.stream_layers) {
+    m["layers"] = nullptr;  // write_manifest builds them one at a time
+  } else {
+    ojson layers = ojson::array();
+    for (const auto& f : facts.layers) layers.push_back(manifest_layer_json(f, rules));
+    m["layers"] = std::move(layers);
   }
-  m["layers"] = std::move(layers);
 
   ojson pipeline;
   ojson st = ojson::array();

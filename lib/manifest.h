@@ -2,6 +2,7 @@
 // from the facts stage (lib/layer_facts.h).
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "base/atomic_write.h"
@@ -22,6 +23,18 @@ struct ManifestInputs {
   bool stream_groups = false;
   // False: no `groups` key at all; `group_layout` alone describes the groups.
   bool group_lists = true;
+  // Leave the layers out of the value too (`layers` is null there): write_manifest builds and
+  // writes them one at a time, so no value of the whole layer list is held.
+  bool stream_layers = false;
+};
+
+struct LayerFacts;
+struct PlanFacts;
+
+// The elements of an array that write_manifest builds one at a time as it writes them.
+struct StreamedArray {
+  std::size_t count = 0;
+  std::function<nlohmann::ordered_json(std::size_t)> element;
 };
 
 // `path` as a manifest records it: relative to the working directory `cwd` (when set and `path`
@@ -40,7 +53,13 @@ struct ManifestInputs {
                                                     const RulesFile& rules, const AxisValues& axes,
                                                     const std::vector<LayerPlan>& plans,
                                                     const Layout& layout,
-                                                    const ManifestInputs& inputs);
+                                                    const ManifestInputs& inputs,
+                                                    const PlanFacts* facts = nullptr);
+
+// One element of the manifest's `layers`: the layer, its stage and rule, plan, shape, per-rank
+// sizes and collectives (the engine's memory figures are added by the caller).
+[[nodiscard]] nlohmann::ordered_json manifest_layer_json(const LayerFacts& facts,
+                                                         const RulesFile& rules);
 
 // The launch command of a plan, and where its ranks land (manifest keys `launch` and `nodes`).
 [[nodiscard]] nlohmann::ordered_json launch_json(const LaunchCommand& command);
@@ -50,11 +69,12 @@ struct ManifestInputs {
 // stay on one line. The same value always gives the same bytes.
 [[nodiscard]] std::string dump_json(const nlohmann::ordered_json& value);
 
-// Writes a manifest built with stream_groups exactly as dump_json (plus a final newline) writes
-// the same manifest with its groups listed, computing each group from the layout's formulas as
-// it goes. Returns false when `write` did.
+// Writes a manifest built with stream_groups (and stream_layers) exactly as dump_json (plus a
+// final newline) writes the same manifest with its groups and layers in the value: each group
+// computed from the layout's formulas as it goes, each layer built by `layers` when it is
+// written. Returns false when `write` did.
 [[nodiscard]] bool write_manifest(const nlohmann::ordered_json& manifest, const Layout& layout,
-                                  const ChunkSink& write);
+                                  const ChunkSink& write, const StreamedArray* layers = nullptr);
 
 // The compact description of every group set (manifest key `group_layout`).
 [[nodiscard]] nlohmann::ordered_json group_layout_json(const Layout& layout);

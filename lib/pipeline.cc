@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "lib/engine/vllm.h"
+#include "lib/layer_facts.h"
 #include "lib/manifest_memory.h"
 #include "lib/model_resolver.h"
 
@@ -21,13 +22,30 @@ bool Compilation::input_unreadable() const {
   });
 }
 
-nlohmann::ordered_json Compilation::manifest(const ManifestInputs& inputs) const {
-  auto m = build_manifest(*engine, *model, *rules, axes, plans, *layout, inputs);
+nlohmann::ordered_json Compilation::manifest(const ManifestInputs& inputs,
+                                             const PlanFacts* facts) const {
+  auto m = build_manifest(*engine, *model, *rules, axes, plans, *layout, inputs, facts);
   if (launch) m["inputs"]["vllm_args"] = launch->rules.file->text;
   m["launch"] = {{engine->info().name, launch_json(launch_command())}};
   if (nodes) m["nodes"] = nodes_json(*nodes);
   if (memory) add_memory(m, *memory, fit ? &*fit : nullptr, fit_request ? &*fit_request : nullptr);
   return m;
+}
+
+bool Compilation::write_manifest(const ManifestInputs& inputs, const ChunkSink& write) const {
+  ManifestInputs streamed = inputs;
+  streamed.stream_groups = true;
+  streamed.stream_layers = true;
+  const PlanFacts facts = plan_facts(*engine, *model, axes, plans, *layout);
+  const nlohmann::ordered_json m = manifest(streamed, &facts);
+  StreamedArray layers{facts.layers.size(), [&](std::size_t i) {
+                         nlohmann::ordered_json j = manifest_layer_json(facts.layers[i], *rules);
+                         if (memory && i < memory->layers.size()) {
+                           j["memory"] = layer_memory_json(memory->layers[i]);
+                         }
+                         return j;
+                       }};
+  return layerplan::write_manifest(m, *layout, write, &layers);
 }
 
 LaunchCommand Compilation::launch_command() const {

@@ -64,7 +64,12 @@ struct Compilation {
   [[nodiscard]] bool failed(bool werror) const;
   // Whether an input could not be read at all (exit code 2 rather than 1).
   [[nodiscard]] bool input_unreadable() const;
-  [[nodiscard]] nlohmann::ordered_json manifest(const ManifestInputs& inputs) const;
+  [[nodiscard]] nlohmann::ordered_json manifest(const ManifestInputs& inputs,
+                                                const PlanFacts* facts = nullptr) const;
+  // Writes the manifest (the bytes dump_json gives for manifest(inputs), plus a newline) to
+  // `write` piece by piece: the group lists from the layout's formulas and the layers one at a
+  // time, so neither is ever held whole. Returns false when `write` did.
+  [[nodiscard]] bool write_manifest(const ManifestInputs& inputs, const ChunkSink& write) const;
   // The engine's launch command for the checked plan (requires a layout).
   [[nodiscard]] LaunchCommand launch_command() const;
   // The plan of the layer with this prefix, or null.

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # layerplan against Megatron-Core's RankGenerator on the same shape, side by side in one run:
-# whole-process wall time (median of N; measured with date around GNU time, which adds about a
-# millisecond to both) and peak RSS (GNU time), each writing its groups as JSON, and the ratio.
+# whole-process wall time (median of N), CPU time and peak RSS, each writing its groups as
+# JSON, and the ratio of the wall times.
 # Usage: bench/peers/compare.sh MEGATRON_CHECKOUT [N]   (from the repository root, after
-#        cmake --build build --target layerplan; needs GNU time at /usr/bin/time)
+#        cmake --build build --target layerplan layerplan-process-bench)
 set -euo pipefail
 megatron=${1:?usage: compare.sh MEGATRON_CHECKOUT [N]}
 n=${2:-5}
 bin=${LAYERPLAN:-build/cli/layerplan}
+bench=${BENCH:-build/bench/layerplan-process-bench}
+[[ -x $bench ]] || { echo "compare.sh: build $bench first (cmake --build build --target layerplan-process-bench)" >&2; exit 2; }
 config=${CONFIG:-../shared/hf-configs/llama3/Meta-Llama-3.1-405B.json}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -20,31 +22,27 @@ parallelism_rules:
     - match: {kind: mlp}
       plan: {tp_size: tp}
 YAML
-measure() {  # NAME COMMAND...: median wall time (date, ns) and the largest peak RSS over n runs
-  local name=$1; shift
-  local walls=() rss=0
-  for _ in $(seq "$n"); do
-    local t0 t1
-    t0=$(date +%s%N)
-    /usr/bin/time -f '%M' -o "$tmp/time" "$@" > /dev/null 2> "$tmp/err" || { cat "$tmp/err"; exit 1; }
-    t1=$(date +%s%N)
-    read -r kb < "$tmp/time"
-    walls+=("$(( (t1 - t0) / 1000 ))")  # microseconds
-    (( kb > rss )) && rss=$kb
-  done
-  local median
-  median=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(( (n + 1) / 2 ))p")
-  printf '%-52s %10.1f ms %8.1f MB\n' "$name" "$(echo "$median / 1000" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
-  last_median=$median
+# Each command is timed by layerplan-process-bench --run: fork + exec of the command itself, its
+# wall time from fork to exit (median of n), CPU time and peak RSS from wait4. Nothing else runs
+# around either command (a shell or GNU time around each would add the same milliseconds to
+# both, which is most of layerplan's time and little of Megatron's).
+measure() {  # LABEL COMMAND...: prints the row and sets last_median (microseconds)
+  local label=$1; shift
+  local row
+  row=$("$bench" --run "$n" "$label" "$@") || { echo "$row"; echo "failed: $*" >&2; exit 1; }
+  echo "$row"
+  last_median=$(awk '{ printf "%d", $(NF-5) * 1000 }' <<< "$row")
 }
-echo "world 65,536 (tp 8, pp 2, dp 4,096; layerplan also attn_tp 4, dcp 2), median of $n"
+printf '%-72s %8s %8s %8s %8s %12s %s\n' "world 65,536 (tp 8, pp 2, dp 4,096; layerplan also attn_tp 4, dcp 2), median of $n" \
+  "wall ms" "min ms" "cpu ms" "RSS MB" "" "exit"
 measure "layerplan compile -o (all group sets listed)" \
   "$bin" compile --config "$config" --rules "$tmp/rules.yaml" -o "$tmp/layerplan.json"
-layerplan_s=$last_median
-measure "Megatron RankGenerator (tp,dp,pp,cp,tp-pp,tp-dp-cp,dp-cp)" \
+layerplan_us=$last_median
+measure "Megatron RankGenerator (tp,dp,pp,cp,tp-pp,tp-dp-cp,dp-cp) as JSON" \
   python3 bench/peers/megatron_groups.py --megatron "$megatron" --tp 8 --pp 2 --dp 4096 \
   -o "$tmp/megatron.json"
-megatron_s=$last_median
-if (( megatron_s > 0 )); then
-  printf 'ratio layerplan / Megatron: %.4f\n' "$(echo "$layerplan_s / $megatron_s" | bc -l)"
+megatron_us=$last_median
+if (( megatron_us > 0 )); then
+  printf 'ratio of the median wall times, layerplan / Megatron: %.4f\n' \
+    "$(echo "$layerplan_us / $megatron_us" | bc -l)"
 fi

@@ -186,3 +186,51 @@ TEST_CASE("write_manifest streams the groups into the text dump_json gives for t
                              [&](std::string_view) { return ++calls < 2; }));
   CHECK(calls == 2);
 }
+
+TEST_CASE("Compilation::write_manifest builds the layers one at a time into the same bytes") {
+  // Plans with every part the manifest has per layer: rules by name and by fallback, MLA with
+  // DCP, MoE with EP, an MTP layer, per-layer memory figures and a fit against a GPU.
+  struct Case {
+    const char* config;
+    const char* rules;
+  };
+  const Case cases[] = {
+      {"fixtures/models/llama3_8b.json",
+       "parallelism_rules:\n  axes: {tp: 8, attn_tp: 4, dcp: 2, pp: 2, dp: 64}\n"
+       "  rules:\n    - name: narrow\n      match: {kind: attention}\n"
+       "      plan: {tp_size: attn_tp, dcp_size: dcp}\n"},
+      {"fixtures/models/deepseek_v3.json",
+       "parallelism_rules:\n  axes: {dp: 2, pp: 2, tp: 4, dcp: 4, attn_tp: 1, ep: 4}\n"
+       "  rules:\n    - match: {kind: moe}\n      plan: {ep_size: ep}\n"},
+  };
+  for (const auto& k : cases) {
+    INFO(k.config);
+    CompileRequest request;
+    request.config_path = "config.json";
+    request.config = make_source("config.json", fixture(k.config));
+    request.rules_path = "rules.yaml";
+    request.rules = make_source("rules.yaml", k.rules);
+    request.fit = FitRequest{};
+    request.fit->gpu_memory = std::int64_t{141} << 30;
+    auto c = compile(request);
+    REQUIRE(c->layout);
+    REQUIRE(c->memory);
+    for (bool lists : {true, false}) {
+      ManifestInputs inputs{"config.json", "rules.yaml"};
+      inputs.group_lists = lists;
+      const ojson whole = c->manifest(inputs);
+      REQUIRE(whole.at("layers").size() == c->plans.size());
+      REQUIRE(whole.at("layers").at(1).contains("memory"));
+      const std::string want = reference_dump(whole) + "\n";
+      std::string got;
+      CHECK(c->write_manifest(inputs, [&](std::string_view piece) {
+        got.append(piece);
+        return true;
+      }));
+      CHECK(got == want);
+      // A sink that fails half way: false.
+      int calls = 0;
+      CHECK_FALSE(c->write_manifest(inputs, [&](std::string_view) { return ++calls < 2; }));
+    }
+  }
+}
