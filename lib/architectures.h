@@ -60,6 +60,7 @@ struct LayerSource {
   Part value = Part::kNone;                         // uniform
   Part match = Part::kNone, other = Part::kNone;    // period, interval
   Location location;                                // in the declaration
+  bool operator==(const LayerSource&) const = default;
 };
 
 struct Prefixes {
@@ -74,6 +75,7 @@ struct Prefixes {
   std::string linear_attention = "{layer}.linear_attn";
   std::string indexer = "{layer}.self_attn.indexer";
   std::string lm_head = "lm_head";
+  bool operator==(const Prefixes&) const = default;
 };
 
 // Multi-token-prediction layers appended after the decoder stack. Each MTP module has
@@ -92,6 +94,7 @@ struct MtpDecl {
   std::vector<LayerSource> mixer;  // empty: the decoder's sources at index L + j
   std::vector<LayerSource> ffn;
   Location location;
+  bool operator==(const MtpDecl&) const = default;
 };
 
 enum class MambaVersion { kMamba1, kMamba2 };
@@ -104,6 +107,7 @@ struct IgnoredSource {
   LayerSource source;
   std::string why;
   Location location;
+  bool operator==(const IgnoredSource&) const = default;
 };
 
 struct ArchDecl {
@@ -135,6 +139,8 @@ struct ArchDecl {
 
   // The PRs verifying `architecture` under this declaration; empty: not verified.
   [[nodiscard]] std::vector<std::string> verified_prs(std::string_view architecture) const;
+  // Every field (lib/arch_codec.cc must carry each one: tests/lib/arch_codec_test.cc).
+  bool operator==(const ArchDecl&) const = default;
 };
 
 class ArchRegistry {
@@ -157,10 +163,12 @@ class ArchRegistry {
   [[nodiscard]] std::vector<std::string> known_architectures() const;
 
  private:
-  // One built-in file: its embedded text and, once parsed, its declarations.
+  // One built-in file: its embedded text, its declarations as the build encoded them
+  // (lib/arch_codec.h) and, once decoded, the declarations.
   struct BuiltinFile {
     std::string_view name;
     std::string_view text;
+    std::string_view encoded;
     bool parsed = false;
     std::vector<ArchDecl> decls;
   };

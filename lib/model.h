@@ -80,6 +80,7 @@ struct WeightFact {
   bool value = false;  // the fact; with `field`, its value when config.json lacks the field
   std::string field;   // the config.json key that decides it; empty: `value` holds always
   std::string equals;  // with `field`: true iff the field is this string; empty: a boolean field
+  bool operator==(const WeightFact&) const = default;
 };
 
 // Which weights vLLM builds for a family (lib/engine/vllm_memory.cc reads them). The defaults
@@ -95,6 +96,7 @@ struct WeightFacts {
   WeightFact expert_bias;              // biases on the experts' projections (gpt-oss)
   WeightFact score_bias;               // e_score_correction_bias, float32 (noaux_tc routing)
   WeightFact shared_expert_gate;       // a sigmoid gate on the shared expert (Qwen3-Next)
+  bool operator==(const WeightFacts&) const = default;
 };
 
 struct Model {

@@ -37,6 +37,7 @@ struct Location {
   // up to a space, a comma, a bracket, a '#' or the end of the line), as SARIF's endColumn;
   // 0 when there is no column.
   [[nodiscard]] int end_column() const;
+  bool operator==(const Location&) const = default;  // the same file object, line and column
 };
 
 // Width in bytes (at least 1) of the token that starts at byte `start` of `line`.
