@@ -9,6 +9,9 @@ megatron=${1:?usage: compare.sh MEGATRON_CHECKOUT [N]}
 n=${2:-5}
 bin=${LAYERPLAN:-build/cli/layerplan}
 bench=${BENCH:-build/bench/layerplan-process-bench}
+# PYTHON="python3 -S" leaves site-packages out, so the script reads Megatron's definitions even
+# where torch is installed (importing megatron.core.parallel_state imports torch first).
+read -ra python <<< "${PYTHON:-python3}"
 [[ -x $bench ]] || { echo "compare.sh: build $bench first (cmake --build build --target layerplan-process-bench)" >&2; exit 2; }
 config=${CONFIG:-../shared/hf-configs/llama3/Meta-Llama-3.1-405B.json}
 tmp=$(mktemp -d)
@@ -39,10 +42,10 @@ measure "layerplan compile -o (all group sets listed)" \
   "$bin" compile --config "$config" --rules "$tmp/rules.yaml" -o "$tmp/layerplan.json"
 layerplan_us=$last_median
 measure "Megatron RankGenerator (tp,dp,pp,cp,tp-pp,tp-dp-cp,dp-cp) as JSON" \
-  python3 bench/peers/megatron_groups.py --megatron "$megatron" --tp 8 --pp 2 --dp 4096 \
+  "${python[@]}" bench/peers/megatron_groups.py --megatron "$megatron" --tp 8 --pp 2 --dp 4096 \
   -o "$tmp/megatron.json"
 megatron_us=$last_median
 if (( megatron_us > 0 )); then
-  printf 'ratio of the median wall times, layerplan / Megatron: %.4f\n' \
-    "$(echo "$layerplan_us / $megatron_us" | bc -l)"
+  awk -v a="$layerplan_us" -v b="$megatron_us" \
+    'BEGIN { printf "ratio of the median wall times, layerplan / Megatron: %.4f\n", a / b }'
 fi
