@@ -22,6 +22,7 @@ struct Facts {
   std::int64_t kv_dtype = 2;  // bytes of a KV-cache element (kv_cache_dtype auto: the model dtype)
   std::int64_t ssm_dtype = 2;
   QuantScheme quant;
+  QuantIgnoreIndex quant_ignores;  // quant.ignore, for the lookups of every linear module
   std::int64_t q_lora_rank = 0, qk_nope = 0;
   std::int64_t conv_kernel = 4, linear_conv_kernel = 4, mamba_dt_rank = 0;
   bool conv_bias = true;
@@ -63,6 +64,7 @@ Facts read_facts(const HfConfig& c, const Model& m, const AxisValues& a, Diagnos
   std::string ssm = text(c, "mamba_ssm_cache_dtype");
   f.ssm_dtype = dtype_bytes(ssm) > 0 ? dtype_bytes(ssm) : f.dtype;
   f.quant = read_quant_scheme(c, diags);
+  f.quant_ignores = QuantIgnoreIndex(f.quant.ignore);
   if (f.quant.name.empty()) f.quant.name = m.dtype;
   f.q_lora_rank = number(c, "q_lora_rank", 0);
   f.qk_nope = number(c, "qk_nope_head_dim", 0);
@@ -104,7 +106,7 @@ struct Acc {
     params = sat_add(params, sat_mul(sat_mul(full_rows, full_cols), full_copies));
     QuantFormat q = f.quant.format;
     if (q == QuantFormat::kUnknown || (f.quant.experts_only && !expert) ||
-        quant_ignores(f.quant, module)) {
+        f.quant_ignores.ignores(module)) {
       q = QuantFormat::kNone;
     }
     bytes = sat_add(bytes, sat_mul(copies, matrix_bytes(f.quant, q, rows, cols, f.dtype)));

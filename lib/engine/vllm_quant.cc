@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "lib/glob.h"
 
 namespace layerplan {
@@ -153,6 +155,37 @@ bool quant_ignores(const QuantScheme& scheme, std::string_view module) {
     }
     std::string inner = "." + entry + ".";
     if (std::string(".").append(module).append(".").find(inner) != std::string::npos) return true;
+  }
+  return false;
+}
+
+QuantIgnoreIndex::QuantIgnoreIndex(const std::vector<std::string>& entries) {
+  for (const auto& entry : entries) {
+    if (entry.rfind("re:", 0) == 0) continue;
+    if (entry.find_first_of("*?[") != std::string::npos) {
+      patterns_.push_back(entry);
+    } else {
+      names_.insert(entry);
+    }
+  }
+}
+
+bool QuantIgnoreIndex::ignores(std::string_view module) const {
+  if (!names_.empty()) {
+    // A run of whole components starts at 0 or after a '.' and ends at a '.' or the end.
+    for (std::size_t start = 0; start <= module.size();) {
+      for (std::size_t end = start; end <= module.size();) {
+        end = std::min(module.find('.', end), module.size());
+        if (names_.find(module.substr(start, end - start)) != names_.end()) return true;
+        ++end;
+      }
+      std::size_t dot = module.find('.', start);
+      if (dot == std::string_view::npos) break;
+      start = dot + 1;
+    }
+  }
+  for (const auto& pattern : patterns_) {
+    if (glob_match(pattern, module)) return true;
   }
   return false;
 }

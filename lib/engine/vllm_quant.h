@@ -3,7 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <string_view>
+#include <unordered_set>
+#include <vector>
 
 #include "lib/diagnostics.h"
 #include "lib/hf_config.h"
@@ -32,8 +36,30 @@ inline constexpr std::int64_t kSaturated = std::int64_t{1} << 62;
 [[nodiscard]] QuantScheme read_quant_scheme(const HfConfig& config, Diagnostics& diags);
 
 // Whether a module (a full vLLM prefix, "model.layers.3.mlp.gate_proj") is left unquantized by
-// the scheme's ignore list (modules_to_not_convert, ignore, exclude_modules).
+// the scheme's ignore list (modules_to_not_convert, ignore, exclude_modules): an entry that is a
+// glob pattern matches the whole prefix; any other entry matches when it is a run of whole
+// dot-separated components of it ("lm_head", "mlp.gate_proj", "model.layers.3"); "re:" entries
+// are not matched (docs/memory.md). Walks the list: one question.
 [[nodiscard]] bool quant_ignores(const QuantScheme& scheme, std::string_view module);
+
+// The same answers for many questions: a memory plan asks once per linear module of every layer,
+// and some checkpoints list thousands of modules (one entry per layer and projection). Plain
+// entries go into a hash set that each run of the module's components is looked up in; patterns
+// are tried one by one. tests/lib/vllm_memory_test.cc checks it against quant_ignores.
+class QuantIgnoreIndex {
+ public:
+  QuantIgnoreIndex() = default;
+  explicit QuantIgnoreIndex(const std::vector<std::string>& entries);
+  [[nodiscard]] bool ignores(std::string_view module) const;
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_set<std::string, Hash, std::equal_to<>> names_;
+  std::vector<std::string> patterns_;
+};
 
 // Bytes of a [rows, cols] weight matrix stored as `format` (the quantized payload and its
 // scale tensors), or as the model dtype of `dtype_bytes` when kNone or kUnknown.

@@ -2,7 +2,9 @@
 // numbers and against arithmetic done by hand from the module shapes of vLLM's model code (at
 // f067737b). docs/memory.md lists the formulas; docs/vllm-fidelity.md the vLLM functions.
 #include <cmath>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "arch_test_util.h"
 #include "catch.h"
@@ -253,6 +255,63 @@ TEST_CASE("compressed-tensors nvfp4 (MiniMax-M2.5-NVFP4's scheme) with a glob ig
   CHECK(a0.weight_bytes == 2 * (2 * 4096 * 4096 + 2 * 1024 * 4096 + 4096));
   auto nv = [](std::int64_t r, std::int64_t k) { return r * k / 2 + r * k / 16 + 8; };
   CHECK(a1.weight_bytes == 2 * nv(4096, 4096) + 2 * nv(1024, 4096) + 2 * 4096);
+}
+
+TEST_CASE("QuantIgnoreIndex answers as quant_ignores: whole components, globs, re: entries") {
+  QuantScheme s;
+  s.ignore = {"lm_head",
+              "mlp.gate_proj",
+              "model.layers.3",
+              "re:.*experts.*",
+              "model.layers.1*.self_attn.o_proj",
+              ""};
+  QuantIgnoreIndex index(s.ignore);
+  struct Case {
+    const char* module;
+    bool ignored;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"lm_head", true},                                 // exact
+           {"model.lm_head", true},                           // suffix at a boundary
+           {"model.layers.0.mlp.gate_proj", true},            // a run of two components
+           {"model.layers.0.mlp.gate_proj_x", false},         // not a whole component
+           {"model.layers.3.self_attn.qkv_proj", true},       // a prefix run
+           {"model.layers.30.self_attn.qkv_proj", false},     // 30 is not 3
+           {"model.layers.12.self_attn.o_proj", true},        // glob over the whole name
+           {"model.layers.2.self_attn.o_proj", false},        //
+           {"model.layers.4.mlp.experts.w13_weight", false},  // re: entries are not matched
+           {"model..x", true},                                // "" is an empty component
+       }) {
+    INFO(c.module);
+    CHECK(quant_ignores(s, c.module) == c.ignored);
+    CHECK(index.ignores(c.module) == c.ignored);
+  }
+  // Random lists and names over a few components (empty ones too), both ways.
+  std::mt19937 rng(20261202);
+  const std::vector<std::string> parts = {"model", "layers", "0", "1", "mlp", "gate_proj", "", "a"};
+  auto name = [&](int max_parts) {
+    std::string out;
+    int n = 1 + static_cast<int>(rng() % static_cast<unsigned>(max_parts));
+    for (int i = 0; i < n; ++i) out += (i > 0 ? "." : "") + parts[rng() % parts.size()];
+    if (rng() % 8 == 0) out += "*";
+    return out;
+  };
+  int matched = 0, unmatched = 0;
+  for (int round = 0; round < 300; ++round) {
+    QuantScheme r;
+    for (int i = 0; i < 4; ++i) r.ignore.push_back(name(3));
+    QuantIgnoreIndex random_index(r.ignore);
+    for (int j = 0; j < 20; ++j) {
+      std::string module = name(6);
+      if (!module.empty() && module.back() == '*') module.pop_back();
+      INFO(module);
+      bool ignored = quant_ignores(r, module);
+      CHECK(random_index.ignores(module) == ignored);
+      ++(ignored ? matched : unmatched);
+    }
+  }
+  CHECK(matched > 500);  // the random names exercise both answers
+  CHECK(unmatched > 500);
 }
 
 TEST_CASE("Mamba-2 and Gated DeltaNet state per sequence: MambaStateShapeCalculator") {
