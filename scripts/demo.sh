@@ -8,6 +8,7 @@ scripts/install-deps.sh
 # a new compiler's new warning must not stop a first run.
 echo "demo: configuring build/" >&2
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DLAYERPLAN_WERROR=OFF -DLAYERPLAN_TESTS=OFF \
+  -DLAYERPLAN_UNITY_BUILD=ON \
   -DLAYERPLAN_BENCH=OFF > /dev/null
 # The first build takes 2-3 minutes on two cores: show each step as it goes (one line rewritten
 # in place on a terminal, a line each in a log), and whatever else the build says as it is.

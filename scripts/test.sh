@@ -14,6 +14,6 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLAYERPLAN_WERROR=ON \
   -DLAYERPLAN_UNITY_BUILD=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" > /dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
-# Second stage: the tests again, built with ASan and UBSan in build-sanitize/ (about 4 minutes
+# Second stage: the tests again, built with ASan and UBSan in build-sanitize/ (about 9 minutes
 # on 2 cores; docs/fuzzing.md says what it leaves out and why).
 scripts/ci-sanitize.sh

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <iterator>
 #include <string>
 
 #include "arch_test_util.h"
@@ -94,6 +95,15 @@ void check_feedback(const std::string& config, const Suggestion& s) {
 
 }  // namespace
 
+// The sanitizer build (scripts/ci-sanitize.sh) runs the same code paths at 8 GPUs only: each
+// suggestion is compiled again there at -O0 under ASan and UBSan, 70 s for the three counts on
+// 2 cores. The optimised build feeds back all three.
+#ifdef LAYERPLAN_SANITIZED_BUILD
+constexpr std::int64_t kSuggestGpuCounts[] = {8};
+#else
+constexpr std::int64_t kSuggestGpuCounts[] = {1, 8, 16};
+#endif
+
 TEST_CASE(
     "suggest: every suggestion for every real config at 1, 8 and 16 GPUs checks clean when fed "
     "back") {
@@ -107,7 +117,7 @@ TEST_CASE(
   std::int64_t fed_back = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
     if (entry.path().extension() != ".json") continue;
-    for (std::int64_t gpus : {1, 8, 16}) {
+    for (std::int64_t gpus : kSuggestGpuCounts) {
       SuggestRequest r;
       r.config_path = entry.path().string();
       r.gpus = gpus;
@@ -125,7 +135,7 @@ TEST_CASE(
       }
     }
   }
-  CHECK(fed_back > 100);
+  CHECK(fed_back > 200 * static_cast<std::int64_t>(std::size(kSuggestGpuCounts)));
 }
 
 }  // namespace layerplan
