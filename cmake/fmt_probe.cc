@@ -10,6 +10,6 @@ int main() {
   std::string s = fmt::format("{} {:>8} {:.3f} {} {:L} {:x}", 42, "text", 2.5, 3.0F, 12345, 255u);
   fmt::memory_buffer buffer;
   fmt::format_to(std::back_inserter(buffer), "{:g} {}", 1e-7, -7LL);
-  fmt::print(stdout, "{}{}", s.empty() ? "" : "", fmt::to_string(buffer).empty() ? "" : "");
+  fmt::print(stdout, "{} {}\n", s, fmt::to_string(buffer));
   return 0;
 }

@@ -15,9 +15,9 @@
 # (tests/sanitize/lsan.supp, set for those tests only by tests/smoke/expect_exit.cmake); the
 # driver's own allocations are still checked.
 # Left out: the test labelled browser (what it adds to lib_report_test is Chromium's view of the
-# page, and Chromium is not instrumented; 30 s here) and the tests labelled gpu. The CUDA runtime and NCCL map memory where ASan keeps its
-# shadow (ASan needs protect_shadow_gap=0 and still reports false positives from the
-# uninstrumented driver); they are skipped without a GPU anyway.
+# page, and Chromium is not instrumented; 30 s here) and the tests labelled gpu. The CUDA runtime
+# and NCCL map memory where ASan keeps its shadow (ASan needs protect_shadow_gap=0 and still
+# reports false positives from the uninstrumented driver); they are skipped without a GPU anyway.
 #
 # Any sanitizer report fails its test: ASan aborts, UBSan does not recover. Two canary tests
 # (tests/sanitize/canary.cc) pass only when ASan and UBSan report an error planted on purpose.

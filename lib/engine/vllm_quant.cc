@@ -139,26 +139,6 @@ QuantScheme read_quant_scheme(const HfConfig& config, Diagnostics& diags) {
   return s;
 }
 
-bool quant_ignores(const QuantScheme& scheme, std::string_view module) {
-  for (const auto& entry : scheme.ignore) {
-    if (entry.rfind("re:", 0) == 0) continue;  // regular expressions: not matched (documented)
-    if (entry.find_first_of("*?[") != std::string::npos) {
-      if (glob_match(entry, module)) return true;
-      continue;
-    }
-    // vLLM's is_layer_skipped matches exactly, by suffix or by substring depending on the
-    // method; a component-boundary match covers what the shared checkpoints write.
-    if (module == entry) return true;
-    if (module.size() > entry.size() && module.substr(module.size() - entry.size()) == entry &&
-        module[module.size() - entry.size() - 1] == '.') {
-      return true;
-    }
-    std::string inner = "." + entry + ".";
-    if (std::string(".").append(module).append(".").find(inner) != std::string::npos) return true;
-  }
-  return false;
-}
-
 QuantIgnoreIndex::QuantIgnoreIndex(const std::vector<std::string>& entries) {
   for (const auto& entry : entries) {
     if (entry.rfind("re:", 0) == 0) continue;
