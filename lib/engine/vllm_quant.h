@@ -39,7 +39,8 @@ inline constexpr std::int64_t kSaturated = std::int64_t{1} << 62;
 // the scheme's ignore list (modules_to_not_convert, ignore, exclude_modules): an entry that is a
 // glob pattern matches the whole prefix; any other entry matches when it is a run of whole
 // dot-separated components of it ("lm_head", "mlp.gate_proj", "model.layers.3"); "re:" entries
-// are not matched (docs/memory.md). A memory plan asks once per linear module of every layer,
+// are not matched (docs/memory.md: vLLM's is_layer_skipped helpers compare exactly, by suffix or
+// by substring depending on the method). A memory plan asks once per linear module of every layer,
 // and some checkpoints list thousands of modules, so plain entries go into a hash set that each
 // run of the module's components is looked up in; patterns are tried one by one.
 // tests/lib/vllm_memory_test.cc checks it against a walk over the list.
