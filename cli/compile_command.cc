@@ -2,8 +2,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <future>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "base/atomic_write.h"
 #include "cli/common.h"
@@ -19,6 +21,7 @@ struct CompileFlags {
   bool all_layers = false;
   bool groups = false;
   std::string group_lists = "all";  // --group-lists all|none
+  int threads = 0;                  // --threads: 0 picks (lib/manifest.h: manifest_threads)
   // --emit vllm-args: only the launch line, on stdout; --emit html FILE: also the HTML report.
   std::vector<std::string> emit;
   MemoryFlags memory;
@@ -71,6 +74,11 @@ void register_compile(CLI::App& app) {
          "'all' (default): the manifest lists every rank group besides their compact "
          "group_layout; 'none': group_layout only, so the file does not grow with the world")
       ->check(CLI::IsMember({"all", "none"}));
+  sub->add_option("--threads", flags->threads,
+                  "threads that make the manifest's text (0, the default: the machine's hardware "
+                  "threads, at most 8, or 1 where it has fewer than 4); the manifest's bytes are "
+                  "the same for any number")
+      ->check(CLI::Range(0, 64));
   add_memory_flags(*sub, flags->memory);
   sub->add_option("--emit", flags->emit,
                   "'vllm-args': print only the vLLM launch line (for the shell; fails when no vLLM "
@@ -108,6 +116,7 @@ void register_compile(CLI::App& app) {
     ManifestInputs inputs = manifest_inputs(flags->inputs);
     ManifestInputs streamed = inputs;
     streamed.group_lists = request.group_lists;
+    streamed.threads = flags->threads;
     if (emit_html) {
       ReportOptions options;
       options.gpus_per_node = flags->inputs.gpus_per_node;
@@ -128,23 +137,37 @@ void register_compile(CLI::App& app) {
       }
       throw CLI::RuntimeError(kExitOk);
     }
+    // What goes to stdout, printed only once the manifest is in place.
+    auto summary = [&c, &flags, emit_html, &emit] {
+      std::ostringstream out;
+      out << plan_table(*c, flags->all_layers);
+      if (flags->groups) out << "\n" << groups_table(*c->layout, 8);
+      if (c->memory) out << memory_summary(*c->memory, c->fit ? &*c->fit : nullptr);
+      if (c->nodes) out << "\n" << nodes_table(*c->nodes);
+      out << "\n";
+      print_launch(*c, out);
+      out << "world size " << c->axes.world_size;
+      if (!flags->output.empty()) out << "; manifest written to " << flags->output;
+      if (emit_html) out << "; report written to " << emit[1];
+      out << "\n";
+      return std::move(out).str();
+    };
+    std::string text;
     if (!flags->output.empty()) {
+      // With threads, the summary is made while the manifest is written and synced (both only
+      // read the compilation).
+      std::future<std::string> made;
+      if (manifest_threads(flags->threads) > 1) made = std::async(std::launch::async, summary);
       auto produce = [&](const ChunkSink& write) { return c->write_manifest(streamed, write); };
       if (auto error = write_file_atomically(flags->output, produce)) {
         std::cerr << "layerplan: error: " << *error << "\n";
         throw CLI::RuntimeError(kExitUsage);
       }
+      text = made.valid() ? made.get() : summary();
+    } else {
+      text = summary();
     }
-    std::cout << plan_table(*c, flags->all_layers);
-    if (flags->groups) std::cout << "\n" << groups_table(*c->layout, 8);
-    if (c->memory) std::cout << memory_summary(*c->memory, c->fit ? &*c->fit : nullptr);
-    if (c->nodes) std::cout << "\n" << nodes_table(*c->nodes);
-    std::cout << "\n";
-    print_launch(*c, std::cout);
-    std::cout << "world size " << c->axes.world_size;
-    if (!flags->output.empty()) std::cout << "; manifest written to " << flags->output;
-    if (emit_html) std::cout << "; report written to " << emit[1];
-    std::cout << "\n";
+    std::cout << text;
     throw CLI::RuntimeError(kExitOk);
   });
 }

@@ -26,12 +26,23 @@ struct ManifestInputs {
   // Leave the layers out of the value too (`layers` is null there): write_manifest builds and
   // writes them one at a time, so no value of the whole layer list is held.
   bool stream_layers = false;
+  // Threads that make the streamed manifest's text (write_manifest); the bytes do not depend
+  // on it. 0: as many as the machine has, at most kMaxManifestThreads.
+  int threads = 1;
 };
+
+inline constexpr int kMaxManifestThreads = 8;
+
+// The workers write_manifest gets for ManifestInputs::threads: `requested` when positive (at most
+// 64), else the machine's hardware threads, at most kMaxManifestThreads, and 1 on a machine with
+// fewer than four.
+[[nodiscard]] int manifest_threads(int requested);
 
 struct LayerFacts;
 struct PlanFacts;
 
 // The elements of an array that write_manifest builds one at a time as it writes them.
+// `element` is called from several threads at once when write_manifest has threads > 1.
 struct StreamedArray {
   std::size_t count = 0;
   std::function<nlohmann::ordered_json(std::size_t)> element;
@@ -72,9 +83,12 @@ struct StreamedArray {
 // Writes a manifest built with stream_groups (and stream_layers) exactly as dump_json (plus a
 // final newline) writes the same manifest with its groups and layers in the value: each group
 // computed from the layout's formulas as it goes, each layer built by `layers` when it is
-// written. Returns false when `write` did.
+// written. With `threads` > 1, that many workers make the text piece by piece (eight layers, or
+// 16,384 group members, to a piece) while the calling thread hands the pieces to `write`
+// in order: the bytes are the same for any number of threads. Returns false when `write` did.
 [[nodiscard]] bool write_manifest(const nlohmann::ordered_json& manifest, const Layout& layout,
-                                  const ChunkSink& write, const StreamedArray* layers = nullptr);
+                                  const ChunkSink& write, const StreamedArray* layers = nullptr,
+                                  int threads = 1);
 
 // The compact description of every group set (manifest key `group_layout`).
 [[nodiscard]] nlohmann::ordered_json group_layout_json(const Layout& layout);

@@ -6,12 +6,19 @@
 // escaping and floating-point numbers are still formatted by nlohmann, so their bytes are its
 // bytes. manifest_writer_test.cc checks the result against nlohmann's dump.
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <exception>
+#include <functional>
+#include <limits>
 #include <memory>
+#include <mutex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "lib/manifest.h"
@@ -52,6 +59,16 @@ class ManifestText {
     }
     flush(/*force=*/true);
     if (ok_ && !piece.empty()) ok_ = (*sink_)(piece);
+  }
+  // Adds a finished piece: a large one goes to the sink as it is (no copy), a small one is
+  // appended to the text so far (so small pieces do not each cost a write).
+  void piece(std::string_view text) {
+    if (sink_ != nullptr && text.size() >= kFlushBytes / 4) {
+      emit(text);
+    } else {
+      append(text);
+      flush();
+    }
   }
   // Hands what is written so far to the sink once it is large (or always, with `force`).
   void flush(bool force = false) {
@@ -211,133 +228,361 @@ constexpr Thousands kThousands = make_thousands();
 // Writes the decimal text of `v` (0 <= v < 10^9) at `p`, which has room for 12 bytes; returns
 // the end of the text. The bytes after it up to p + 12 may be overwritten. A rank list is mostly
 // this: three digits at a time from the table instead of a division per digit.
-inline char* write_rank(char* p, std::uint32_t v) {
+[[gnu::always_inline]] inline char* write_rank(char* p, std::uint32_t v) {
+  auto lead = [&p](std::uint32_t part) {  // 1 to 3 digits, unpadded
+    const unsigned n = kThousands.digits[part];
+    std::memcpy(p, kThousands.text[part] + (3 - n), 4);
+    p += n;
+  };
+  auto three = [&p](std::uint32_t part) {  // 3 digits, zero-padded
+    std::memcpy(p, kThousands.text[part], 4);
+    p += 3;
+  };
   if (v < 1000) {
-    const unsigned n = kThousands.digits[v];
-    std::memcpy(p, kThousands.text[v] + (3 - n), 4);
-    return p + n;
+    lead(v);
+  } else if (v < 1000000) {
+    const std::uint32_t high = v / 1000;
+    lead(high);
+    three(v - high * 1000);
+  } else {
+    const std::uint32_t high = v / 1000000;
+    const std::uint32_t rest = v - high * 1000000;
+    const std::uint32_t mid = rest / 1000;
+    lead(high);
+    three(mid);
+    three(rest - mid * 1000);
   }
-  const std::uint32_t high = v / 1000;
-  const std::uint32_t low = v - high * 1000;
-  p = write_rank(p, high);
-  std::memcpy(p, kThousands.text[low], 4);
-  return p + 3;
+  return p;
 }
 
-// The value of the top-level key "groups": every set's groups, computed from the layout and
-// written in chunks of about kChunkBytes straight to the sink (or to the text, without one).
-void write_group_lists(ManifestText& out, const Layout& layout) {
-  constexpr std::size_t kChunkBytes = std::size_t{1} << 16;
-  constexpr std::size_t kRoom = 64;  // the most one step below writes: a member, or a group's start
+// Any rank: the table for those below 10^9, std::to_chars (up to 20 bytes) above.
+[[gnu::always_inline]] inline char* write_any_rank(char* p, std::int64_t rank) {
+  return rank >= 0 && rank < 1000000000 ? write_rank(p, static_cast<std::uint32_t>(rank))
+                                        : std::to_chars(p, p + 24, rank).ptr;
+}
+
+// The text of one piece: a buffer that keeps its capacity from piece to piece and is written
+// in place (room() hands out bytes that are not zero-filled first).
+class PieceText {
+ public:
+  // At least `n` writable bytes after the text; the text ends where commit() says.
+  char* room(std::size_t n) {
+    if (size_ + n > capacity_) {
+      const std::size_t capacity = std::max(size_ + n, 2 * capacity_);
+      std::unique_ptr<char[]> data(new char[capacity]);
+      if (size_ != 0) std::memcpy(data.get(), data_.get(), size_);
+      data_ = std::move(data);
+      capacity_ = capacity;
+    }
+    return data_.get() + size_;
+  }
+  void commit(const char* end) { size_ = static_cast<std::size_t>(end - data_.get()); }
+  void append(std::string_view piece) {
+    char* p = room(piece.size());
+    if (!piece.empty()) std::memcpy(p, piece.data(), piece.size());
+    size_ += piece.size();
+  }
+  void clear() { size_ = 0; }
+  [[nodiscard]] std::string_view view() const { return {data_.get(), size_}; }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
+// A piece of the manifest's text: appends its bytes to the text it is given. Pieces are made by
+// any thread, in any order, and handed to the sink in their order, so the bytes do not depend on
+// the number of threads.
+using PieceJob = std::function<void(PieceText& text)>;
+
+// Makes the pieces and hands them to `out` in order: on this thread alone when `threads` <= 1,
+// else on `threads` workers, with at most 2 * threads pieces made ahead of the one being written
+// (so memory does not grow with the manifest). Stops early when the sink fails. An exception
+// thrown by a piece is rethrown here, after the workers have stopped.
+//
+// The hand-offs are atomics (a piece takes tens of microseconds; a lock and a condition variable
+// per piece cost a system call or two each, which some virtual machines make expensive): workers
+// claim pieces with a counter, a slot's `done` says which piece it holds, `written` how many
+// pieces the sink has, and waits spin a little before they sleep (std::atomic::wait).
+void write_pieces(ManifestText& out, const std::vector<PieceJob>& jobs, int threads) {
+  const std::size_t n = jobs.size();
+  if (threads <= 1 || n < 2) {
+    PieceText text;
+    for (const auto& job : jobs) {
+      text.clear();
+      job(text);
+      out.piece(text.view());
+      if (!out.ok()) return;
+    }
+    return;
+  }
+  using Index = std::uint32_t;  // a futex word: waits on it need no table of waiters
+  if (n >= std::numeric_limits<Index>::max() / 4)
+    throw std::length_error("too many manifest pieces");
+  const auto window = static_cast<Index>(2 * threads);
+  struct Slot {
+    PieceText text;
+    std::atomic<Index> done{std::numeric_limits<Index>::max()};  // the piece `text` holds
+  };
+  std::vector<Slot> slots(window);
+  std::atomic<Index> next{0};     // the next piece a worker claims
+  std::atomic<Index> written{0};  // pieces handed to the sink; raised past n to release workers
+  std::atomic<bool> stop{false};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+  auto work = [&] {
+    for (;;) {
+      const Index j = next.fetch_add(1, std::memory_order_relaxed);
+      if (j >= n) return;
+      // Slot j % window was last used by piece j - window: free once that piece is written.
+      for (Index w = written.load(std::memory_order_acquire); j >= w + window;
+           w = written.load(std::memory_order_acquire)) {
+        written.wait(w, std::memory_order_acquire);
+      }
+      Slot& slot = slots[j % window];
+      slot.text.clear();
+      if (!stop.load(std::memory_order_relaxed)) {
+        try {
+          jobs[j](slot.text);
+        } catch (...) {
+          std::lock_guard lock(error_mutex);
+          if (!error) error = std::current_exception();
+          stop.store(true, std::memory_order_relaxed);
+        }
+      }
+      // Marked even when not made (after a stop), so that nothing waits for it forever.
+      slot.done.store(j, std::memory_order_release);
+      slot.done.notify_one();
+    }
+  };
+  std::vector<std::thread> workers;
+  workers.reserve(static_cast<std::size_t>(threads));
+  for (int t = 0; t < threads; ++t) workers.emplace_back(work);
+  for (Index j = 0; j < n; ++j) {
+    Slot& slot = slots[j % window];
+    for (Index d = slot.done.load(std::memory_order_acquire); d != j;
+         d = slot.done.load(std::memory_order_acquire)) {
+      slot.done.wait(d, std::memory_order_acquire);
+    }
+    if (stop.load(std::memory_order_relaxed)) break;
+    out.piece(slot.text.view());
+    if (!out.ok()) break;
+    written.store(j + 1, std::memory_order_release);
+    written.notify_all();
+  }
+  // Release every worker still waiting for a slot; they make nothing more.
+  stop.store(true, std::memory_order_relaxed);
+  written.store(static_cast<Index>(n) + window, std::memory_order_release);
+  written.notify_all();
+  for (auto& w : workers) w.join();
+  if (error) std::rethrow_exception(error);
+}
+
+// How one set's members are computed, shared (read-only) by the pieces that write its groups.
+struct SetWalk {
+  const GroupSet* set = nullptr;
+  const GroupStep* step = nullptr;  // the set's one step; null when it has several
+  // A one-step set whose groups are its innermost digits (the product of the last sizes is the
+  // group size; every vLLM set is such) has the same members in every group, shifted: group g
+  // is base(g) + offsets, base(g) given by g's digits over the outer `outer` dimensions.
+  std::size_t outer = 0;
+  std::vector<std::int64_t> offsets;  // empty: not such a set (or a group too wide to tabulate)
+  std::size_t rank_room = 0;          // bytes one member's text may take, ", " included
+};
+
+SetWalk set_walk(const GroupSet& set) {
   constexpr std::int64_t kMaxOffsets = 4096;  // 32 KiB of offsets at most
-  std::unique_ptr<char[]> chunk(new char[kChunkBytes + kRoom]);
-  char* p = chunk.get();
-  char* const full = chunk.get() + kChunkBytes;
+  SetWalk w;
+  w.set = &set;
+  w.step = set.steps.size() == 1 ? &set.steps.front() : nullptr;
+  // The largest rank the set lists bounds its digits (several steps: not worth bounding).
+  std::int64_t largest = 0;
+  bool bounded = w.step != nullptr;
+  for (std::size_t k = 0; bounded && k < w.step->sizes.size(); ++k) {
+    bounded = w.step->strides[k] >= 0;
+    largest += (w.step->sizes[k] - 1) * w.step->strides[k];
+  }
+  if (!bounded) largest = std::numeric_limits<std::int64_t>::max();
+  char digits[24];
+  w.rank_room = 2 + static_cast<std::size_t>(
+                        std::to_chars(digits, digits + sizeof digits, largest).ptr - digits);
+  if (w.step == nullptr || set.group_size < 1 || set.group_size > kMaxOffsets) return w;
+  const GroupStep& step = *w.step;
+  std::int64_t inner = 1;
+  std::size_t outer = step.sizes.size();
+  while (outer > 0 && inner < set.group_size) inner *= step.sizes[--outer];
+  if (inner != set.group_size) return w;
+  w.outer = outer;
+  const std::size_t n = step.sizes.size();
+  std::vector<std::int64_t> digits_at(n, 0);
+  std::int64_t at = 0;
+  w.offsets.reserve(static_cast<std::size_t>(set.group_size));
+  for (std::int64_t i = 0; i < set.group_size; ++i) {
+    w.offsets.push_back(at);
+    for (std::size_t k = n; k-- > outer;) {
+      at += step.strides[k];
+      if (++digits_at[k] < step.sizes[k]) break;
+      at -= step.sizes[k] * step.strides[k];
+      digits_at[k] = 0;
+    }
+  }
+  return w;
+}
+
+// Appends the text of the set's members with flat index (group * group_size + member) in
+// [first, last): each group opened with its line and "[", members separated by ", ", closed
+// with "]". Any split of a set into ranges gives the same text as the whole.
+void write_members(PieceText& text, const SetWalk& w, std::int64_t first, std::int64_t last) {
+  const GroupSet& set = *w.set;
+  const std::int64_t size = set.group_size;
+  constexpr std::string_view kFirstOpen = "\n      [";
+  constexpr std::string_view kOpen = ",\n      [";
+  constexpr std::size_t kSlack = 16;  // write_rank may write past a rank's end
+  const auto members = static_cast<std::size_t>(last - first);
+  const std::size_t room = members * w.rank_room +
+                           (members / static_cast<std::size_t>(size) + 2) * (kOpen.size() + 1) +
+                           kSlack;
+  char* p = text.room(room);
   auto put = [&p](std::string_view piece) {
     std::memcpy(p, piece.data(), piece.size());
     p += piece.size();
   };
-  auto drain = [&] {
-    out.emit(std::string_view(chunk.get(), static_cast<std::size_t>(p - chunk.get())));
-    p = chunk.get();
-  };
-  out.push('{');
+  std::int64_t g = first / size;
+  std::int64_t i = first % size;
+  std::int64_t f = first;
+  if (!w.offsets.empty()) {
+    const GroupStep& step = *w.step;
+    std::vector<std::int64_t> digits(w.outer, 0);
+    std::int64_t base = 0;
+    for (std::int64_t q = g, k = static_cast<std::int64_t>(w.outer); k-- > 0;) {
+      const auto kk = static_cast<std::size_t>(k);
+      digits[kk] = q % step.sizes[kk];
+      q /= step.sizes[kk];
+      base += digits[kk] * step.strides[kk];
+    }
+    const std::int64_t* offsets = w.offsets.data();
+    while (f < last) {
+      const std::int64_t end = std::min(size, i + (last - f));
+      f += end - i;
+      if (i == 0) {
+        if (g != 0) {
+          std::memcpy(p, kOpen.data(), kOpen.size());  // a constant size: two moves
+          p += kOpen.size();
+        } else {
+          put(kFirstOpen);
+        }
+        p = write_any_rank(p, base + offsets[0]);
+        i = 1;
+      }
+      for (; i < end; ++i) {
+        std::memcpy(p, ", ", 2);
+        p += 2;
+        p = write_any_rank(p, base + offsets[i]);
+      }
+      if (i < size) break;
+      *p++ = ']';
+      i = 0;
+      ++g;
+      for (std::size_t k = w.outer; k-- > 0;) {
+        base += step.strides[k];
+        if (++digits[k] < step.sizes[k]) break;
+        base -= step.sizes[k] * step.strides[k];
+        digits[k] = 0;
+      }
+    }
+  } else if (w.step != nullptr) {
+    // A wide group (the world set): one odometer over every digit, member by member.
+    const GroupStep& step = *w.step;
+    std::vector<std::int64_t> digits(step.sizes.size(), 0);
+    std::int64_t index = 0;
+    for (std::int64_t q = f, k = static_cast<std::int64_t>(digits.size()); k-- > 0;) {
+      const auto kk = static_cast<std::size_t>(k);
+      digits[kk] = q % step.sizes[kk];
+      q /= step.sizes[kk];
+      index += digits[kk] * step.strides[kk];
+    }
+    for (; f < last; ++f) {
+      put(i ? std::string_view(", ") : g ? kOpen : kFirstOpen);
+      p = write_any_rank(p, index);
+      for (std::size_t k = digits.size(); k-- > 0;) {
+        index += step.strides[k];
+        if (++digits[k] < step.sizes[k]) break;
+        index -= step.sizes[k] * step.strides[k];
+        digits[k] = 0;
+      }
+      if (++i == size) {
+        *p++ = ']';
+        i = 0;
+        ++g;
+      }
+    }
+  } else {
+    // Several steps: rank by rank from the formula.
+    for (; f < last; ++f) {
+      put(i ? std::string_view(", ") : g ? kOpen : kFirstOpen);
+      p = write_any_rank(p, set.rank(g, i));
+      if (++i == size) {
+        *p++ = ']';
+        i = 0;
+        ++g;
+      }
+    }
+  }
+  text.commit(p);
+}
+
+// What `write` writes, appended to `text`.
+void text_of(PieceText& text, const std::function<void(ManifestText&)>& write) {
+  ManifestText t(nullptr);
+  write(t);
+  text.append(t.text());
+}
+
+// The pieces of the value of the top-level key "groups": every set's groups, computed from the
+// layout, about kPieceMembers members to a piece. `walks` holds what the pieces share.
+void group_list_pieces(std::vector<PieceJob>& jobs, const Layout& layout,
+                       std::vector<SetWalk>& walks) {
+  constexpr std::int64_t kPieceMembers = 16384;  // about 128 KiB of text at a large world
+  walks.clear();
+  walks.reserve(layout.sets.size());
+  for (const auto& set : layout.sets) walks.push_back(set_walk(set));
   for (std::size_t s = 0; s < layout.sets.size(); ++s) {
     const GroupSet& set = layout.sets[s];
-    out.append(s ? ",\n    " : "\n    ");
-    write_json_string(out, set.name);
-    out.append(": [");
-    const std::int64_t count = set.count();
-    auto put_rank = [&p](std::int64_t rank) {
-      p = rank >= 0 && rank < 1000000000 ? write_rank(p, static_cast<std::uint32_t>(rank))
-                                         : std::to_chars(p, p + kRoom, rank).ptr;
-    };
-    const GroupStep* const one_step = set.steps.size() == 1 ? &set.steps.front() : nullptr;
-    // A one-step set whose groups are its innermost digits (the product of the last sizes is
-    // the group size; every vLLM set is such) has the same members in every group, shifted:
-    // group g is base(g) + offsets, the base walked with an odometer over the outer digits.
-    const GroupStep* step = nullptr;
-    std::size_t outer = 0;
-    if (one_step != nullptr && set.group_size >= 1 && set.group_size <= kMaxOffsets) {
-      std::int64_t inner = 1;
-      outer = one_step->sizes.size();
-      while (outer > 0 && inner < set.group_size) inner *= one_step->sizes[--outer];
-      if (inner == set.group_size) step = one_step;
+    const std::int64_t members = set.count() * set.group_size;
+    jobs.emplace_back([&set, s](PieceText& text) {
+      text_of(text, [&](ManifestText& t) {
+        t.append(s == 0 ? "{" : "");
+        t.append(s ? ",\n    " : "\n    ");
+        write_json_string(t, set.name);
+        t.append(": [");
+      });
+    });
+    for (std::int64_t first = 0; first < members; first += kPieceMembers) {
+      const std::int64_t last = std::min(members, first + kPieceMembers);
+      const SetWalk* w = &walks[s];
+      jobs.emplace_back(
+          [w, first, last](PieceText& text) { write_members(text, *w, first, last); });
     }
-    if (step != nullptr) {
-      const std::size_t n = step->sizes.size();
-      std::vector<std::int64_t> offsets;
-      offsets.reserve(static_cast<std::size_t>(set.group_size));
-      std::vector<std::int64_t> digits(n, 0);
-      std::int64_t at = 0;
-      for (std::int64_t i = 0; i < set.group_size; ++i) {
-        offsets.push_back(at);
-        for (std::size_t k = n; k-- > outer;) {
-          at += step->strides[k];
-          if (++digits[k] < step->sizes[k]) break;
-          at -= step->sizes[k] * step->strides[k];
-          digits[k] = 0;
-        }
-      }
-      std::int64_t base = 0;
-      for (std::int64_t g = 0; g < count; ++g) {
-        if (p >= full) drain();
-        put(g ? ",\n      [" : "\n      [");
-        put_rank(base + offsets[0]);
-        for (std::size_t i = 1; i < offsets.size(); ++i) {
-          if (p >= full) drain();
-          std::memcpy(p, ", ", 2);
-          p += 2;
-          put_rank(base + offsets[i]);
-        }
-        *p++ = ']';
-        for (std::size_t k = outer; k-- > 0;) {
-          base += step->strides[k];
-          if (++digits[k] < step->sizes[k]) break;
-          base -= step->sizes[k] * step->strides[k];
-          digits[k] = 0;
-        }
-      }
-    } else if (one_step != nullptr) {
-      // A wide group (the world set): one odometer over every digit, member by member.
-      std::vector<std::int64_t> digits(one_step->sizes.size(), 0);
-      std::int64_t index = 0;
-      for (std::int64_t g = 0; g < count; ++g) {
-        if (p >= full) drain();
-        put(g ? ",\n      [" : "\n      [");
-        for (std::int64_t i = 0; i < set.group_size; ++i) {
-          if (p >= full) drain();
-          if (i) put(", ");
-          put_rank(index);
-          for (std::size_t k = digits.size(); k-- > 0;) {
-            index += one_step->strides[k];
-            if (++digits[k] < one_step->sizes[k]) break;
-            index -= one_step->sizes[k] * one_step->strides[k];
-            digits[k] = 0;
-          }
-        }
-        *p++ = ']';
-      }
-    } else {
-      // Several steps: rank by rank from the formula.
-      for (std::int64_t g = 0; g < count; ++g) {
-        if (p >= full) drain();
-        put(g ? ",\n      [" : "\n      [");
-        for (std::int64_t i = 0; i < set.group_size; ++i) {
-          if (p >= full) drain();
-          if (i) put(", ");
-          put_rank(set.rank(g, i));
-        }
-        *p++ = ']';
-      }
-    }
-    drain();
-    out.append(count ? "\n    ]" : "]");
+    jobs.emplace_back([members](PieceText& text) { text.append(members ? "\n    ]" : "]"); });
   }
-  out.append(layout.sets.empty() ? "}" : "\n  }");
+  if (layout.sets.empty()) {
+    jobs.emplace_back([](PieceText& text) { text.append("{}"); });
+  } else {
+    jobs.emplace_back([](PieceText& text) { text.append("\n  }"); });
+  }
 }
 
 }  // namespace
+
+int manifest_threads(int requested) {
+  if (requested > 0) return std::min(requested, 64);
+  // Below four hardware threads the workers, the thread handing pieces to the sink and the one
+  // making `compile`'s table would share two cores: measured slower than one thread on a 2-core
+  // machine (docs/benchmarks.md).
+  const auto hardware = static_cast<int>(std::thread::hardware_concurrency());
+  return hardware < 4 ? 1 : std::min(hardware, kMaxManifestThreads);
+}
 
 std::string dump_json(const ojson& value) {
   ManifestText out(nullptr);
@@ -346,7 +591,7 @@ std::string dump_json(const ojson& value) {
 }
 
 bool write_manifest(const ojson& manifest, const Layout& layout, const ChunkSink& write,
-                    const StreamedArray* layers) {
+                    const StreamedArray* layers, int threads) {
   ManifestText out(&write);
   auto streamed = [&](const char* key) {
     auto it = manifest.is_object() ? manifest.find(key) : manifest.end();
@@ -356,40 +601,56 @@ bool write_manifest(const ojson& manifest, const Layout& layout, const ChunkSink
   const auto layer_list = layers != nullptr ? streamed("layers") : manifest.end();
   if (groups == manifest.end() && layer_list == manifest.end()) {
     write_json_value(out, manifest, 0);
-  } else {
-    // The object written as write_json_value would, with the streamed parts in their places.
-    out.append("{\n");
-    bool first = true;
-    for (auto it = manifest.begin(); it != manifest.end(); ++it) {
-      if (!first) out.append(",\n");
-      first = false;
-      out.indent(2);
-      write_json_string(out, it.key());
-      out.append(": ");
-      if (it == groups) {
-        write_group_lists(out, layout);
-      } else if (it == layer_list) {
-        // An array of objects, as write_json_value writes one.
-        if (layers->count == 0) {
-          out.append("[]");
-          continue;
-        }
-        out.append("[\n");
-        for (std::size_t i = 0; i < layers->count; ++i) {
-          if (i) out.append(",\n");
-          out.indent(4);
-          write_json_value(out, layers->element(i), 4);
-        }
-        out.push('\n');
-        out.indent(2);
-        out.push(']');
-      } else {
-        write_json_value(out, it.value(), 2);
-      }
-    }
-    out.append("\n}");
+    out.push('\n');
+    out.flush(/*force=*/true);
+    return out.ok();
   }
-  out.push('\n');
+  // The object written as write_json_value would, with the streamed parts in their places, as
+  // pieces that the workers make.
+  constexpr std::size_t kLayersPerPiece = 8;
+  std::vector<PieceJob> jobs;
+  std::vector<SetWalk> walks;
+  bool first = true;
+  for (auto it = manifest.begin(); it != manifest.end(); ++it) {
+    const bool is_first = first;
+    first = false;
+    jobs.emplace_back([it, is_first](PieceText& text) {
+      text_of(text, [&](ManifestText& t) {
+        t.append(is_first ? "{\n" : ",\n");
+        t.indent(2);
+        write_json_string(t, it.key());
+        t.append(": ");
+      });
+    });
+    if (it == groups) {
+      group_list_pieces(jobs, layout, walks);
+    } else if (it == layer_list) {
+      // An array of objects, as write_json_value writes one.
+      if (layers->count == 0) {
+        jobs.emplace_back([](PieceText& text) { text.append("[]"); });
+        continue;
+      }
+      for (std::size_t begin = 0; begin < layers->count; begin += kLayersPerPiece) {
+        const std::size_t end = std::min(layers->count, begin + kLayersPerPiece);
+        jobs.emplace_back([layers, begin, end](PieceText& text) {
+          text_of(text, [&](ManifestText& t) {
+            for (std::size_t i = begin; i < end; ++i) {
+              t.append(i ? ",\n" : "[\n");
+              t.indent(4);
+              write_json_value(t, layers->element(i), 4);
+            }
+          });
+        });
+      }
+      jobs.emplace_back([](PieceText& text) { text.append("\n  ]"); });
+    } else {
+      jobs.emplace_back([it](PieceText& text) {
+        text_of(text, [&](ManifestText& t) { write_json_value(t, it.value(), 2); });
+      });
+    }
+  }
+  jobs.emplace_back([](PieceText& text) { text.append("\n}\n"); });
+  write_pieces(out, jobs, threads);
   out.flush(/*force=*/true);
   return out.ok();
 }

@@ -45,7 +45,7 @@ bool Compilation::write_manifest(const ManifestInputs& inputs, const ChunkSink& 
                          }
                          return j;
                        }};
-  return layerplan::write_manifest(m, *layout, write, &layers);
+  return layerplan::write_manifest(m, *layout, write, &layers, manifest_threads(inputs.threads));
 }
 
 LaunchCommand Compilation::launch_command() const {

@@ -512,4 +512,34 @@ TEST_CASE("hostile: the same inputs give byte-identical manifests, whatever the 
   }
 }
 
+TEST_CASE("hostile: the manifest's bytes do not depend on the number of threads writing it") {
+  // World 65,536 (every group set spans many pieces), and a small plan (fewer pieces than
+  // threads), each written by one thread, by a few and by more than this machine may have.
+  std::string big = in_scratch("threads_big.yaml");
+  spit(big,
+       "parallelism_rules:\n  axes: {tp: 8, attn_tp: 4, dcp: 2, pp: 2, dp: 4096}\n  rules:\n"
+       "    - {match: {kind: attention}, plan: {tp_size: attn_tp, dcp_size: dcp}}\n");
+  for (const auto& [model, rules] : std::vector<std::pair<std::string, std::string>>{
+           {kLlama8, big},
+           {"fixtures/models/deepseek_v3.json", "fixtures/rules/good_deepseek_dcp_ep.yaml"}}) {
+    INFO(model << " " << rules);
+    std::vector<std::string> outputs;
+    for (const char* threads : {"1", "3", "16", "0"}) {
+      std::string out = in_scratch(std::string("threads_") + threads + ".json");
+      Result r = run({"compile", "--config", model, "--rules", rules, "-o", out, "--threads",
+                      std::string(threads)});
+      INFO(r.err);
+      REQUIRE(r.code == 0);
+      CHECK(contains(r.out, "manifest written to"));
+      outputs.push_back(slurp(out));
+    }
+    for (const auto& o : outputs) CHECK(o == outputs.front());
+    Result to_stdout =
+        run({"compile", "--config", model, "--rules", rules, "-o", "-", "--threads", "5"});
+    CHECK(to_stdout.out == outputs.front());
+  }
+  Result bad = run({"compile", "--config", kLlama8, "--rules", big, "-o", "-", "--threads", "-1"});
+  CHECK(bad.code == 2);
+}
+
 }  // namespace

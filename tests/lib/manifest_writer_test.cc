@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <string>
 
 #include "catch.h"
@@ -161,30 +162,81 @@ TEST_CASE("dump_json agrees with the reference on random values") {
 }
 
 TEST_CASE("write_manifest streams the groups into the text dump_json gives for the lists") {
-  // The groups of a world large enough that the lists span many chunks of the sink.
-  auto c = compile_text(
-      fixture("fixtures/models/llama3_8b.json"),
-      "parallelism_rules:\n  axes: {tp: 8, attn_tp: 4, dcp: 2, pp: 2, dp: 512}\n"
-      "  rules:\n    - match: {kind: attention}\n      plan: {tp_size: attn_tp, dcp_size: dcp}\n");
+  // Worlds large enough that the lists span many pieces and chunks of the sink. The DeepSeek-V3
+  // plan (world 24,576) has every kind of set the writer walks differently: groups of the
+  // innermost digits (tp; pp, groups of 3 that pieces of 16,384 members split), groups too wide
+  // to tabulate (ep, 8,192; world, one group over two pieces) and a set of two steps
+  // (etp256, groups of 32).
+  struct Case {
+    const char* config;
+    const char* rules;
+  };
+  const Case cases[] = {
+      {"fixtures/models/llama3_8b.json",
+       "parallelism_rules:\n  axes: {tp: 8, attn_tp: 4, dcp: 2, pp: 2, dp: 512}\n"
+       "  rules:\n    - match: {kind: attention}\n      plan: {tp_size: attn_tp, dcp_size: dcp}\n"},
+      {"fixtures/models/deepseek_v3.json",
+       "parallelism_rules:\n  axes: {dp: 1024, pp: 3, tp: 8, dcp: 8, attn_tp: 1, ep: 256}\n"
+       "  rules:\n    - match: {kind: moe}\n      plan: {ep_size: ep}\n"},
+  };
+  for (const auto& k : cases) {
+    INFO(k.config);
+    auto c = compile_text(fixture(k.config), k.rules);
+    REQUIRE(c->layout);
+    ManifestInputs listed{"config.json", "rules.yaml"};
+    std::string want = reference_dump(c->manifest(listed)) + "\n";
+    ManifestInputs streamed = listed;
+    streamed.stream_groups = true;
+    const ojson value = c->manifest(streamed);
+    for (int threads : {1, 2, 3, 8}) {
+      INFO("threads " << threads);
+      std::string got;
+      int chunks = 0;
+      CHECK(write_manifest(
+          value, *c->layout,
+          [&](std::string_view piece) {
+            got.append(piece);
+            ++chunks;
+            return true;
+          },
+          nullptr, threads));
+      CHECK(got == want);
+      CHECK(chunks > 1);
+      // A sink that fails half way: false, and nothing more is handed to it.
+      int calls = 0;
+      CHECK_FALSE(write_manifest(
+          value, *c->layout, [&](std::string_view) { return ++calls < 2; }, nullptr, threads));
+      CHECK(calls == 2);
+    }
+  }
+}
+
+TEST_CASE("write_manifest passes on an exception thrown while a piece is made") {
+  auto c = compile_text(fixture("fixtures/models/llama3_8b.json"),
+                        "parallelism_rules:\n  axes: {tp: 8, dp: 4}\n  rules: []\n");
   REQUIRE(c->layout);
-  ManifestInputs listed{"config.json", "rules.yaml"};
-  std::string want = reference_dump(c->manifest(listed)) + "\n";
-  ManifestInputs streamed = listed;
-  streamed.stream_groups = true;
-  std::string got;
-  int chunks = 0;
-  CHECK(write_manifest(c->manifest(streamed), *c->layout, [&](std::string_view piece) {
-    got.append(piece);
-    ++chunks;
-    return true;
-  }));
-  CHECK(got == want);
-  CHECK(chunks > 1);
-  // A sink that fails half way: false, and nothing more is handed to it.
-  int calls = 0;
-  CHECK_FALSE(write_manifest(c->manifest(streamed), *c->layout,
-                             [&](std::string_view) { return ++calls < 2; }));
-  CHECK(calls == 2);
+  ManifestInputs inputs{"config.json", "rules.yaml"};
+  inputs.stream_groups = true;
+  inputs.stream_layers = true;
+  const ojson value = c->manifest(inputs);
+  StreamedArray layers{40, [](std::size_t i) -> ojson {
+                         if (i == 21) throw std::runtime_error("layer 21");
+                         return ojson{{"i", i}};
+                       }};
+  for (int threads : {1, 4}) {
+    INFO("threads " << threads);
+    std::string got;
+    CHECK_THROWS_WITH(write_manifest(
+                          value, *c->layout,
+                          [&](std::string_view piece) {
+                            got.append(piece);
+                            return true;
+                          },
+                          &layers, threads),
+                      "layer 21");
+    // Nothing of the failing piece (layers 16 to 23) reached the sink.
+    CHECK(got.find("\"i\": 16") == std::string::npos);
+  }
 }
 
 TEST_CASE("Compilation::write_manifest builds the layers one at a time into the same bytes") {
@@ -218,6 +270,7 @@ TEST_CASE("Compilation::write_manifest builds the layers one at a time into the 
     for (bool lists : {true, false}) {
       ManifestInputs inputs{"config.json", "rules.yaml"};
       inputs.group_lists = lists;
+      inputs.threads = lists ? 4 : 1;
       const ojson whole = c->manifest(inputs);
       REQUIRE(whole.at("layers").size() == c->plans.size());
       REQUIRE(whole.at("layers").at(1).contains("memory"));
