@@ -341,8 +341,10 @@ void write_pieces(ManifestText& out, const std::vector<PieceJob>& jobs, int thre
         written.wait(w, std::memory_order_acquire);
       }
       Slot& slot = slots[j % window];
-      slot.text.clear();
+      // After a stop, `written` no longer guards the slot (it was raised to release the
+      // workers): the piece is marked, so that nothing waits for it, and not made.
       if (!stop.load(std::memory_order_relaxed)) {
+        slot.text.clear();
         try {
           jobs[j](slot.text);
         } catch (...) {
@@ -351,7 +353,6 @@ void write_pieces(ManifestText& out, const std::vector<PieceJob>& jobs, int thre
           stop.store(true, std::memory_order_relaxed);
         }
       }
-      // Marked even when not made (after a stop), so that nothing waits for it forever.
       slot.done.store(j, std::memory_order_release);
       slot.done.notify_one();
     }

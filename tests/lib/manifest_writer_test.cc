@@ -226,14 +226,19 @@ TEST_CASE("write_manifest passes on an exception thrown while a piece is made") 
   for (int threads : {1, 4}) {
     INFO("threads " << threads);
     std::string got;
-    CHECK_THROWS_WITH(write_manifest(
-                          value, *c->layout,
-                          [&](std::string_view piece) {
-                            got.append(piece);
-                            return true;
-                          },
-                          &layers, threads),
-                      "layer 21");
+    std::string what;
+    try {
+      (void)write_manifest(
+          value, *c->layout,
+          [&](std::string_view piece) {
+            got.append(piece);
+            return true;
+          },
+          &layers, threads);
+    } catch (const std::runtime_error& e) {
+      what = e.what();
+    }
+    CHECK(what == "layer 21");
     // Nothing of the failing piece (layers 16 to 23) reached the sink.
     CHECK(got.find("\"i\": 16") == std::string::npos);
   }
