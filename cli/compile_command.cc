@@ -155,11 +155,14 @@ void register_compile(CLI::App& app) {
     std::string text;
     if (!flags->output.empty()) {
       // With threads, the summary is made while the manifest is written and synced (both only
-      // read the compilation).
+      // read the compilation), and the file's writeback starts every MiB: the thread writing it
+      // mostly waits for the workers' pieces, so the final fsync is left the tail.
+      const bool threaded = manifest_threads(flags->threads) > 1;
       std::future<std::string> made;
-      if (manifest_threads(flags->threads) > 1) made = std::async(std::launch::async, summary);
+      if (threaded) made = std::async(std::launch::async, summary);
       auto produce = [&](const ChunkSink& write) { return c->write_manifest(streamed, write); };
-      if (auto error = write_file_atomically(flags->output, produce)) {
+      if (auto error = write_file_atomically(flags->output, produce,
+                                             threaded ? std::size_t{1} << 20 : 0)) {
         std::cerr << "layerplan: error: " << *error << "\n";
         throw CLI::RuntimeError(kExitUsage);
       }

@@ -25,6 +25,21 @@ parallelism_rules:
     - match: {kind: mlp}
       plan: {tp_size: tp}
 YAML
+# The issue's second plan at the same world: DeepSeek-V3 with MLA at tp 8 under DCP 8, experts
+# over ep 256 (the same tp 8, pp 2, dp 4,096 for Megatron, whose script computes no expert
+# groups: less work on its side than layerplan's).
+deepseek=${DEEPSEEK_CONFIG:-fixtures/models/deepseek_v3.json}
+cat > "$tmp/deepseek.yaml" <<'YAML'
+parallelism_rules:
+  axes: {tp: 8, attn_tp: 1, dcp: 8, pp: 2, dp: 4096, ep: 256}
+  rules:
+    - match: {kind: attention, attention_flavor: mla}
+      plan: {tp_size: tp, dcp_size: dcp}
+    - match: {kind: moe}
+      plan: {tp_size: tp, ep_size: ep}
+    - match: {kind: mlp}
+      plan: {tp_size: tp}
+YAML
 # Each command is timed by layerplan-process-bench --run: fork + exec of the command itself, its
 # wall time from fork to exit (median of n), CPU time and peak RSS from wait4. Nothing else runs
 # around either command (a shell or GNU time around each would add the same milliseconds to
@@ -36,16 +51,19 @@ measure() {  # LABEL COMMAND...: prints the row and sets last_median (microsecon
   echo "$row"
   last_median=$(awk '{ printf "%d", $(NF-5) * 1000 }' <<< "$row")
 }
-printf '%-72s %8s %8s %8s %8s %12s %s\n' "world 65,536 (tp 8, pp 2, dp 4,096; layerplan also attn_tp 4, dcp 2), median of $n" \
+printf '%-72s %8s %8s %8s %8s %12s %s\n' "world 65,536 (tp 8, pp 2, dp 4,096; layerplan's plans also dcp, ep), median of $n" \
   "wall ms" "min ms" "cpu ms" "RSS MB" "" "exit"
-measure "layerplan compile -o (all group sets listed)" \
+measure "layerplan compile -o, Llama-3.1-405B (all group sets listed)" \
   "$bin" compile --config "$config" --rules "$tmp/rules.yaml" -o "$tmp/layerplan.json"
 layerplan_us=$last_median
+measure "layerplan compile -o, DeepSeek-V3 (all group sets listed)" \
+  "$bin" compile --config "$deepseek" --rules "$tmp/deepseek.yaml" -o "$tmp/deepseek.json"
+deepseek_us=$last_median
 measure "Megatron RankGenerator (tp,dp,pp,cp,tp-pp,tp-dp-cp,dp-cp) as JSON" \
   "${python[@]}" bench/peers/megatron_groups.py --megatron "$megatron" --tp 8 --pp 2 --dp 4096 \
   -o "$tmp/megatron.json"
 megatron_us=$last_median
 if (( megatron_us > 0 )); then
-  awk -v a="$layerplan_us" -v b="$megatron_us" \
-    'BEGIN { printf "ratio of the median wall times, layerplan / Megatron: %.4f\n", a / b }'
+  awk -v a="$layerplan_us" -v d="$deepseek_us" -v b="$megatron_us" 'BEGIN {
+    printf "ratio of the median wall times, layerplan / Megatron: %.4f (Llama-3.1-405B), %.4f (DeepSeek-V3)\n", a / b, d / b }'
 fi
