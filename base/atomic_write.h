@@ -56,8 +56,8 @@ using ChunkSink = std::function<bool(std::string_view)>;
     ::unlink(name.data());
     return message;
   };
-  off_t total = 0;        // bytes written so far
-  off_t started = 0;      // bytes whose writeback was started
+  off_t total = 0;    // bytes written so far
+  off_t started = 0;  // bytes whose writeback was started
   auto write = [fd, &total, &started, writeback_every](std::string_view contents) {
     std::size_t written = 0;
     while (written < contents.size()) {

@@ -161,8 +161,8 @@ void register_compile(CLI::App& app) {
       std::future<std::string> made;
       if (threaded) made = std::async(std::launch::async, summary);
       auto produce = [&](const ChunkSink& write) { return c->write_manifest(streamed, write); };
-      if (auto error = write_file_atomically(flags->output, produce,
-                                             threaded ? std::size_t{1} << 20 : 0)) {
+      if (auto error =
+              write_file_atomically(flags->output, produce, threaded ? std::size_t{1} << 20 : 0)) {
         std::cerr << "layerplan: error: " << *error << "\n";
         throw CLI::RuntimeError(kExitUsage);
       }
