@@ -35,7 +35,11 @@ ReportResult report_compilation(const Compilation& c, const ManifestInputs& inpu
                                 ReportOptions options) {
   ReportResult result;
   options.diagnostics = c.diags.sorted();
-  result.html = render(c.manifest(inputs), nullptr, options, result.diags);
+  // The groups as formulas (group_layout), not lists: the page draws at most kMaxDrawnRanks
+  // ranks, and a manifest value with the lists of a large world would take hundreds of MB.
+  ManifestInputs compact = inputs;
+  compact.group_lists = false;
+  result.html = render(c.manifest(compact), nullptr, options, result.diags);
   return result;
 }
 

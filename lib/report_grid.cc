@@ -133,31 +133,55 @@ std::string node_list(const std::set<std::int64_t>& ids, const Nodes& nodes) {
   return fmt::format("{}", fmt::join(names, ", "));
 }
 
-// One view: the grid coloured by the groups of `groups`, and the list of the drawn groups.
+// One view: the grid coloured by the groups of `set`, and the list of the drawn groups.
 std::string view(const std::string& name, const std::string& attrs, const std::string& title,
-                 const std::vector<std::vector<std::int64_t>>& groups,
-                 const std::vector<GridRow>& rows, const Nodes& nodes, std::int64_t count) {
+                 const ReportGroupSet& set, const std::vector<GridRow>& rows, const Nodes& nodes,
+                 std::int64_t count) {
   std::vector<std::int64_t> group_of(static_cast<std::size_t>(count), -1), pos_of(group_of);
-  std::vector<std::size_t> drawn;  // groups with a member in the window
-  std::vector<bool> spans(groups.size(), false);
-  std::vector<std::set<std::int64_t>> span_nodes(groups.size());
-  for (std::size_t g = 0; g < groups.size(); ++g) {
-    bool any = false;
-    for (std::size_t k = 0; k < groups[g].size(); ++k) {
-      std::int64_t r = groups[g][k];
-      if (r < count) {
-        group_of[static_cast<std::size_t>(r)] = static_cast<std::int64_t>(g);
-        pos_of[static_cast<std::size_t>(r)] = static_cast<std::int64_t>(k);
-        any = true;
-      }
+  std::vector<std::int64_t> drawn;  // groups with a member in the window, in order
+  if (set.layout) {
+    // Each drawn rank's group and position from the formula: no group is listed in full.
+    for (std::int64_t r = 0; r < count; ++r) {
+      auto [g, k] = set.layout->locate(r);
+      group_of[static_cast<std::size_t>(r)] = g;
+      pos_of[static_cast<std::size_t>(r)] = k;
+      drawn.push_back(g);
     }
-    if (!any) continue;
-    drawn.push_back(g);
-    if (!nodes.of.empty()) {
-      for (std::int64_t r : groups[g]) span_nodes[g].insert(nodes.of[static_cast<std::size_t>(r)]);
-      spans[g] = span_nodes[g].size() > 1;
+    std::sort(drawn.begin(), drawn.end());
+    drawn.erase(std::unique(drawn.begin(), drawn.end()), drawn.end());
+  } else {
+    for (std::size_t g = 0; g < set.groups.size(); ++g) {
+      bool any = false;
+      for (std::size_t k = 0; k < set.groups[g].size(); ++k) {
+        std::int64_t r = set.groups[g][k];
+        if (r < count) {
+          group_of[static_cast<std::size_t>(r)] = static_cast<std::int64_t>(g);
+          pos_of[static_cast<std::size_t>(r)] = static_cast<std::int64_t>(k);
+          any = true;
+        }
+      }
+      if (any) drawn.push_back(static_cast<std::int64_t>(g));
     }
   }
+  // The members of the drawn groups (each rank is in one group of a set, so at most the world),
+  // kept for the first kMaxListedGroups, and which nodes each spans.
+  std::vector<std::vector<std::int64_t>> listed;
+  std::vector<bool> spans(drawn.size(), false);
+  std::vector<std::set<std::int64_t>> span_nodes(drawn.size());
+  for (std::size_t i = 0; i < drawn.size(); ++i) {
+    if (i >= kMaxListedGroups && nodes.of.empty()) break;
+    std::vector<std::int64_t> members = set.members(drawn[i]);
+    if (!nodes.of.empty()) {
+      for (std::int64_t r : members) span_nodes[i].insert(nodes.of[static_cast<std::size_t>(r)]);
+      spans[i] = span_nodes[i].size() > 1;
+    }
+    if (i < kMaxListedGroups) listed.push_back(std::move(members));
+  }
+  // Whether group g (drawn) spans nodes, by its rank in `drawn`.
+  auto spans_of = [&](std::int64_t g) {
+    auto at = std::lower_bound(drawn.begin(), drawn.end(), g);
+    return at != drawn.end() && *at == g && spans[static_cast<std::size_t>(at - drawn.begin())];
+  };
   std::size_t lines = 0;
   for (const auto& row : rows) lines += (row.ranks.size() + kMaxCols - 1) / kMaxCols;
   std::size_t cols = 1;
@@ -187,7 +211,7 @@ std::string view(const std::string& name, const std::string& attrs, const std::s
       std::int64_t r = row.ranks[i];
       std::int64_t g = group_of[static_cast<std::size_t>(r)];
       int x = kLabel + static_cast<int>(i % kMaxCols) * (kCell + kGap);
-      bool x_node = g >= 0 && spans[static_cast<std::size_t>(g)];
+      bool x_node = g >= 0 && spans_of(g);
       out += fmt::format(
           "<rect{} x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" "
           "data-rank=\"{}\" data-group=\"{}\" data-pos=\"{}\"/>"
@@ -200,14 +224,14 @@ std::string view(const std::string& name, const std::string& attrs, const std::s
   }
   out += "</svg>\n<table class=\"groups\"><tr><th>group</th><th>ranks, in rank-in-group order</th>";
   out += nodes.of.empty() ? "</tr>\n" : "<th>nodes</th></tr>\n";
-  for (std::size_t i = 0; i < drawn.size() && i < kMaxListedGroups; ++i) {
-    std::size_t g = drawn[i];
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    const auto g = static_cast<std::size_t>(drawn[i]);
     out += fmt::format(
         "<tr data-group=\"{}\"{}><td><span class=\"sw\" "
         "style=\"background:{}\"></span>{}</td><td>{}</td>",
-        g, spans[g] ? " class=\"x\"" : "", colour(g), g, members_text(groups[g]));
+        g, spans[i] ? " class=\"x\"" : "", colour(g), g, members_text(listed[i]));
     if (!nodes.of.empty())
-      out += fmt::format("<td>{}</td>", html_escape(node_list(span_nodes[g], nodes)));
+      out += fmt::format("<td>{}</td>", html_escape(node_list(span_nodes[i], nodes)));
     out += "</tr>\n";
   }
   out += "</table>\n";
@@ -259,13 +283,14 @@ std::string render_rank_grid(const ReportModel& m, const ReportOptions& o) {
     node_groups.erase(std::remove_if(node_groups.begin(), node_groups.end(),
                                      [](const auto& g) { return g.empty(); }),
                       node_groups.end());
-    out += view("nodes", " data-nodes=\"1\"",
-                fmt::format("nodes <small>{}</small>", node_groups.size()), node_groups, rows,
-                Nodes{}, w.count);
+    const std::size_t node_count = node_groups.size();
+    out +=
+        view("nodes", " data-nodes=\"1\"", fmt::format("nodes <small>{}</small>", node_count),
+             ReportGroupSet{"nodes", std::move(node_groups), std::nullopt}, rows, Nodes{}, w.count);
   }
   for (const auto& set : m.sets) {
-    std::size_t largest = 0;
-    for (const auto& g : set.groups) largest = std::max(largest, g.size());
+    const std::int64_t largest = set.largest();
+    const std::int64_t groups = set.group_count();
     std::string name = html_escape(set.name);
     if (largest <= 1) {
       out += fmt::format(
@@ -273,16 +298,14 @@ std::string render_rank_grid(const ReportModel& m, const ReportOptions& o) {
           "data-singleton=\"{1}\">"
           "<h3>{0}</h3><p>{1} groups of one rank each (vLLM creates them without a communicator): "
           "not drawn.</p></section>\n",
-          name, set.groups.size());
+          name, groups);
       continue;
     }
-    std::string sizes =
-        fmt::format("{} group{}", set.groups.size(), set.groups.size() == 1 ? "" : "s");
-    bool uniform = std::all_of(set.groups.begin(), set.groups.end(),
-                               [&](const auto& g) { return g.size() == largest; });
-    sizes += uniform ? fmt::format(" of {}", largest) : fmt::format(", up to {} ranks", largest);
+    std::string sizes = fmt::format("{} group{}", groups, groups == 1 ? "" : "s");
+    sizes +=
+        set.uniform() ? fmt::format(" of {}", largest) : fmt::format(", up to {} ranks", largest);
     out += view(set.name, fmt::format(" data-set=\"{}\"", name),
-                fmt::format("{} <small>{}</small>", name, sizes), set.groups, rows, nodes, w.count);
+                fmt::format("{} <small>{}</small>", name, sizes), set, rows, nodes, w.count);
   }
   return out + "</div>\n</section>\n";
 }

@@ -2,12 +2,37 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <limits>
 #include <unordered_map>
 
 #include "lib/json_reader.h"
 
 namespace layerplan {
+
+std::int64_t ReportGroupSet::group_count() const {
+  return layout ? layout->count() : static_cast<std::int64_t>(groups.size());
+}
+
+std::int64_t ReportGroupSet::largest() const {
+  if (layout) return layout->group_size;
+  std::size_t most = 0;
+  for (const auto& g : groups) most = std::max(most, g.size());
+  return static_cast<std::int64_t>(most);
+}
+
+bool ReportGroupSet::uniform() const {
+  if (layout) return true;
+  return groups.empty() || std::all_of(groups.begin(), groups.end(), [&](const auto& g) {
+           return g.size() == groups.front().size();
+         });
+}
+
+std::vector<std::int64_t> ReportGroupSet::members(std::int64_t group) const {
+  if (!layout) return groups[static_cast<std::size_t>(group)];
+  return layout->group(group);
+}
+
 namespace {
 
 using ojson = nlohmann::ordered_json;
@@ -156,7 +181,7 @@ std::vector<std::int64_t> ranks(Reader& r, const ojson& j, const std::string& at
 void read_groups(Reader& r, const ojson& groups, ReportModel& m) {
   for (auto it = groups.begin(); it != groups.end(); ++it) {
     std::string at = pointer_of("/groups", it.key());
-    ReportGroupSet set{it.key(), {}};
+    ReportGroupSet set{it.key(), {}, std::nullopt};
     if (!it.value().is_array() || it.value().empty()) {
       r.problem(at, "expected a non-empty array of groups");
       continue;
@@ -179,6 +204,87 @@ void read_groups(Reader& r, const ojson& groups, ReportModel& m) {
       set.groups.push_back(std::move(members));
     }
     m.sets.push_back(std::move(set));
+  }
+}
+
+// The compact description of the group sets (`group_layout`), read when the manifest lists no
+// groups. Each step must walk the whole world once (a permutation): then every rank is in range
+// and in one group of each set, which is what the listed groups are checked for.
+void read_group_layout(Reader& r, const ojson& layout, ReportModel& m) {
+  constexpr std::int64_t kMaxSteps = 8, kMaxDims = 16;
+  for (auto it = layout.begin(); it != layout.end(); ++it) {
+    const std::string at = pointer_of("/group_layout", it.key());
+    const ojson& j = it.value();
+    if (!j.is_object()) {
+      r.problem(at, "expected an object with group_size, groups and steps");
+      continue;
+    }
+    GroupSet set;
+    set.name = it.key();
+    set.group_size = r.integer(j, at, "group_size", 1, true, 0);
+    const std::int64_t groups = r.integer(j, at, "groups", 1, true, 0);
+    const ojson* steps = r.array(j, at, "steps", true);
+    bool ok = set.group_size > 0 && groups > 0 && steps != nullptr;
+    if (steps != nullptr && (steps->empty() || steps->size() > kMaxSteps)) {
+      r.problem(at + "/steps", fmt::format("expected 1 to {} steps", kMaxSteps));
+      ok = false;
+    }
+    for (std::size_t i = 0; ok && i < steps->size(); ++i) {
+      const std::string sat = fmt::format("{}/steps/{}", at, i);
+      const ojson& step = (*steps)[i];
+      const ojson* sizes = r.array(step, sat, "sizes", true);
+      const ojson* strides = r.array(step, sat, "strides", true);
+      if (!step.is_object()) r.problem(sat, "expected an object with axes, sizes and strides");
+      if (!step.is_object() || sizes == nullptr || strides == nullptr) {
+        ok = false;
+        break;
+      }
+      if (sizes->empty() || sizes->size() != strides->size() ||
+          sizes->size() > static_cast<std::size_t>(kMaxDims)) {
+        r.problem(sat,
+                  fmt::format("expected sizes and strides of the same length, 1 to {}", kMaxDims));
+        ok = false;
+        break;
+      }
+      GroupStep g;
+      std::int64_t product = 1;
+      for (std::size_t k = 0; k < sizes->size(); ++k) {
+        g.sizes.push_back(r.integer_value((*sizes)[k], fmt::format("{}/sizes/{}", sat, k), 1, 0));
+        g.strides.push_back(
+            r.integer_value((*strides)[k], fmt::format("{}/strides/{}", sat, k), 1, 0));
+        // Bounded by the world size (at most 2^24) before each product, so nothing overflows.
+        if (g.sizes.back() <= 0 || g.strides.back() <= 0 || g.sizes.back() > m.world_size ||
+            g.strides.back() > m.world_size || product > m.world_size) {
+          ok = false;
+        } else {
+          product *= g.sizes.back();
+        }
+      }
+      if (!ok) {
+        r.problem(sat,
+                  fmt::format("expected sizes and strides of 1 to world_size {}", m.world_size));
+        break;
+      }
+      if (product != m.world_size) {
+        r.problem(sat, fmt::format("the step walks {} elements, not the world's {}", product,
+                                   m.world_size));
+        ok = false;
+      } else if (!g.is_permutation()) {
+        r.problem(sat,
+                  "the step does not visit every rank once: ordered by stride, the strides of the "
+                  "dimensions larger than 1 must be 1 and then each the product of the sizes "
+                  "before it");
+        ok = false;
+      }
+      set.steps.push_back(std::move(g));
+    }
+    if (!ok) continue;
+    if (m.world_size % set.group_size != 0 || m.world_size / set.group_size != groups) {
+      r.problem(at, fmt::format("group_size {} and groups {} do not cut the world of {} ranks",
+                                set.group_size, groups, m.world_size));
+      continue;
+    }
+    m.sets.push_back({it.key(), {}, std::move(set)});
   }
 }
 
@@ -366,7 +472,12 @@ std::optional<ReportModel> read_report_model(const ojson& manifest,
     r.finish();
     return std::nullopt;
   }
-  if (const ojson* groups = r.object(manifest, "", "groups", true)) read_groups(r, *groups, m);
+  // The listed groups, or (written with --group-lists none) their compact description.
+  if (manifest.contains("groups") || !manifest.contains("group_layout")) {
+    if (const ojson* groups = r.object(manifest, "", "groups", true)) read_groups(r, *groups, m);
+  } else if (const ojson* layout = r.object(manifest, "", "group_layout", true)) {
+    read_group_layout(r, *layout, m);
+  }
   if (const ojson* layers = r.array(manifest, "", "layers", true)) read_layers(r, *layers, m);
   if (const ojson* pipeline = r.object(manifest, "", "pipeline", false))
     read_pipeline(r, *pipeline, m);

@@ -1,6 +1,7 @@
 // What the HTML report draws, read from a plan manifest (schemas/manifest.schema.json). The reader
-// checks only what drawing relies on: ranks in range, no rank twice in one group set, the axes'
-// product equal to the world size, and the types of the fields it shows. It also reads fields that
+// checks only what drawing relies on: ranks in range, no rank twice in one group set (listed, or
+// the compact group_layout's steps each a permutation of the world), the axes' product equal to
+// the world size, and the types of the fields it shows. It also reads fields that
 // later manifests may carry (`nodes`, `memory`) when they are present.
 #pragma once
 
@@ -10,6 +11,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "lib/engine/vllm_layout.h"
 
 namespace layerplan {
 
@@ -21,9 +24,18 @@ struct ManifestProblem {
 
 using ReportFields = std::vector<std::pair<std::string, std::string>>;  // key -> shown value
 
+// A group set as the manifest gives it: listed (`groups`), or as the formula of its compact
+// description (`group_layout`, in a manifest written with --group-lists none, and in the one
+// `compile --emit html` reports from), whose groups are computed only where they are drawn.
 struct ReportGroupSet {
   std::string name;
-  std::vector<std::vector<std::int64_t>> groups;  // each in rank-in-group order
+  std::vector<std::vector<std::int64_t>> groups;  // listed: each in rank-in-group order
+  std::optional<GroupSet> layout;                 // or the formula (every step a permutation)
+
+  [[nodiscard]] std::int64_t group_count() const;
+  [[nodiscard]] std::int64_t largest() const;  // the most ranks a group has
+  [[nodiscard]] bool uniform() const;          // every group of the same size
+  [[nodiscard]] std::vector<std::int64_t> members(std::int64_t group) const;
 };
 
 struct ReportComm {

@@ -119,6 +119,39 @@ std::int64_t GroupStep::count() const {
   return n;
 }
 
+bool GroupStep::is_permutation() const {
+  if (sizes.size() != strides.size()) return false;
+  // Dimensions of size 1 have one digit, 0, whatever their stride: left out.
+  std::vector<std::size_t> order;
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    if (sizes[k] != 1) order.push_back(k);
+  }
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return strides[a] != strides[b] ? strides[a] < strides[b] : a > b;
+  });
+  std::int64_t expected = 1;
+  for (std::size_t k : order) {
+    if (strides[k] != expected) return false;
+    expected *= sizes[k];
+  }
+  return true;
+}
+
+std::int64_t GroupStep::position_of(std::int64_t index) const {
+  // Digit k of the position is (index / strides[k]) % sizes[k]; the last dimension is fastest.
+  std::int64_t position = 0;
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    position = position * sizes[k] + index / strides[k] % sizes[k];
+  }
+  return position;
+}
+
+std::pair<std::int64_t, std::int64_t> GroupSet::locate(std::int64_t rank) const {
+  std::int64_t at = rank;
+  for (const auto& step : steps) at = step.position_of(at);
+  return {at / group_size, at % group_size};
+}
+
 std::int64_t GroupSet::count() const {
   if (steps.empty() || group_size <= 0) return 0;
   return steps.back().count() / group_size;

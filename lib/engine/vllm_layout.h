@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lib/resolver.h"
@@ -18,6 +19,14 @@ struct GroupStep {
   std::vector<std::int64_t> sizes;
   std::vector<std::int64_t> strides;
   [[nodiscard]] std::int64_t count() const;  // product of sizes
+  // Whether the walk visits every element of a sequence of count() elements exactly once:
+  // ordered by stride, the strides of the dimensions larger than 1 are 1, then each the product
+  // of the sizes before it (as in every layout build_layout makes). Sizes >= 1 and no overflow are
+  // the caller's to check.
+  [[nodiscard]] bool is_permutation() const;
+  // For a permutation walk: the position at which it visits element `index` (0 <= index <
+  // count()).
+  [[nodiscard]] std::int64_t position_of(std::int64_t index) const;
 };
 
 struct GroupSet {
@@ -29,6 +38,9 @@ struct GroupSet {
   std::int64_t group_size = 0;
   [[nodiscard]] std::int64_t count() const;  // number of groups
   [[nodiscard]] std::int64_t rank(std::int64_t group, std::int64_t member) const;
+  // For a set whose steps are all permutations: the group holding `rank` and its position in it,
+  // so that rank(locate(r).first, locate(r).second) == r.
+  [[nodiscard]] std::pair<std::int64_t, std::int64_t> locate(std::int64_t rank) const;
   [[nodiscard]] std::vector<std::int64_t> group(std::int64_t g) const;
   [[nodiscard]] std::vector<std::vector<std::int64_t>> groups() const;  // every group, listed
 };

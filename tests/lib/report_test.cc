@@ -175,6 +175,62 @@ TEST_CASE("report: world 65,536 draws one DP replica and says how the rest follo
   CHECK(html.find("8192 groups of 8") != std::string::npos);  // tp: counted over the whole world
 }
 
+TEST_CASE("report: a manifest without group lists draws the same page from group_layout") {
+  // Small plans (every group drawn), and world 65,536 (one DP replica drawn), with and without
+  // nodes: the page from the formulas is the page from the lists, byte for byte.
+  std::vector<std::unique_ptr<Compilation>> plans;
+  plans.push_back(compile_fixture("llama3_8b.json", "good_llama8b_tpa.yaml"));
+  plans.push_back(compile_fixture("deepseek_v3.json", "good_deepseek_dcp_ep.yaml"));
+  plans.push_back(compile_fixture("deepseek_v3.json", "good_pcp_dcp_mla.yaml"));
+  plans.push_back(test::compile_text(
+      test::fixture("fixtures/models/deepseek_v3.json"),
+      "parallelism_rules:\n  axes: {tp: 8, attn_tp: 1, dcp: 8, dp: 1024, pp: 8, ep: 256}\n"
+      "  rules:\n    - match: {kind: moe}\n      plan: {ep_size: ep}\n"));
+  for (const auto& c : plans) {
+    REQUIRE(c->layout);
+    ManifestInputs listed{"config.json", "rules.yaml"};
+    ManifestInputs compact = listed;
+    compact.group_lists = false;
+    const auto with_lists = c->manifest(listed);
+    const auto without = c->manifest(compact);
+    REQUIRE_FALSE(without.contains("groups"));
+    for (std::int64_t gpus_per_node : {0, 2, 8}) {
+      INFO(c->axes.world_size << " ranks, " << gpus_per_node << " per node");
+      ReportOptions options;
+      options.gpus_per_node = gpus_per_node;
+      CHECK(html_of(without, options) == html_of(with_lists, options));
+    }
+  }
+}
+
+TEST_CASE("report: a group_layout that does not cut the world into groups is refused") {
+  auto manifest = manifest_of("llama3_8b.json", "good_llama8b_tpa.yaml");
+  manifest.erase("groups");
+  auto& layout = manifest["group_layout"];
+  layout["tp"]["steps"][0]["sizes"] = {1, 1, 2, 4};  // with strides 8, 8, 2, 1: ranks 2, 3 twice
+  layout["tp"]["steps"][0]["strides"] = {8, 8, 2, 1};
+  layout["dcp"]["steps"][0]["sizes"] = {1, 1, 4, 1};        // walks 4 of 8 ranks
+  layout["pp"]["group_size"] = 3;                           // 8 ranks are not groups of 3
+  layout["dp"]["steps"] = nlohmann::ordered_json::array();  // no step
+  std::vector<ManifestProblem> problems;
+  CHECK_FALSE(read_report_model(manifest, problems));
+  std::string all;
+  for (const auto& p : problems) all += p.pointer + ": " + p.message + "\n";
+  INFO(all);
+  CHECK(all.find("/group_layout/tp/steps/0: the step does not visit every rank once") !=
+        std::string::npos);
+  CHECK(all.find("/group_layout/dcp/steps/0: the step walks 4 elements, not the world's 8") !=
+        std::string::npos);
+  CHECK(all.find("/group_layout/pp: group_size 3 and groups 8 do not cut the world of 8 ranks") !=
+        std::string::npos);
+  CHECK(all.find("/group_layout/dp/steps: expected 1 to 8 steps") != std::string::npos);
+  manifest.erase("group_layout");
+  problems.clear();
+  CHECK_FALSE(read_report_model(manifest, problems));
+  REQUIRE_FALSE(problems.empty());
+  CHECK(problems[0].message == "missing key \"groups\"");
+}
+
 TEST_CASE("report: a manifest's problems are errors at file:line:col, every one of them") {
   auto manifest = manifest_of("llama3_8b.json", "good_llama8b_tpa.yaml");
   manifest["groups"]["dcp"][1] = {2, 9};

@@ -194,6 +194,36 @@ TEST_CASE("every group set partitions the world") {
   }
 }
 
+TEST_CASE("every step is a permutation, and locate inverts rank on every set") {
+  // Plans with pcp, transposed DCP groups, tp sub-groups, and expert sets of one and two steps.
+  for (const char* rules :
+       {"parallelism_rules:\n  axes: {dp: 2, pp: 3, tp: 8, dcp: 8, attn_tp: 1, ep: 16}\n"
+        "  rules:\n    - match: {kind: moe}\n      plan: {ep_size: ep}\n",
+        "parallelism_rules:\n  axes: {pcp: 2, tp: 4, dcp: 2}\n  rules: []\n",
+        "parallelism_rules:\n  axes: {dp: 2, pp: 3, tp: 8, attn_tp: 2, dcp: 4, ep: 4}\n  rules:\n"
+        "    - match: {kind: moe}\n      plan: {ep_size: ep}\n"}) {
+    INFO(rules);
+    auto c = compile_text(fixture("fixtures/models/deepseek_v3.json"), rules);
+    REQUIRE(c->layout);
+    for (const auto& set : c->layout->sets) {
+      INFO(set.name);
+      for (const auto& step : set.steps) CHECK(step.is_permutation());
+      for (std::int64_t g = 0; g < set.count(); ++g) {
+        for (std::int64_t i = 0; i < set.group_size; ++i) {
+          CHECK(set.locate(set.rank(g, i)) == std::pair<std::int64_t, std::int64_t>{g, i});
+        }
+      }
+    }
+  }
+  // Walks that repeat or skip elements are not permutations; a size-1 dimension's stride is
+  // not looked at.
+  CHECK(GroupStep{{"a", "b"}, {2, 4}, {4, 1}}.is_permutation());
+  CHECK(GroupStep{{"a", "b", "c"}, {2, 1, 4}, {4, 4, 1}}.is_permutation());
+  CHECK_FALSE(GroupStep{{"a", "b"}, {2, 4}, {2, 1}}.is_permutation());  // 2 and 3 visited twice
+  CHECK_FALSE(GroupStep{{"a", "b"}, {2, 4}, {8, 1}}.is_permutation());  // 4 to 7 skipped
+  CHECK_FALSE(GroupStep{{"a", "b"}, {2, 4}, {4, 2}}.is_permutation());  // no stride of 1
+}
+
 // The manifest streams its groups from the formulas: byte for byte what the listed value gives.
 TEST_CASE("the streamed manifest equals the listed one, and --group-lists none drops the lists") {
   const char* plans[] = {
