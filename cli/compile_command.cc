@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <system_error>
 
 #include "base/atomic_write.h"
 #include "cli/common.h"
@@ -159,7 +160,13 @@ void register_compile(CLI::App& app) {
       // mostly waits for the workers' pieces, so the final fsync is left the tail.
       const bool threaded = manifest_threads(flags->threads) > 1;
       std::future<std::string> made;
-      if (threaded) made = std::async(std::launch::async, summary);
+      if (threaded) {
+        try {
+          made = std::async(std::launch::async, summary);
+        } catch (const std::system_error&) {
+          // No thread to be had: the summary is made after the manifest instead.
+        }
+      }
       auto produce = [&](const ChunkSink& write) { return c->write_manifest(streamed, write); };
       if (auto error =
               write_file_atomically(flags->output, produce, threaded ? std::size_t{1} << 20 : 0)) {

@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -296,27 +297,17 @@ class PieceText {
 // the number of threads.
 using PieceJob = std::function<void(PieceText& text)>;
 
-// Makes the pieces and hands them to `out` in order: on this thread alone when `threads` <= 1,
-// else on `threads` workers, with at most 2 * threads pieces made ahead of the one being written
-// (so memory does not grow with the manifest). Stops early when the sink fails. An exception
-// thrown by a piece is rethrown here, after the workers have stopped.
+// The workers of write_pieces: `threads` of them (fewer when no more can be started; `started`
+// says whether any was), with at most 2 * threads pieces made ahead of the one being written, so
+// memory does not grow with the manifest.
 //
 // The hand-offs are atomics (a piece takes tens of microseconds; a lock and a condition variable
 // per piece cost a system call or two each, which some virtual machines make expensive): workers
 // claim pieces with a counter, a slot's `done` says which piece it holds, `written` how many
 // pieces the sink has, and waits spin a little before they sleep (std::atomic::wait).
-void write_pieces(ManifestText& out, const std::vector<PieceJob>& jobs, int threads) {
+void write_pieces_on_workers(ManifestText& out, const std::vector<PieceJob>& jobs, int threads,
+                             bool& started) {
   const std::size_t n = jobs.size();
-  if (threads <= 1 || n < 2) {
-    PieceText text;
-    for (const auto& job : jobs) {
-      text.clear();
-      job(text);
-      out.piece(text.view());
-      if (!out.ok()) return;
-    }
-    return;
-  }
   using Index = std::uint32_t;  // a futex word: waits on it need no table of waiters
   if (n >= std::numeric_limits<Index>::max() / 4)
     throw std::length_error("too many manifest pieces");
@@ -359,7 +350,15 @@ void write_pieces(ManifestText& out, const std::vector<PieceJob>& jobs, int thre
   };
   std::vector<std::thread> workers;
   workers.reserve(static_cast<std::size_t>(threads));
-  for (int t = 0; t < threads; ++t) workers.emplace_back(work);
+  for (int t = 0; t < threads; ++t) {
+    try {
+      workers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // no more threads to be had (a process or memory limit): work with those started
+    }
+  }
+  started = !workers.empty();
+  if (!started) return;
   for (Index j = 0; j < n; ++j) {
     Slot& slot = slots[j % window];
     for (Index d = slot.done.load(std::memory_order_acquire); d != j;
@@ -378,6 +377,25 @@ void write_pieces(ManifestText& out, const std::vector<PieceJob>& jobs, int thre
   written.notify_all();
   for (auto& w : workers) w.join();
   if (error) std::rethrow_exception(error);
+}
+
+// Makes the pieces and hands them to `out` in order: on worker threads when `threads` > 1 (and
+// any can be started), else on this thread alone. Stops early when the sink fails. An exception
+// thrown by a piece is rethrown here, after the workers have stopped.
+void write_pieces(ManifestText& out, const std::vector<PieceJob>& jobs, int threads) {
+  const std::size_t n = jobs.size();
+  if (threads > 1 && n >= 2) {
+    bool started = false;
+    write_pieces_on_workers(out, jobs, threads, started);
+    if (started) return;
+  }
+  PieceText text;
+  for (const auto& job : jobs) {
+    text.clear();
+    job(text);
+    out.piece(text.view());
+    if (!out.ok()) return;
+  }
 }
 
 // How one set's members are computed, shared (read-only) by the pieces that write its groups.
