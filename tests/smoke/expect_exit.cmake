@@ -34,6 +34,17 @@ endif()
 string(TIMESTAMP started "%s")
 execute_process(COMMAND ${command} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err
                 TIMEOUT 300)
+# LeakSanitizer failing in itself ("Tracer caught signal 11", then "LeakSanitizer has encountered
+# a fatal error"), which is not a leak report: its tracer, which stops a rank's threads to scan
+# them at exit, crashes on some kernels (seen on 6.18 with GCC 12's libasan for an 8-rank run
+# whose ranks exit 3; the same with the code before). The command runs once more without leak
+# detection, ASan's other checks still on, and says so. A leak ("detected memory leaks") fails.
+if(DEFINED LSAN_SUPPRESSIONS AND "${out}${err}" MATCHES "LeakSanitizer has encountered a fatal error")
+  message("note: LeakSanitizer itself failed (not a leak); running again without leak detection")
+  set(ENV{ASAN_OPTIONS} "$ENV{ASAN_OPTIONS}:detect_leaks=0")
+  execute_process(COMMAND ${command} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err
+                  TIMEOUT 300)
+endif()
 string(TIMESTAMP ended "%s")
 math(EXPR took "${ended} - ${started}")
 message("${out}")
