@@ -513,11 +513,11 @@ TEST_CASE("hostile: the same inputs give byte-identical manifests, whatever the 
 }
 
 TEST_CASE("hostile: the manifest's bytes do not depend on the number of threads writing it") {
-  // World 65,536 (every group set spans many pieces), and a small plan (fewer pieces than
-  // threads), each written by one thread, by a few and by more than this machine may have.
+  // World 32,768 (every group set spans two pieces or more), and a small plan (fewer pieces
+  // than threads), each written by one thread, by a few and by more than this machine may have.
   std::string big = in_scratch("threads_big.yaml");
   spit(big,
-       "parallelism_rules:\n  axes: {tp: 8, attn_tp: 4, dcp: 2, pp: 2, dp: 4096}\n  rules:\n"
+       "parallelism_rules:\n  axes: {tp: 8, attn_tp: 4, dcp: 2, pp: 2, dp: 2048}\n  rules:\n"
        "    - {match: {kind: attention}, plan: {tp_size: attn_tp, dcp_size: dcp}}\n");
   for (const auto& [model, rules] : std::vector<std::pair<std::string, std::string>>{
            {kLlama8, big},

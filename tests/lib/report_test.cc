@@ -176,7 +176,7 @@ TEST_CASE("report: world 65,536 draws one DP replica and says how the rest follo
 }
 
 TEST_CASE("report: a manifest without group lists draws the same page from group_layout") {
-  // Small plans (every group drawn), and world 65,536 (one DP replica drawn), with and without
+  // Small plans (every group drawn), and world 8,192 (one DP replica drawn), with and without
   // nodes: the page from the formulas is the page from the lists, byte for byte.
   std::vector<std::unique_ptr<Compilation>> plans;
   plans.push_back(compile_fixture("llama3_8b.json", "good_llama8b_tpa.yaml"));
@@ -184,7 +184,7 @@ TEST_CASE("report: a manifest without group lists draws the same page from group
   plans.push_back(compile_fixture("deepseek_v3.json", "good_pcp_dcp_mla.yaml"));
   plans.push_back(test::compile_text(
       test::fixture("fixtures/models/deepseek_v3.json"),
-      "parallelism_rules:\n  axes: {tp: 8, attn_tp: 1, dcp: 8, dp: 1024, pp: 8, ep: 256}\n"
+      "parallelism_rules:\n  axes: {tp: 8, attn_tp: 1, dcp: 8, dp: 128, pp: 8, ep: 256}\n"
       "  rules:\n    - match: {kind: moe}\n      plan: {ep_size: ep}\n"));
   for (const auto& c : plans) {
     REQUIRE(c->layout);
