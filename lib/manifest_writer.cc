@@ -398,6 +398,34 @@ void write_pieces(ManifestText& out, const std::vector<PieceJob>& jobs, int thre
   }
 }
 
+// A mixed-radix counter over the dimensions [lo, hi) of a step (the last the fastest), started
+// at `position`, and the element its digits stand for: `at`, the sum of digit_k * strides[k].
+class Odometer {
+ public:
+  Odometer(const GroupStep& step, std::size_t lo, std::size_t hi, std::int64_t position)
+      : step_(step), lo_(lo), hi_(hi), digits_(hi, 0) {
+    for (std::size_t k = hi; k-- > lo;) {
+      digits_[k] = position % step.sizes[k];
+      position /= step.sizes[k];
+      at += digits_[k] * step.strides[k];
+    }
+  }
+  void next() {
+    for (std::size_t k = hi_; k-- > lo_;) {
+      at += step_.strides[k];
+      if (++digits_[k] < step_.sizes[k]) return;
+      at -= step_.sizes[k] * step_.strides[k];
+      digits_[k] = 0;
+    }
+  }
+  std::int64_t at = 0;
+
+ private:
+  const GroupStep& step_;
+  std::size_t lo_, hi_;
+  std::vector<std::int64_t> digits_;
+};
+
 // How one set's members are computed, shared (read-only) by the pieces that write its groups.
 struct SetWalk {
   const GroupSet* set = nullptr;
@@ -433,19 +461,9 @@ SetWalk set_walk(const GroupSet& set) {
   while (outer > 0 && inner < set.group_size) inner *= step.sizes[--outer];
   if (inner != set.group_size) return w;
   w.outer = outer;
-  const std::size_t n = step.sizes.size();
-  std::vector<std::int64_t> digits_at(n, 0);
-  std::int64_t at = 0;
+  Odometer member(step, outer, step.sizes.size(), 0);
   w.offsets.reserve(static_cast<std::size_t>(set.group_size));
-  for (std::int64_t i = 0; i < set.group_size; ++i) {
-    w.offsets.push_back(at);
-    for (std::size_t k = n; k-- > outer;) {
-      at += step.strides[k];
-      if (++digits_at[k] < step.sizes[k]) break;
-      at -= step.sizes[k] * step.strides[k];
-      digits_at[k] = 0;
-    }
-  }
+  for (std::int64_t i = 0; i < set.group_size; ++i, member.next()) w.offsets.push_back(member.at);
   return w;
 }
 
@@ -471,15 +489,7 @@ void write_members(PieceText& text, const SetWalk& w, std::int64_t first, std::i
   std::int64_t i = first % size;
   std::int64_t f = first;
   if (!w.offsets.empty()) {
-    const GroupStep& step = *w.step;
-    std::vector<std::int64_t> digits(w.outer, 0);
-    std::int64_t base = 0;
-    for (std::int64_t q = g, k = static_cast<std::int64_t>(w.outer); k-- > 0;) {
-      const auto kk = static_cast<std::size_t>(k);
-      digits[kk] = q % step.sizes[kk];
-      q /= step.sizes[kk];
-      base += digits[kk] * step.strides[kk];
-    }
+    Odometer base(*w.step, 0, w.outer, g);  // the group's base: its digits over the outer dims
     const std::int64_t* offsets = w.offsets.data();
     while (f < last) {
       const std::int64_t end = std::min(size, i + (last - f));
@@ -491,45 +501,26 @@ void write_members(PieceText& text, const SetWalk& w, std::int64_t first, std::i
         } else {
           put(kFirstOpen);
         }
-        p = write_any_rank(p, base + offsets[0]);
+        p = write_any_rank(p, base.at + offsets[0]);
         i = 1;
       }
       for (; i < end; ++i) {
         std::memcpy(p, ", ", 2);
         p += 2;
-        p = write_any_rank(p, base + offsets[i]);
+        p = write_any_rank(p, base.at + offsets[i]);
       }
       if (i < size) break;
       *p++ = ']';
       i = 0;
       ++g;
-      for (std::size_t k = w.outer; k-- > 0;) {
-        base += step.strides[k];
-        if (++digits[k] < step.sizes[k]) break;
-        base -= step.sizes[k] * step.strides[k];
-        digits[k] = 0;
-      }
+      base.next();
     }
   } else if (w.step != nullptr) {
     // A wide group (the world set): one odometer over every digit, member by member.
-    const GroupStep& step = *w.step;
-    std::vector<std::int64_t> digits(step.sizes.size(), 0);
-    std::int64_t index = 0;
-    for (std::int64_t q = f, k = static_cast<std::int64_t>(digits.size()); k-- > 0;) {
-      const auto kk = static_cast<std::size_t>(k);
-      digits[kk] = q % step.sizes[kk];
-      q /= step.sizes[kk];
-      index += digits[kk] * step.strides[kk];
-    }
-    for (; f < last; ++f) {
+    Odometer member(*w.step, 0, w.step->sizes.size(), f);
+    for (; f < last; ++f, member.next()) {
       put(i ? std::string_view(", ") : g ? kOpen : kFirstOpen);
-      p = write_any_rank(p, index);
-      for (std::size_t k = digits.size(); k-- > 0;) {
-        index += step.strides[k];
-        if (++digits[k] < step.sizes[k]) break;
-        index -= step.sizes[k] * step.strides[k];
-        digits[k] = 0;
-      }
+      p = write_any_rank(p, member.at);
       if (++i == size) {
         *p++ = ']';
         i = 0;

@@ -126,6 +126,12 @@ ojson random_value(std::mt19937_64& rng, int depth) {
   }
 }
 
+// A plan to write: a fixture config and the rules, inline.
+struct Case {
+  const char* config;
+  const char* rules;
+};
+
 }  // namespace
 
 TEST_CASE("dump_json writes what nlohmann writes, numeric arrays on one line") {
@@ -167,10 +173,6 @@ TEST_CASE("write_manifest streams the groups into the text dump_json gives for t
   // innermost digits (tp; pp, groups of 3 that pieces of 16,384 members split), groups too wide
   // to tabulate (ep, 8,192; world, one group over two pieces) and a set of two steps
   // (etp256, groups of 32).
-  struct Case {
-    const char* config;
-    const char* rules;
-  };
   const Case cases[] = {
       {"fixtures/models/llama3_8b.json",
        "parallelism_rules:\n  axes: {tp: 8, attn_tp: 4, dcp: 2, pp: 2, dp: 512}\n"
@@ -247,10 +249,6 @@ TEST_CASE("write_manifest passes on an exception thrown while a piece is made") 
 TEST_CASE("Compilation::write_manifest builds the layers one at a time into the same bytes") {
   // Plans with every part the manifest has per layer: rules by name and by fallback, MLA with
   // DCP, MoE with EP, an MTP layer, per-layer memory figures and a fit against a GPU.
-  struct Case {
-    const char* config;
-    const char* rules;
-  };
   const Case cases[] = {
       {"fixtures/models/llama3_8b.json",
        "parallelism_rules:\n  axes: {tp: 8, attn_tp: 4, dcp: 2, pp: 2, dp: 64}\n"
