@@ -212,6 +212,9 @@ TEST_CASE("report: a group_layout that does not cut the world into groups is ref
   layout["dcp"]["steps"][0]["sizes"] = {1, 1, 4, 1};        // walks 4 of 8 ranks
   layout["pp"]["group_size"] = 3;                           // 8 ranks are not groups of 3
   layout["dp"]["steps"] = nlohmann::ordered_json::array();  // no step
+  layout["world"]["steps"][0] = 5;
+  layout["pcp"]["steps"][0]["strides"] = {8, 1};
+  layout["attn_tp"] = 5;
   std::vector<ManifestProblem> problems;
   CHECK_FALSE(read_report_model(manifest, problems));
   std::string all;
@@ -224,6 +227,21 @@ TEST_CASE("report: a group_layout that does not cut the world into groups is ref
   CHECK(all.find("/group_layout/pp: group_size 3 and groups 8 do not cut the world of 8 ranks") !=
         std::string::npos);
   CHECK(all.find("/group_layout/dp/steps: expected 1 to 8 steps") != std::string::npos);
+  CHECK(all.find("/group_layout/world/steps/0: expected an object with axes, sizes and strides") !=
+        std::string::npos);
+  CHECK(all.find("/group_layout/pcp/steps/0: expected sizes and strides of the same length, 1 "
+                 "to 16") != std::string::npos);
+  CHECK(all.find("/group_layout/attn_tp: expected an object with group_size, groups and steps") !=
+        std::string::npos);
+  // A size beyond the world, alone.
+  auto too_wide = manifest_of("llama3_8b.json", "good_llama8b_tpa.yaml");
+  too_wide.erase("groups");
+  too_wide["group_layout"]["tp"]["steps"][0]["sizes"] = {1, 1, 1, 16};
+  problems.clear();
+  CHECK_FALSE(read_report_model(too_wide, problems));
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].pointer == "/group_layout/tp/steps/0");
+  CHECK(problems[0].message == "expected sizes and strides of 1 to world_size 8");
   manifest.erase("group_layout");
   problems.clear();
   CHECK_FALSE(read_report_model(manifest, problems));
